@@ -1,0 +1,181 @@
+//! Parallel layout of one replica and the precisions it runs at, validated against a model and a machine.
+
+use serde::Serialize;
+use servemath_model::{MathPrecision, ModelSpec, Precision, WeightPrecisions};
+
+/// Degrees of parallelism of one model replica.
+///
+/// GPUs per replica = `tp · dp_attn · pp`. Attention runs tensor-parallel over `tp` GPUs and
+/// data-parallel over `dp_attn` such groups; MoE layers run over the whole `tp · dp_attn` group
+/// with `ep`-way expert parallelism and `tp · dp_attn / ep`-way tensor parallelism inside each
+/// expert (the DeepSeek / SGLang / TRT-LLM attention-DP layout). Dense MLP layers are
+/// tensor-parallel over the whole group. Pipeline stages split the layers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Parallelism {
+    pub tp: u32,
+    pub pp: u32,
+    pub ep: u32,
+    pub dp_attn: u32,
+}
+
+impl Default for Parallelism {
+    fn default() -> Self {
+        Parallelism {
+            tp: 1,
+            pp: 1,
+            ep: 1,
+            dp_attn: 1,
+        }
+    }
+}
+
+impl Parallelism {
+    /// GPUs in one replica.
+    pub fn gpus(&self) -> u32 {
+        self.tp * self.dp_attn * self.pp
+    }
+
+    /// GPUs in one pipeline stage: the group an MoE or dense MLP layer is spread over.
+    pub fn group(&self) -> u32 {
+        self.tp * self.dp_attn
+    }
+
+    /// Tensor-parallel degree inside each expert.
+    pub fn moe_tp(&self) -> u32 {
+        self.group() / self.ep
+    }
+}
+
+/// Number formats of one deployment, chosen independently.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Precisions {
+    pub weights: WeightPrecisions,
+    pub kv: Precision,
+    /// Matmul rate class: selects the peak FLOP/s figure.
+    pub compute: MathPrecision,
+    /// Format of activations sent over the network (all-reduce, all-to-all, pipeline hand-off).
+    pub activations: Precision,
+}
+
+impl Precisions {
+    /// The checkpoint's own weights, a BF16 KV cache and BF16 activations; matmuls at the
+    /// weights' rate when the bulk of the weights is FP8/FP4 and the hardware has that rate,
+    /// otherwise BF16 (weight-only quantization dequantizes into BF16 matmuls).
+    pub fn defaults_for(model: &ModelSpec, peak_has: impl Fn(MathPrecision) -> bool) -> Precisions {
+        let bulk = if model.is_moe() {
+            model.checkpoint.experts
+        } else {
+            model.checkpoint.dense_mlp
+        };
+        Precisions {
+            weights: model.checkpoint,
+            kv: Precision::Bf16,
+            compute: compute_for(bulk, &peak_has),
+            activations: Precision::Bf16,
+        }
+    }
+
+    /// Quantizes the linear layers (attention, MLP, experts) to `p`; embeddings keep the
+    /// checkpoint's format, as TensorRT-LLM and vLLM quantization recipes do.
+    pub fn with_linear_weights(mut self, p: Precision, peak_has: impl Fn(MathPrecision) -> bool) -> Self {
+        self.weights.attention = p;
+        self.weights.dense_mlp = p;
+        self.weights.experts = p;
+        self.compute = compute_for(p, &peak_has);
+        self
+    }
+}
+
+/// The matmul rate for weights stored as `p` on hardware that has the rates `peak_has` says.
+pub fn compute_for(p: Precision, peak_has: &impl Fn(MathPrecision) -> bool) -> MathPrecision {
+    match p.math() {
+        m @ (MathPrecision::Fp8 | MathPrecision::Fp4) if peak_has(m) => m,
+        MathPrecision::Fp4 if peak_has(MathPrecision::Fp8) => MathPrecision::Bf16,
+        MathPrecision::Int8 if peak_has(MathPrecision::Int8) && p == Precision::Int8 => MathPrecision::Int8,
+        _ => MathPrecision::Bf16,
+    }
+}
+
+/// A layout that cannot run the model.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutError {
+    #[error("parallelism `{field}` = {value}: must be at least 1")]
+    Zero { field: &'static str, value: u32 },
+    #[error("parallelism `{field}` = {value}: {reason}")]
+    Invalid {
+        field: &'static str,
+        value: u32,
+        reason: String,
+    },
+}
+
+/// Checks that the layout divides the model: heads by TP, layers by PP (at least one layer per
+/// stage), experts by EP, and EP by the stage group.
+pub fn validate(model: &ModelSpec, par: &Parallelism) -> Result<(), LayoutError> {
+    for (field, value) in [("tp", par.tp), ("pp", par.pp), ("ep", par.ep), ("dp_attn", par.dp_attn)] {
+        if value == 0 {
+            return Err(LayoutError::Zero { field, value });
+        }
+        if value > 65536 {
+            return Err(LayoutError::Invalid {
+                field,
+                value,
+                reason: "more than 65,536 is absurd".to_string(),
+            });
+        }
+    }
+    for g in &model.groups {
+        let heads = g.attention.heads();
+        if heads % u64::from(par.tp) != 0 {
+            return Err(LayoutError::Invalid {
+                field: "tp",
+                value: par.tp,
+                reason: format!("does not divide the {heads} attention heads of {}", model.name),
+            });
+        }
+    }
+    let layers = model.num_layers();
+    if u64::from(par.pp) > layers {
+        return Err(LayoutError::Invalid {
+            field: "pp",
+            value: par.pp,
+            reason: format!("more stages than the {layers} layers of {}", model.name),
+        });
+    }
+    let experts = model.groups.iter().filter_map(|g| g.mlp.routing()).map(|(e, _)| e).max();
+    match experts {
+        None if par.ep > 1 => {
+            return Err(LayoutError::Invalid {
+                field: "ep",
+                value: par.ep,
+                reason: format!("{} has no experts", model.name),
+            })
+        }
+        None if par.dp_attn > 1 => {
+            return Err(LayoutError::Invalid {
+                field: "dp_attn",
+                value: par.dp_attn,
+                reason: format!(
+                    "attention data parallelism pairs with expert parallelism; {} is dense (use replicas for data parallelism)",
+                    model.name
+                ),
+            })
+        }
+        Some(e) if e % u64::from(par.ep) != 0 => {
+            return Err(LayoutError::Invalid {
+                field: "ep",
+                value: par.ep,
+                reason: format!("does not divide the {e} experts of {}", model.name),
+            })
+        }
+        _ => {}
+    }
+    if par.group() % par.ep != 0 {
+        return Err(LayoutError::Invalid {
+            field: "ep",
+            value: par.ep,
+            reason: format!("must divide tp x dp_attn = {}", par.group()),
+        });
+    }
+    Ok(())
+}

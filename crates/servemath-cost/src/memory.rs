@@ -1,0 +1,77 @@
+//! Memory fit per device: weights + KV cache + activation workspace + runtime reserve against usable HBM.
+
+use crate::deployment::Deployment;
+use serde::Serialize;
+
+/// The memory budget of the busiest device for a batch at a context length.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MemoryFit {
+    /// HBM × `hbm_usable_fraction`.
+    pub usable_bytes: f64,
+    pub weight_bytes: f64,
+    pub kv_bytes: f64,
+    pub activation_bytes: f64,
+    pub reserve_bytes: f64,
+    /// Usable bytes left for the KV cache after weights, activations and reserve (may be negative).
+    pub kv_budget_bytes: f64,
+    /// KV bytes per sequence on one device at this context.
+    pub kv_bytes_per_seq: f64,
+    /// Largest batch whose KV cache fits at this context (0: not even one sequence).
+    pub max_batch: u64,
+    pub fits: bool,
+}
+
+impl MemoryFit {
+    /// One sentence saying why it does not fit, or `None` when it does.
+    pub fn reason(&self) -> Option<String> {
+        const GB: f64 = 1e9;
+        if self.fits {
+            return None;
+        }
+        if self.kv_budget_bytes <= 0.0 {
+            return Some(format!(
+                "weights need {:.1} GB per GPU plus {:.1} GB activations and reserve; only {:.1} GB usable",
+                self.weight_bytes / GB,
+                (self.activation_bytes + self.reserve_bytes) / GB,
+                self.usable_bytes / GB
+            ));
+        }
+        Some(format!(
+            "KV cache needs {:.1} GB per GPU; {:.1} GB left after weights; max batch {} at this context",
+            self.kv_bytes / GB,
+            self.kv_budget_bytes / GB,
+            self.max_batch
+        ))
+    }
+}
+
+impl Deployment {
+    /// Memory of the busiest device for `batch` sequences of `context` tokens.
+    pub fn memory(&self, batch: f64, context: f64) -> MemoryFit {
+        let usable = self.hardware.hbm_bytes * self.params.hbm_usable_fraction;
+        let weights = self.weight_bytes_per_device();
+        let act = self.activation_bytes_per_device();
+        let reserve = self.params.runtime_reserve_bytes;
+        let per_seq = self.kv_bytes_per_seq_per_device(context);
+        let kv = per_seq * self.seqs_per_device(batch).ceil();
+        let budget = usable - weights - act - reserve;
+        let per_rank = if per_seq > 0.0 && budget > 0.0 { (budget / per_seq).floor() } else { 0.0 };
+        let max_batch = (per_rank * f64::from(self.par.dp_attn)).min(u64::MAX as f64) as u64;
+        MemoryFit {
+            usable_bytes: usable,
+            weight_bytes: weights,
+            kv_bytes: kv,
+            activation_bytes: act,
+            reserve_bytes: reserve,
+            kv_budget_bytes: budget,
+            kv_bytes_per_seq: per_seq,
+            max_batch,
+            fits: budget > 0.0 && kv <= budget,
+        }
+    }
+
+    /// Largest batch that fits at `context` tokens per sequence.
+    pub fn max_batch(&self, context: f64) -> u64 {
+        self.memory(1.0, context).max_batch
+    }
+}

@@ -1,0 +1,9 @@
+//! The hardware catalog: sourced figures per accelerator in its scale-up system, compiled in
+//! from `catalog/hardware.toml`, with a user-file overlay.
+//!
+//! Every figure is in SI base units (bytes, bytes/s, FLOP/s, seconds, watts) and carries its
+//! source in the catalog file. Efficiencies are not here: they live in `servemath-cost`.
+
+mod accelerator;
+
+pub use accelerator::{Hardware, HardwareError, PeakFlops, Price};

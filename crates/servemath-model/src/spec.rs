@@ -1,0 +1,448 @@
+//! The resolved, validated model description every later layer uses, and the quantities derived from it.
+
+use crate::Precision;
+use serde::Serialize;
+
+/// A transformer decoder, resolved from a Hugging Face `config.json`. No `Option`s
+/// remain: everything the cost model needs is decided here, once.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSpec {
+    /// Short name (built-in) or the file stem of the config it came from.
+    pub name: String,
+    /// `model_type` as read (the text model's, for nested multimodal configs).
+    pub model_type: String,
+    pub hidden_size: u64,
+    pub vocab_size: u64,
+    pub tie_word_embeddings: bool,
+    /// The main decoder stack as runs of identical layers, in order; counts sum to the layer count.
+    pub groups: Vec<LayerGroup>,
+    /// Multi-token-prediction layers (DeepSeek-V3 `num_nextn_predict_layers`): counted apart,
+    /// not part of a normal forward step.
+    pub mtp: Option<LayerGroup>,
+    /// Storage precision of each part of the checkpoint.
+    pub checkpoint: WeightPrecisions,
+    /// `max_position_embeddings`.
+    pub max_context: u64,
+}
+
+/// `count` consecutive (or interleaved but identical) layers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerGroup {
+    pub count: u64,
+    pub attention: Attention,
+    pub mlp: Mlp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Attention {
+    /// Multi-head / grouped-query / multi-query attention.
+    Gqa {
+        heads: u64,
+        kv_heads: u64,
+        head_dim: u64,
+        span: AttentionSpan,
+        /// Learned per-head attention sinks (gpt-oss): `heads` extra parameters per layer.
+        sinks: bool,
+        /// Biases on q, k, v (and o where `o_bias`).
+        qkv_bias: bool,
+        o_bias: bool,
+    },
+    /// DeepSeek multi-head latent attention.
+    Mla {
+        heads: u64,
+        /// `None`: queries projected directly from the hidden state.
+        q_lora_rank: Option<u64>,
+        kv_lora_rank: u64,
+        qk_nope_head_dim: u64,
+        qk_rope_head_dim: u64,
+        v_head_dim: u64,
+    },
+}
+
+/// How far back a layer attends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttentionSpan {
+    Full,
+    /// The last `window` tokens (Mistral/gpt-oss sliding window).
+    Sliding { window: u64 },
+    /// Tokens of the same fixed-size chunk (Llama-4 chunked attention).
+    Chunked { chunk: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Mlp {
+    /// `gated`: SwiGLU-style, three matrices (gate, up, down); otherwise two (up, down).
+    Dense {
+        intermediate: u64,
+        gated: bool,
+        bias: bool,
+    },
+    Moe {
+        experts: u64,
+        top_k: u64,
+        expert_intermediate: u64,
+        /// Sum of the shared experts' intermediate sizes (0: none); shared experts see every token.
+        shared_intermediate: u64,
+        gated: bool,
+        /// Biases inside experts (gpt-oss).
+        bias: bool,
+    },
+}
+
+/// Storage precision per part of the weights.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WeightPrecisions {
+    pub embeddings: Precision,
+    pub attention: Precision,
+    pub dense_mlp: Precision,
+    pub experts: Precision,
+}
+
+impl WeightPrecisions {
+    pub fn uniform(p: Precision) -> Self {
+        WeightPrecisions {
+            embeddings: p,
+            attention: p,
+            dense_mlp: p,
+            experts: p,
+        }
+    }
+}
+
+/// Parameter counts by part (elements, not bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct ParamBreakdown {
+    /// Input token embedding table.
+    pub embedding: u64,
+    /// Output projection (0 when tied to the embedding).
+    pub lm_head: u64,
+    pub attention: u64,
+    pub dense_mlp: u64,
+    pub routed_experts: u64,
+    pub shared_experts: u64,
+    pub router: u64,
+    /// Norm weights and other small vectors.
+    pub norms: u64,
+}
+
+impl ParamBreakdown {
+    pub fn total(&self) -> u64 {
+        self.embedding
+            + self.lm_head
+            + self.attention
+            + self.dense_mlp
+            + self.routed_experts
+            + self.shared_experts
+            + self.router
+            + self.norms
+    }
+}
+
+impl Attention {
+    /// Weight elements of one attention layer (projections, biases, sinks, latent norms).
+    pub fn params(&self, d: u64) -> u64 {
+        match *self {
+            Attention::Gqa {
+                heads,
+                kv_heads,
+                head_dim,
+                sinks,
+                qkv_bias,
+                o_bias,
+                ..
+            } => {
+                let q = d * heads * head_dim;
+                let kv = 2 * d * kv_heads * head_dim;
+                let o = heads * head_dim * d;
+                let bias = if qkv_bias {
+                    (heads + 2 * kv_heads) * head_dim
+                } else {
+                    0
+                } + if o_bias { d } else { 0 };
+                q + kv + o + bias + if sinks { heads } else { 0 }
+            }
+            Attention::Mla {
+                heads,
+                q_lora_rank,
+                kv_lora_rank,
+                qk_nope_head_dim,
+                qk_rope_head_dim,
+                v_head_dim,
+            } => {
+                let qk_head = qk_nope_head_dim + qk_rope_head_dim;
+                let q = match q_lora_rank {
+                    Some(r) => d * r + r + r * heads * qk_head,
+                    None => d * heads * qk_head,
+                };
+                let kv_a = d * (kv_lora_rank + qk_rope_head_dim) + kv_lora_rank;
+                let kv_b = kv_lora_rank * heads * (qk_nope_head_dim + v_head_dim);
+                let o = heads * v_head_dim * d;
+                q + kv_a + kv_b + o
+            }
+        }
+    }
+
+    /// KV-cache elements stored per token per layer: `2·h_kv·head_dim` (K and V) for GQA,
+    /// `kv_lora_rank + qk_rope_head_dim` (the compressed latent and the shared RoPE key) for MLA.
+    pub fn kv_elements_per_token(&self) -> u64 {
+        match *self {
+            Attention::Gqa {
+                kv_heads, head_dim, ..
+            } => 2 * kv_heads * head_dim,
+            Attention::Mla {
+                kv_lora_rank,
+                qk_rope_head_dim,
+                ..
+            } => kv_lora_rank + qk_rope_head_dim,
+        }
+    }
+
+    pub fn span(&self) -> AttentionSpan {
+        match *self {
+            Attention::Gqa { span, .. } => span,
+            Attention::Mla { .. } => AttentionSpan::Full,
+        }
+    }
+
+    pub fn heads(&self) -> u64 {
+        match *self {
+            Attention::Gqa { heads, .. } | Attention::Mla { heads, .. } => heads,
+        }
+    }
+
+    /// FLOPs per (query token, attended key) pair: QKᵀ and AV, 2 FLOPs per multiply-add.
+    /// GQA: `4·h·head_dim`. MLA in the absorbed form (decode): scores over the latent and
+    /// the RoPE key, `2·h·(r + rope)`, and AV in the latent, `2·h·r`. MLA in the expanded
+    /// form (prefill): `2·h·(nope + rope) + 2·h·v_head_dim`.
+    pub fn flops_per_attended_pair(&self, absorbed: bool) -> f64 {
+        let f = match *self {
+            Attention::Gqa {
+                heads, head_dim, ..
+            } => 4 * heads * head_dim,
+            Attention::Mla {
+                heads,
+                kv_lora_rank,
+                qk_nope_head_dim,
+                qk_rope_head_dim,
+                v_head_dim,
+                ..
+            } => {
+                if absorbed {
+                    2 * heads * (kv_lora_rank + qk_rope_head_dim) + 2 * heads * kv_lora_rank
+                } else {
+                    2 * heads * (qk_nope_head_dim + qk_rope_head_dim) + 2 * heads * v_head_dim
+                }
+            }
+        };
+        f as f64
+    }
+}
+
+impl AttentionSpan {
+    /// Tokens of KV cache a sequence of `context` tokens holds for a layer with this span.
+    pub fn kv_tokens(self, context: u64) -> u64 {
+        match self {
+            AttentionSpan::Full => context,
+            AttentionSpan::Sliding { window } => context.min(window),
+            AttentionSpan::Chunked { chunk } => context.min(chunk),
+        }
+    }
+
+    /// Keys a new token at position `context` (0-based count of earlier tokens) attends to,
+    /// itself included, averaged as a real number so sweeps stay smooth.
+    pub fn attended(self, context: f64) -> f64 {
+        match self {
+            AttentionSpan::Full => context + 1.0,
+            AttentionSpan::Sliding { window } => (context + 1.0).min(window as f64),
+            AttentionSpan::Chunked { chunk } => (context + 1.0).min(chunk as f64),
+        }
+    }
+}
+
+/// Parameters of one MLP layer split by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct MlpParams {
+    pub dense: u64,
+    pub routed: u64,
+    pub shared: u64,
+    pub router: u64,
+}
+
+impl Mlp {
+    pub fn params(&self, d: u64) -> MlpParams {
+        match *self {
+            Mlp::Dense {
+                intermediate,
+                gated,
+                bias,
+            } => {
+                let mats = if gated { 3 } else { 2 };
+                let b = if bias {
+                    intermediate * (mats - 1) + d
+                } else {
+                    0
+                };
+                MlpParams {
+                    dense: mats * d * intermediate + b,
+                    ..MlpParams::default()
+                }
+            }
+            Mlp::Moe {
+                experts,
+                expert_intermediate,
+                shared_intermediate,
+                gated,
+                bias,
+                ..
+            } => {
+                let mats = if gated { 3 } else { 2 };
+                let per_expert = mats * d * expert_intermediate
+                    + if bias {
+                        expert_intermediate * (mats - 1) + d
+                    } else {
+                        0
+                    };
+                MlpParams {
+                    dense: 0,
+                    routed: experts * per_expert,
+                    shared: mats * d * shared_intermediate,
+                    router: d * experts + if bias { experts } else { 0 },
+                }
+            }
+        }
+    }
+
+    /// `(experts, top_k)` for MoE layers.
+    pub fn routing(&self) -> Option<(u64, u64)> {
+        match *self {
+            Mlp::Dense { .. } => None,
+            Mlp::Moe { experts, top_k, .. } => Some((experts, top_k)),
+        }
+    }
+}
+
+impl LayerGroup {
+    /// Parameters of the group (all `count` layers), with 2·d norm weights per layer.
+    pub fn params(&self, d: u64) -> ParamBreakdown {
+        let mlp = self.mlp.params(d);
+        ParamBreakdown {
+            attention: self.count * self.attention.params(d),
+            dense_mlp: self.count * mlp.dense,
+            routed_experts: self.count * mlp.routed,
+            shared_experts: self.count * mlp.shared,
+            router: self.count * mlp.router,
+            norms: self.count * 2 * d,
+            ..ParamBreakdown::default()
+        }
+    }
+}
+
+impl std::ops::Add for ParamBreakdown {
+    type Output = ParamBreakdown;
+    fn add(self, o: ParamBreakdown) -> ParamBreakdown {
+        ParamBreakdown {
+            embedding: self.embedding + o.embedding,
+            lm_head: self.lm_head + o.lm_head,
+            attention: self.attention + o.attention,
+            dense_mlp: self.dense_mlp + o.dense_mlp,
+            routed_experts: self.routed_experts + o.routed_experts,
+            shared_experts: self.shared_experts + o.shared_experts,
+            router: self.router + o.router,
+            norms: self.norms + o.norms,
+        }
+    }
+}
+
+impl ModelSpec {
+    pub fn num_layers(&self) -> u64 {
+        self.groups.iter().map(|g| g.count).sum()
+    }
+
+    /// Parameters of the main stack (MTP layers excluded; see [`ModelSpec::mtp_params`]).
+    pub fn params(&self) -> ParamBreakdown {
+        let d = self.hidden_size;
+        let embed = self.vocab_size * d;
+        let head = ParamBreakdown {
+            embedding: embed,
+            lm_head: if self.tie_word_embeddings { 0 } else { embed },
+            norms: d,
+            ..ParamBreakdown::default()
+        };
+        self.groups.iter().fold(head, |acc, g| acc + g.params(d))
+    }
+
+    /// Parameters of the multi-token-prediction layers (0 when the model has none).
+    pub fn mtp_params(&self) -> u64 {
+        self.mtp
+            .as_ref()
+            .map_or(0, |g| g.params(self.hidden_size).total())
+    }
+
+    /// Parameters a single token touches: everything except the routed experts it
+    /// does not pick (`k/E` of them per MoE layer). The embedding table counts in full,
+    /// as in Mixtral's published 12.9 B.
+    pub fn active_params(&self) -> u64 {
+        let p = self.params();
+        p.total() - p.routed_experts + self.active_routed_params()
+    }
+
+    /// Routed-expert parameters one token uses: `k/E` of each MoE layer's experts.
+    pub fn active_routed_params(&self) -> u64 {
+        let d = self.hidden_size;
+        self.groups
+            .iter()
+            .map(|g| match g.mlp.routing() {
+                Some((e, k)) => g.count * g.mlp.params(d).routed / e * k,
+                None => 0,
+            })
+            .sum()
+    }
+
+    /// Weight bytes of the main stack when stored in `prec`.
+    pub fn weight_bytes(&self, prec: &WeightPrecisions) -> f64 {
+        let p = self.params();
+        (p.embedding + p.lm_head) as f64 * prec.embeddings.bytes_per_element()
+            + (p.attention + p.norms + p.router) as f64 * prec.attention.bytes_per_element()
+            + (p.dense_mlp + p.shared_experts) as f64 * prec.dense_mlp.bytes_per_element()
+            + p.routed_experts as f64 * prec.experts.bytes_per_element()
+    }
+
+    /// KV-cache bytes a sequence of `context` tokens holds, all layers.
+    pub fn kv_bytes_for_context(&self, context: u64, kv: Precision) -> f64 {
+        self.groups
+            .iter()
+            .map(|g| {
+                (g.count * g.attention.kv_elements_per_token() * g.attention.span().kv_tokens(context))
+                    as f64
+            })
+            .sum::<f64>()
+            * kv.bytes_per_element()
+    }
+
+    /// KV-cache bytes per token at long context: layers with a window or chunk no longer grow,
+    /// so only full-attention layers count.
+    pub fn kv_bytes_per_token(&self, kv: Precision) -> f64 {
+        self.groups
+            .iter()
+            .filter(|g| g.attention.span() == AttentionSpan::Full)
+            .map(|g| (g.count * g.attention.kv_elements_per_token()) as f64)
+            .sum::<f64>()
+            * kv.bytes_per_element()
+    }
+
+    /// KV-cache bytes per token while the context is shorter than every window (all layers grow).
+    pub fn kv_bytes_per_token_short(&self, kv: Precision) -> f64 {
+        self.groups
+            .iter()
+            .map(|g| (g.count * g.attention.kv_elements_per_token()) as f64)
+            .sum::<f64>()
+            * kv.bytes_per_element()
+    }
+
+    pub fn is_moe(&self) -> bool {
+        self.groups.iter().any(|g| g.mlp.routing().is_some())
+    }
+}
