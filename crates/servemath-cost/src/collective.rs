@@ -37,9 +37,11 @@ impl Network {
             return 0.0;
         }
         let (k, m) = self.split(n);
-        let inside = 2.0 * (k - 1.0) / k * bytes / self.up_bytes_per_s + (k - 1.0) * self.up_latency_s;
+        let inside =
+            2.0 * (k - 1.0) / k * bytes / self.up_bytes_per_s + (k - 1.0) * self.up_latency_s;
         let across = if m > 1.0 {
-            2.0 * (m - 1.0) / m * (bytes / k) / self.out_bytes_per_s + (m - 1.0) * self.out_latency_s
+            2.0 * (m - 1.0) / m * (bytes / k) / self.out_bytes_per_s
+                + (m - 1.0) * self.out_latency_s
         } else {
             0.0
         };
@@ -98,7 +100,7 @@ mod tests {
         // 8 GPUs, 16 MB: 2·7/8·16e6/450e9 = 62.222 us, + 7·5 us = 35 us -> 97.222 us.
         let t = hgx().all_reduce(8, 16e6);
         assert!(close(t, 2.0 * 7.0 / 8.0 * 16e6 / 450e9 + 35e-6), "{t}");
-        assert_eq!(hgx().all_reduce(1, 16e6), 0.0);
+        assert!(hgx().all_reduce(1, 16e6).abs() < f64::MIN_POSITIVE);
     }
 
     #[test]
@@ -112,7 +114,10 @@ mod tests {
     #[test]
     fn all_to_all_crossing_racks_is_limited_by_scale_out() {
         // 8 GPUs inside: 7/8·8 MB/450 GB/s = 15.556 us + 5 us.
-        assert!(close(hgx().all_to_all(8, 8e6), 7.0 / 8.0 * 8e6 / 450e9 + 5e-6));
+        assert!(close(
+            hgx().all_to_all(8, 8e6),
+            7.0 / 8.0 * 8e6 / 450e9 + 5e-6
+        ));
         // 16 GPUs over 2 domains: cross share 8/16·8 MB/50 GB/s = 80 us dominates the 7/16·8MB/450GB/s = 7.8 us.
         assert!(close(hgx().all_to_all(16, 8e6), 0.5 * 8e6 / 50e9 + 10e-6));
     }

@@ -122,9 +122,7 @@ impl Deployment {
                 let mlp = g.mlp.params(d);
                 let dense = (mlp.dense + mlp.shared + mlp.router) as f64;
                 let experts = match g.mlp {
-                    Mlp::Moe {
-                        experts, top_k, ..
-                    } => {
+                    Mlp::Moe { experts, top_k, .. } => {
                         let per_expert = mlp.routed as f64 / experts as f64;
                         Some(Experts {
                             per_device: experts as f64 / ep,
@@ -156,7 +154,11 @@ impl Deployment {
 
         let p = model.params();
         let emb_b = w.embeddings.bytes_per_element();
-        let head_params = if model.tie_word_embeddings { p.embedding } else { p.lm_head } as f64;
+        let head_params = if model.tie_word_embeddings {
+            p.embedding
+        } else {
+            p.lm_head
+        } as f64;
         // The final norm is read with the head.
         let head_bytes = head_params * emb_b / tp + d as f64 * w.attention.bytes_per_element();
         // Memory: the first stage holds the embedding, the last the head; one stage holds both when pp = 1.
@@ -233,7 +235,9 @@ impl Deployment {
             .iter()
             .map(|k| {
                 let dense = k.dense_flops_per_token / (2.0 * 3.0 * self.hidden);
-                let expert = k.experts.map_or(0.0, |e| e.top_k * e.flops_per_pair / (2.0 * 3.0 * self.hidden));
+                let expert = k.experts.map_or(0.0, |e| {
+                    e.top_k * e.flops_per_pair / (2.0 * 3.0 * self.hidden)
+                });
                 dense.max(expert)
             })
             .fold(0.0, f64::max);
@@ -248,9 +252,18 @@ impl Deployment {
     /// takes `pp` times that, plus the fixed step overhead and `pp − 1` pipeline hand-offs.
     pub fn step(&self, load: &StepLoad) -> StepCost {
         let pp = f64::from(self.par.pp);
-        let m = if self.par.pp > 1 { load.scaled(1.0 / pp) } else { *load };
+        let m = if self.par.pp > 1 {
+            load.scaled(1.0 / pp)
+        } else {
+            *load
+        };
         let dpa = f64::from(self.par.dp_attn);
-        let (tp, g, ep, moe_tp) = (self.par.tp, self.par.group(), self.par.ep, self.par.moe_tp());
+        let (tp, g, ep, moe_tp) = (
+            self.par.tp,
+            self.par.group(),
+            self.par.ep,
+            self.par.moe_tp(),
+        );
         let d = self.hidden;
         let ab = self.act_bytes;
         let p = &self.params;
@@ -258,11 +271,18 @@ impl Deployment {
         let tokens = m.tokens();
         let rank_tokens = tokens / dpa;
         let dec = m.decode_seqs / dpa;
-        let dec_ctx = if m.decode_seqs > 0.0 { m.decode_context_sum / m.decode_seqs } else { 0.0 };
+        let dec_ctx = if m.decode_seqs > 0.0 {
+            m.decode_context_sum / m.decode_seqs
+        } else {
+            0.0
+        };
         let pf_seqs = m.prefill_seqs / dpa;
         let pf_tokens = m.prefill_tokens / dpa;
         let (pf_chunk, pf_prefix) = if m.prefill_seqs > 0.0 {
-            (m.prefill_tokens / m.prefill_seqs, m.prefill_prefix_sum / m.prefill_seqs)
+            (
+                m.prefill_tokens / m.prefill_seqs,
+                m.prefill_prefix_sum / m.prefill_seqs,
+            )
         } else {
             (0.0, 0.0)
         };
@@ -274,7 +294,11 @@ impl Deployment {
         let mut comm = 0.0;
         let mut comm_bytes = 0.0;
         let layer_ar = self.net.all_reduce(tp, rank_tokens * d * ab);
-        let layer_ar_bytes = if tp > 1 { 2.0 * (f64::from(tp) - 1.0) / f64::from(tp) * rank_tokens * d * ab } else { 0.0 };
+        let layer_ar_bytes = if tp > 1 {
+            2.0 * (f64::from(tp) - 1.0) / f64::from(tp) * rank_tokens * d * ab
+        } else {
+            0.0
+        };
         for k in &self.kinds {
             let attended_dec = k.span.attended(dec_ctx);
             let attended_pf = match k.span {
@@ -321,9 +345,8 @@ impl Deployment {
             }
             flops += k.layers * f;
             bytes.weights += k.layers * w;
-            bytes.kv_read += k.layers
-                * k.kv_bytes_per_token
-                * (dec * attended_dec + pf_seqs * pf_kv_tokens);
+            bytes.kv_read +=
+                k.layers * k.kv_bytes_per_token * (dec * attended_dec + pf_seqs * pf_kv_tokens);
             bytes.kv_write += k.layers * k.kv_bytes_per_token * rank_tokens;
             bytes.activations += k.layers * rank_tokens * d * ab * p.activation_io_per_layer;
             comm += k.layers * c;
@@ -331,7 +354,8 @@ impl Deployment {
         }
         // Output head over the rows that need logits; embedding rows gathered for every token.
         flops += self.head_flops_per_row * m.logit_rows() / dpa;
-        bytes.weights += self.head_bytes + rank_tokens * d * self.prec.weights.embeddings.bytes_per_element();
+        bytes.weights +=
+            self.head_bytes + rank_tokens * d * self.prec.weights.embeddings.bytes_per_element();
 
         let compute_s = flops / (self.peak_flop_per_s * p.compute_efficiency);
         let memory_s = bytes.total() / (self.hardware.hbm_bytes_per_s * p.memory_efficiency);
@@ -343,17 +367,25 @@ impl Deployment {
             0.0
         };
         let stage_s = compute_s.max(memory_s) + exposed_comm + layer_overhead;
-        let time_s = pp * stage_s + p.step_overhead_s + handoff;
+        // Each attention-DP rank schedules and samples its own sequences, in parallel.
+        let fixed_s = p.step_overhead_s + p.seq_overhead_s * load.logit_rows() / dpa;
+        let time_s = pp * stage_s + fixed_s + handoff;
 
         let parts = [
             (pp * compute_s, Bound::Compute),
             (pp * memory_s, Bound::Memory),
             (pp * exposed_comm + handoff, Bound::Communication),
-            (pp * layer_overhead + p.step_overhead_s, Bound::Overhead),
+            (pp * layer_overhead + fixed_s, Bound::Overhead),
         ];
         let bound = parts
             .iter()
-            .fold((f64::NEG_INFINITY, Bound::Overhead), |best, &(t, b)| if t > best.0 { (t, b) } else { best })
+            .fold((f64::NEG_INFINITY, Bound::Overhead), |best, &(t, b)| {
+                if t > best.0 {
+                    (t, b)
+                } else {
+                    best
+                }
+            })
             .1;
         let scale = |x: f64| x * pp;
         let total_bytes = ByteTraffic {
@@ -367,7 +399,7 @@ impl Deployment {
             compute_s: pp * compute_s,
             memory_s: pp * memory_s,
             comm_s: pp * exposed_comm + handoff,
-            overhead_s: pp * layer_overhead + p.step_overhead_s,
+            overhead_s: pp * layer_overhead + fixed_s,
             flops: scale(flops),
             bytes: total_bytes,
             comm_bytes: scale(comm_bytes),

@@ -77,7 +77,11 @@ impl Precisions {
 
     /// Quantizes the linear layers (attention, MLP, experts) to `p`; embeddings keep the
     /// checkpoint's format, as TensorRT-LLM and vLLM quantization recipes do.
-    pub fn with_linear_weights(mut self, p: Precision, peak_has: impl Fn(MathPrecision) -> bool) -> Self {
+    pub fn with_linear_weights(
+        mut self,
+        p: Precision,
+        peak_has: impl Fn(MathPrecision) -> bool,
+    ) -> Self {
         self.weights.attention = p;
         self.weights.dense_mlp = p;
         self.weights.experts = p;
@@ -91,7 +95,9 @@ pub fn compute_for(p: Precision, peak_has: &impl Fn(MathPrecision) -> bool) -> M
     match p.math() {
         m @ (MathPrecision::Fp8 | MathPrecision::Fp4) if peak_has(m) => m,
         MathPrecision::Fp4 if peak_has(MathPrecision::Fp8) => MathPrecision::Bf16,
-        MathPrecision::Int8 if peak_has(MathPrecision::Int8) && p == Precision::Int8 => MathPrecision::Int8,
+        MathPrecision::Int8 if peak_has(MathPrecision::Int8) && p == Precision::Int8 => {
+            MathPrecision::Int8
+        }
         _ => MathPrecision::Bf16,
     }
 }
@@ -112,7 +118,12 @@ pub enum LayoutError {
 /// Checks that the layout divides the model: heads by TP, layers by PP (at least one layer per
 /// stage), experts by EP, and EP by the stage group.
 pub fn validate(model: &ModelSpec, par: &Parallelism) -> Result<(), LayoutError> {
-    for (field, value) in [("tp", par.tp), ("pp", par.pp), ("ep", par.ep), ("dp_attn", par.dp_attn)] {
+    for (field, value) in [
+        ("tp", par.tp),
+        ("pp", par.pp),
+        ("ep", par.ep),
+        ("dp_attn", par.dp_attn),
+    ] {
         if value == 0 {
             return Err(LayoutError::Zero { field, value });
         }
@@ -130,7 +141,10 @@ pub fn validate(model: &ModelSpec, par: &Parallelism) -> Result<(), LayoutError>
             return Err(LayoutError::Invalid {
                 field: "tp",
                 value: par.tp,
-                reason: format!("does not divide the {heads} attention heads of {}", model.name),
+                reason: format!(
+                    "does not divide the {heads} attention heads of {}",
+                    model.name
+                ),
             });
         }
     }
@@ -142,7 +156,12 @@ pub fn validate(model: &ModelSpec, par: &Parallelism) -> Result<(), LayoutError>
             reason: format!("more stages than the {layers} layers of {}", model.name),
         });
     }
-    let experts = model.groups.iter().filter_map(|g| g.mlp.routing()).map(|(e, _)| e).max();
+    let experts = model
+        .groups
+        .iter()
+        .filter_map(|g| g.mlp.routing())
+        .map(|(e, _)| e)
+        .max();
     match experts {
         None if par.ep > 1 => {
             return Err(LayoutError::Invalid {
@@ -170,7 +189,7 @@ pub fn validate(model: &ModelSpec, par: &Parallelism) -> Result<(), LayoutError>
         }
         _ => {}
     }
-    if par.group() % par.ep != 0 {
+    if !par.group().is_multiple_of(par.ep) {
         return Err(LayoutError::Invalid {
             field: "ep",
             value: par.ep,

@@ -10,6 +10,8 @@ mod deployment;
 mod layout;
 mod memory;
 mod params;
+#[cfg(test)]
+mod proptests;
 mod scenario;
 mod step;
 #[cfg(test)]

@@ -55,7 +55,11 @@ impl Deployment {
         let per_seq = self.kv_bytes_per_seq_per_device(context);
         let kv = per_seq * self.seqs_per_device(batch).ceil();
         let budget = usable - weights - act - reserve;
-        let per_rank = if per_seq > 0.0 && budget > 0.0 { (budget / per_seq).floor() } else { 0.0 };
+        let per_rank = if per_seq > 0.0 && budget > 0.0 {
+            (budget / per_seq).floor()
+        } else {
+            0.0
+        };
         let max_batch = (per_rank * f64::from(self.par.dp_attn)).min(u64::MAX as f64) as u64;
         MemoryFit {
             usable_bytes: usable,

@@ -24,6 +24,8 @@ pub struct CostParams {
     pub step_overhead_s: f64,
     /// Fixed cost per layer per step: kernel launches and small ops not covered by the roofline.
     pub layer_overhead_s: f64,
+    /// Cost per sequence in a step: host-side scheduling, sampling and bookkeeping that grow with the batch.
+    pub seq_overhead_s: f64,
     /// Hidden-state-sized tensors read or written per token per layer (norms, residuals, matmul inputs and outputs) with fused kernels.
     pub activation_io_per_layer: f64,
     /// Busiest expert-parallel device's routed tokens over the mean (1: perfectly balanced).
@@ -46,18 +48,71 @@ pub struct ParamDoc {
 }
 
 pub const PARAM_DOCS: &[ParamDoc] = &[
-    ParamDoc { name: "compute_efficiency", unit: "fraction", doc: "achievable fraction of dense peak FLOP/s" },
-    ParamDoc { name: "memory_efficiency", unit: "fraction", doc: "achievable fraction of HBM bandwidth" },
-    ParamDoc { name: "comm_efficiency", unit: "fraction", doc: "achievable fraction of link bandwidth in collectives" },
-    ParamDoc { name: "comm_overlap", unit: "fraction", doc: "fraction of communication hidden behind compute" },
-    ParamDoc { name: "step_overhead_s", unit: "s", doc: "fixed cost per step (scheduling, sampling, launch)" },
-    ParamDoc { name: "layer_overhead_s", unit: "s", doc: "fixed cost per layer per step" },
-    ParamDoc { name: "activation_io_per_layer", unit: "hidden-size tensors", doc: "activation tensors moved per token per layer" },
-    ParamDoc { name: "moe_load_imbalance", unit: "ratio >= 1", doc: "busiest expert device's load over the mean" },
-    ParamDoc { name: "hbm_usable_fraction", unit: "fraction", doc: "fraction of HBM the engine may use" },
-    ParamDoc { name: "runtime_reserve_bytes", unit: "bytes", doc: "runtime memory outside weights, KV and activations" },
-    ParamDoc { name: "max_batched_tokens", unit: "tokens", doc: "most tokens in one step (activation workspace)" },
-    ParamDoc { name: "kv_block_tokens", unit: "tokens", doc: "KV-cache page size" },
+    ParamDoc {
+        name: "compute_efficiency",
+        unit: "fraction",
+        doc: "achievable fraction of dense peak FLOP/s",
+    },
+    ParamDoc {
+        name: "memory_efficiency",
+        unit: "fraction",
+        doc: "achievable fraction of HBM bandwidth",
+    },
+    ParamDoc {
+        name: "comm_efficiency",
+        unit: "fraction",
+        doc: "achievable fraction of link bandwidth in collectives",
+    },
+    ParamDoc {
+        name: "comm_overlap",
+        unit: "fraction",
+        doc: "fraction of communication hidden behind compute",
+    },
+    ParamDoc {
+        name: "step_overhead_s",
+        unit: "s",
+        doc: "fixed cost per step (scheduling, sampling, launch)",
+    },
+    ParamDoc {
+        name: "layer_overhead_s",
+        unit: "s",
+        doc: "fixed cost per layer per step",
+    },
+    ParamDoc {
+        name: "seq_overhead_s",
+        unit: "s",
+        doc: "cost per sequence per step (scheduling, sampling)",
+    },
+    ParamDoc {
+        name: "activation_io_per_layer",
+        unit: "hidden-size tensors",
+        doc: "activation tensors moved per token per layer",
+    },
+    ParamDoc {
+        name: "moe_load_imbalance",
+        unit: "ratio >= 1",
+        doc: "busiest expert device's load over the mean",
+    },
+    ParamDoc {
+        name: "hbm_usable_fraction",
+        unit: "fraction",
+        doc: "fraction of HBM the engine may use",
+    },
+    ParamDoc {
+        name: "runtime_reserve_bytes",
+        unit: "bytes",
+        doc: "runtime memory outside weights, KV and activations",
+    },
+    ParamDoc {
+        name: "max_batched_tokens",
+        unit: "tokens",
+        doc: "most tokens in one step (activation workspace)",
+    },
+    ParamDoc {
+        name: "kv_block_tokens",
+        unit: "tokens",
+        doc: "KV-cache page size",
+    },
 ];
 
 /// A bad parameter value or name.
@@ -95,6 +150,7 @@ impl CostParams {
             ("comm_overlap", self.comm_overlap),
             ("step_overhead_s", self.step_overhead_s),
             ("layer_overhead_s", self.layer_overhead_s),
+            ("seq_overhead_s", self.seq_overhead_s),
             ("activation_io_per_layer", self.activation_io_per_layer),
             ("moe_load_imbalance", self.moe_load_imbalance),
             ("hbm_usable_fraction", self.hbm_usable_fraction),
@@ -113,6 +169,7 @@ impl CostParams {
             "comm_overlap" => &mut self.comm_overlap,
             "step_overhead_s" => &mut self.step_overhead_s,
             "layer_overhead_s" => &mut self.layer_overhead_s,
+            "seq_overhead_s" => &mut self.seq_overhead_s,
             "activation_io_per_layer" => &mut self.activation_io_per_layer,
             "moe_load_imbalance" => &mut self.moe_load_imbalance,
             "hbm_usable_fraction" => &mut self.hbm_usable_fraction,
@@ -161,6 +218,7 @@ impl CostParams {
         for (name, value) in [
             ("step_overhead_s", self.step_overhead_s),
             ("layer_overhead_s", self.layer_overhead_s),
+            ("seq_overhead_s", self.seq_overhead_s),
             ("activation_io_per_layer", self.activation_io_per_layer),
             ("runtime_reserve_bytes", self.runtime_reserve_bytes),
         ] {
@@ -168,17 +226,33 @@ impl CostParams {
                 return Err(bad(name, value, "must not be negative"));
             }
         }
-        if self.step_overhead_s > 1.0 || self.layer_overhead_s > 0.1 {
-            return Err(bad("step_overhead_s", self.step_overhead_s, "overheads above 1 s per step are absurd"));
+        if self.step_overhead_s > 1.0 || self.layer_overhead_s > 0.1 || self.seq_overhead_s > 0.01 {
+            return Err(bad(
+                "step_overhead_s",
+                self.step_overhead_s,
+                "overheads above 1 s per step are absurd",
+            ));
         }
         if self.moe_load_imbalance < 1.0 || self.moe_load_imbalance > 64.0 {
-            return Err(bad("moe_load_imbalance", self.moe_load_imbalance, "must be in [1, 64]"));
+            return Err(bad(
+                "moe_load_imbalance",
+                self.moe_load_imbalance,
+                "must be in [1, 64]",
+            ));
         }
         if self.max_batched_tokens < 1.0 {
-            return Err(bad("max_batched_tokens", self.max_batched_tokens, "must be at least 1"));
+            return Err(bad(
+                "max_batched_tokens",
+                self.max_batched_tokens,
+                "must be at least 1",
+            ));
         }
         if self.kv_block_tokens < 1.0 || self.kv_block_tokens > 65536.0 {
-            return Err(bad("kv_block_tokens", self.kv_block_tokens, "must be in [1, 65536]"));
+            return Err(bad(
+                "kv_block_tokens",
+                self.kv_block_tokens,
+                "must be in [1, 65536]",
+            ));
         }
         Ok(())
     }
@@ -211,15 +285,21 @@ pub struct Calibration {
 impl Calibration {
     /// The compiled-in calibration (its validity is pinned by a unit test).
     pub fn builtin() -> Calibration {
-        #[expect(clippy::expect_used, reason = "the embedded file is checked by the calibration_parses test")]
-        Calibration::parse(CALIBRATION_TOML, "calibration.toml").expect("embedded calibration.toml is valid")
+        #[expect(
+            clippy::expect_used,
+            reason = "the embedded file is checked by the calibration_parses test"
+        )]
+        Calibration::parse(CALIBRATION_TOML, "calibration.toml")
+            .expect("embedded calibration.toml is valid")
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Calibration, ParamError> {
-        let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| ParamError::Parse {
-            origin: origin.to_string(),
-            message: e.to_string(),
-        })?;
+        let mut doc: toml::Table =
+            text.parse()
+                .map_err(|e: toml::de::Error| ParamError::Parse {
+                    origin: origin.to_string(),
+                    message: e.to_string(),
+                })?;
         let default: CostParams = doc
             .remove("default")
             .ok_or_else(|| ParamError::Parse {
@@ -250,7 +330,9 @@ impl Calibration {
         if let Some(key) = doc.keys().next() {
             return Err(ParamError::Parse {
                 origin: origin.to_string(),
-                message: format!("unknown top-level key `{key}` (expected [default] and [family.*])"),
+                message: format!(
+                    "unknown top-level key `{key}` (expected [default] and [family.*])"
+                ),
             });
         }
         Ok(Calibration { default, families })
@@ -291,12 +373,20 @@ mod tests {
     #[test]
     fn out_of_range_names_the_parameter() {
         let mut p = Calibration::builtin().default;
-        let e = p.set("memory_efficiency", 1.5, "--param").err().map(|e| e.to_string());
+        let e = p
+            .set("memory_efficiency", 1.5, "--param")
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
             Some("--param: cost parameter `memory_efficiency` = 1.5: must be in (0, 1]")
         );
-        let e = p.set("memory_eficiency", 0.5, "--param").err().map(|e| e.to_string());
-        assert!(e.unwrap_or_default().contains("did you mean `memory_efficiency`"));
+        let e = p
+            .set("memory_eficiency", 0.5, "--param")
+            .err()
+            .map(|e| e.to_string());
+        assert!(e
+            .unwrap_or_default()
+            .contains("did you mean `memory_efficiency`"));
     }
 }

@@ -68,7 +68,8 @@ impl Deployment {
         let gap = |b: f64| {
             let s = self.step(&StepLoad::decode(b, 0.0));
             let compute = s.flops / (self.peak_flop_per_s() * self.params.compute_efficiency);
-            let weights = s.bytes.weights / (self.hardware.hbm_bytes_per_s * self.params.memory_efficiency);
+            let weights =
+                s.bytes.weights / (self.hardware.hbm_bytes_per_s * self.params.memory_efficiency);
             compute - weights
         };
         let (mut lo, mut hi) = (1e-3, 1e9);

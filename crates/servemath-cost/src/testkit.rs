@@ -3,7 +3,8 @@
 use crate::{CostParams, Deployment, Parallelism, Precisions};
 use servemath_hardware::{Hardware, PeakFlops};
 use servemath_model::{
-    Attention, AttentionSpan, LayerGroup, MathPrecision, Mlp, ModelSpec, Precision, WeightPrecisions,
+    Attention, AttentionSpan, LayerGroup, MathPrecision, Mlp, ModelSpec, Precision,
+    WeightPrecisions,
 };
 
 /// Llama-3.1-70B: d 8192, 80 layers, 64 heads, 8 KV heads of 128, SwiGLU 28672, vocab 128256, untied.
@@ -24,6 +25,7 @@ pub fn llama70b() -> ModelSpec {
                 sinks: false,
                 qkv_bias: false,
                 o_bias: false,
+                qk_norm: false,
             },
             mlp: Mlp::Dense {
                 intermediate: 28_672,
@@ -89,6 +91,7 @@ pub fn ideal() -> CostParams {
         comm_overlap: 0.0,
         step_overhead_s: 0.0,
         layer_overhead_s: 0.0,
+        seq_overhead_s: 0.0,
         activation_io_per_layer: 0.0,
         moe_load_imbalance: 1.0,
         hbm_usable_fraction: 0.9,

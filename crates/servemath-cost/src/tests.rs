@@ -4,7 +4,10 @@ use crate::testkit::*;
 use crate::{Bound, Parallelism, StepLoad};
 
 fn tp(n: u32) -> Parallelism {
-    Parallelism { tp: n, ..Parallelism::default() }
+    Parallelism {
+        tp: n,
+        ..Parallelism::default()
+    }
 }
 
 #[test]
@@ -16,7 +19,8 @@ fn batch_one_decode_reads_every_weight_once() {
     // params · 2 B, plus one embedding row of 8192 · 2 B.
     let d = deploy(&llama70b(), tp(1), ideal());
     let s = d.step(&StepLoad::decode(1.0, 0.0));
-    let golden_bytes = (12_079_595_520u64 + 56_371_445_760 + 1_318_912 + 1_050_673_152) as f64 * 2.0 + 16_384.0;
+    let golden_bytes =
+        (12_079_595_520u64 + 56_371_445_760 + 1_318_912 + 1_050_673_152) as f64 * 2.0 + 16_384.0;
     assert_close(s.bytes.weights, golden_bytes, 1e-12);
     // At 3.35 TB/s that is 40.69 ms, and the step is memory bound.
     assert_close(s.memory_s, s.bytes.total() / 3.35e12, 1e-12);
@@ -33,7 +37,9 @@ fn prefill_flops_are_two_per_param_per_token_plus_causal_attention() {
     let d = deploy(&llama70b(), tp(1), ideal());
     let s = d.step(&StepLoad::prefill(1.0, 2048.0, 0.0));
     let body = (12_079_595_520u64 + 56_371_445_760) as f64;
-    let golden = 2.0 * body * 2048.0 + 2.0 * 1_050_673_152.0 + 80.0 * 4.0 * 64.0 * 128.0 * 2048.0 * 2049.0 / 2.0;
+    let golden = 2.0 * body * 2048.0
+        + 2.0 * 1_050_673_152.0
+        + 80.0 * 4.0 * 64.0 * 128.0 * 2048.0 * 2049.0 / 2.0;
     assert_close(s.flops, golden, 1e-12);
     assert_eq!(s.bound, Bound::Compute);
     assert_close(s.compute_s, golden / 989.4e12, 1e-12);
@@ -76,7 +82,11 @@ fn distinct_experts_follow_the_occupancy_formula() {
         let w = d.step(&StepLoad::decode(t, 0.0)).bytes.weights;
         let touched = 256.0 * (1.0 - (1.0f64 - 8.0 / 256.0).powf(t));
         // Embedding rows grow with t: 8192·2 bytes per extra token.
-        assert_close(w, base + touched * per_expert + (t - 1.0) * 8192.0 * 2.0, 1e-9);
+        assert_close(
+            w,
+            base + touched * per_expert + (t - 1.0) * 8192.0 * 2.0,
+            1e-9,
+        );
     }
 }
 
@@ -92,7 +102,11 @@ fn tensor_parallel_splits_weights_and_adds_two_all_reduces_per_layer() {
     let emb_rows = b * 8192.0 * 2.0;
     // The final norm (8192 · 2 B) is replicated, not split.
     let final_norm = 8192.0 * 2.0;
-    assert_close(s4.bytes.weights - emb_rows - final_norm, (s1.bytes.weights - emb_rows - final_norm) / 4.0, 1e-9);
+    assert_close(
+        s4.bytes.weights - emb_rows - final_norm,
+        (s1.bytes.weights - emb_rows - final_norm) / 4.0,
+        1e-9,
+    );
     let ar = 2.0 * 3.0 / 4.0 * b * 8192.0 * 2.0 / 450e9 + 3.0 * 5e-6;
     assert_close(s4.comm_s, 80.0 * 2.0 * ar, 1e-9);
 }
@@ -102,7 +116,14 @@ fn pipeline_keeps_the_decode_floor_and_splits_weight_memory() {
     // PP2: each stage holds half the layers; a decode token still crosses every layer, so a
     // weight-bound step takes as long as on one GPU (plus one hand-off).
     let one = deploy(&llama70b(), tp(1), ideal());
-    let two = deploy(&llama70b(), Parallelism { pp: 2, ..Parallelism::default() }, ideal());
+    let two = deploy(
+        &llama70b(),
+        Parallelism {
+            pp: 2,
+            ..Parallelism::default()
+        },
+        ideal(),
+    );
     let s1 = one.step(&StepLoad::decode(8.0, 1000.0));
     let s2 = two.step(&StepLoad::decode(8.0, 1000.0));
     assert_close(s2.time_s, s1.time_s, 0.02);
@@ -113,9 +134,17 @@ fn pipeline_keeps_the_decode_floor_and_splits_weight_memory() {
 fn kv_cache_bytes_match_the_gqa_formula() {
     // 2·80·8·128·2 B = 327,680 B per token; 4096 tokens = 1,342,177,280 B on one GPU, /8 at TP8.
     let d = deploy(&llama70b(), tp(1), ideal());
-    assert_close(d.kv_bytes_per_seq_per_device(4096.0), 4096.0 * 327_680.0, 1e-12);
+    assert_close(
+        d.kv_bytes_per_seq_per_device(4096.0),
+        4096.0 * 327_680.0,
+        1e-12,
+    );
     let d8 = deploy(&llama70b(), tp(8), ideal());
-    assert_close(d8.kv_bytes_per_seq_per_device(4096.0), 4096.0 * 327_680.0 / 8.0, 1e-12);
+    assert_close(
+        d8.kv_bytes_per_seq_per_device(4096.0),
+        4096.0 * 327_680.0 / 8.0,
+        1e-12,
+    );
 }
 
 #[test]
@@ -128,9 +157,16 @@ fn memory_fit_reports_max_batch() {
     let act = 8192.0 * (4.0 * 8192.0 + 2.0 * 28_672.0 / 4.0) * 2.0;
     let budget = 72e9 - d.weight_bytes_per_device() - act - 2e9;
     assert_close(m.kv_budget_bytes, budget, 1e-9);
-    assert_eq!(m.max_batch, (budget / (4096.0 * 327_680.0 / 4.0)).floor() as u64);
+    assert_eq!(
+        m.max_batch,
+        (budget / (4096.0 * 327_680.0 / 4.0)).floor() as u64
+    );
     assert!(m.max_batch > 95 && m.max_batch < 105, "{}", m.max_batch);
     assert!(!d.memory(200.0, 4096.0).fits);
     let one = deploy(&llama70b(), tp(1), ideal());
-    assert!(one.memory(1.0, 1.0).reason().unwrap_or_default().contains("weights need"));
+    assert!(one
+        .memory(1.0, 1.0)
+        .reason()
+        .unwrap_or_default()
+        .contains("weights need"));
 }

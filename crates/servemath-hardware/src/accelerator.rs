@@ -68,8 +68,17 @@ pub enum HardwareError {
     },
     #[error("{hardware} has no published scale-out bandwidth; a group spanning scale-up domains cannot be priced")]
     NoScaleOut { hardware: String },
+    /// The file is not valid TOML, or has a key the schema does not know; `message` names the
+    /// line and column.
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
+    /// An entry lacks a field it must state.
+    #[error("{file}: entry `{id}`: missing required field `{field}`")]
+    Missing {
+        file: String,
+        id: String,
+        field: String,
+    },
     #[error("{file}: entry `{id}`: field `{field}` = {value}: {reason}")]
     Invalid {
         file: String,
@@ -80,7 +89,70 @@ pub enum HardwareError {
     },
 }
 
+/// Catalog keys of the figures an entry can state, in catalog order. They are also the keys of
+/// [`Hardware::sources`].
+pub mod figure {
+    pub const BF16: &str = "bf16_dense_flop_per_s";
+    pub const FP8: &str = "fp8_dense_flop_per_s";
+    pub const INT8: &str = "int8_dense_op_per_s";
+    pub const FP4: &str = "fp4_dense_flop_per_s";
+    pub const HBM_BYTES: &str = "hbm_bytes";
+    pub const HBM_BYTES_PER_S: &str = "hbm_bytes_per_s";
+    pub const SCALE_UP_DOMAIN: &str = "scale_up_domain";
+    pub const SCALE_UP_BYTES_PER_S: &str = "scale_up_bytes_per_s_per_dir";
+    pub const SCALE_OUT_BYTES_PER_S: &str = "scale_out_bytes_per_s_per_dir";
+    pub const SCALE_UP_LATENCY_S: &str = "scale_up_latency_s";
+    pub const SCALE_OUT_LATENCY_S: &str = "scale_out_latency_s";
+    pub const TDP_W: &str = "tdp_w";
+
+    /// Every figure key; a `[hardware.sources]` key must be one of these.
+    pub const ALL: [&str; 12] = [
+        BF16,
+        FP8,
+        INT8,
+        FP4,
+        HBM_BYTES,
+        HBM_BYTES_PER_S,
+        SCALE_UP_DOMAIN,
+        SCALE_UP_BYTES_PER_S,
+        SCALE_OUT_BYTES_PER_S,
+        SCALE_UP_LATENCY_S,
+        SCALE_OUT_LATENCY_S,
+        TDP_W,
+    ];
+}
+
 impl Hardware {
+    /// Keys of the figures this entry states (the optional ones only when present), in catalog
+    /// order. Each has a source in [`Hardware::sources`].
+    pub fn stated_figures(&self) -> Vec<&'static str> {
+        let optional = [
+            (figure::BF16, self.peak.bf16.is_some()),
+            (figure::FP8, self.peak.fp8.is_some()),
+            (figure::INT8, self.peak.int8.is_some()),
+            (figure::FP4, self.peak.fp4.is_some()),
+            (
+                figure::SCALE_OUT_BYTES_PER_S,
+                self.scale_out_bytes_per_s.is_some(),
+            ),
+            (figure::TDP_W, self.tdp_w.is_some()),
+        ];
+        figure::ALL
+            .into_iter()
+            .filter(|key| {
+                optional
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .is_none_or(|(_, present)| *present)
+            })
+            .collect()
+    }
+
+    /// The source of the figure stored under catalog key `key`, if the entry states one.
+    pub fn source(&self, key: &str) -> Option<&str> {
+        self.sources.get(key).map(String::as_str)
+    }
+
     /// Dense peak FLOP/s at `p`, or an error naming the missing figure.
     pub fn peak_flop_per_s(&self, p: MathPrecision) -> Result<f64, HardwareError> {
         let v = match p {

@@ -3,7 +3,12 @@
 //!
 //! Every figure is in SI base units (bytes, bytes/s, FLOP/s, seconds, watts) and carries its
 //! source in the catalog file. Efficiencies are not here: they live in `servemath-cost`.
+//! The schema is documented in `catalog/README.md`.
 
 mod accelerator;
+mod catalog;
+mod raw;
 
-pub use accelerator::{Hardware, HardwareError, PeakFlops, Price};
+pub use accelerator::{figure, Hardware, HardwareError, PeakFlops, Price};
+pub use catalog::{Catalog, BUILTIN_FILE};
+pub use raw::{normalize_name, FAMILIES};

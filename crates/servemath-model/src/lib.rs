@@ -3,9 +3,15 @@
 //!
 //! Pure: parsing takes `&str`; the only data it reads is what is compiled in.
 
+mod builtin;
+mod error;
+mod hf;
 mod precision;
 mod spec;
 
+pub use builtin::{builtin, builtin_models, BuiltinModel, DeclaredCheckpoint};
+pub use error::ModelError;
+pub use hf::{parse_config, SUPPORTED_MODEL_TYPES};
 pub use precision::{MathPrecision, Precision, UnknownPrecision};
 pub use spec::{
     Attention, AttentionSpan, LayerGroup, Mlp, MlpParams, ModelSpec, ParamBreakdown,

@@ -47,6 +47,9 @@ pub enum Attention {
         /// Biases on q, k, v (and o where `o_bias`).
         qkv_bias: bool,
         o_bias: bool,
+        /// Per-head RMSNorm weights on queries and keys (Qwen3): `2·head_dim` parameters per
+        /// layer, counted with the norms. Weightless q/k norms (Llama-4's L2 norm) are `false`.
+        qk_norm: bool,
     },
     /// DeepSeek multi-head latent attention.
     Mla {
@@ -66,9 +69,13 @@ pub enum Attention {
 pub enum AttentionSpan {
     Full,
     /// The last `window` tokens (Mistral/gpt-oss sliding window).
-    Sliding { window: u64 },
+    Sliding {
+        window: u64,
+    },
     /// Tokens of the same fixed-size chunk (Llama-4 chunked attention).
-    Chunked { chunk: u64 },
+    Chunked {
+        chunk: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,7 +169,7 @@ impl Attention {
                 } else {
                     0
                 } + if o_bias { d } else { 0 };
-                q + kv + o + bias + if sinks { heads } else { 0 }
+                q + kv + o + bias + if sinks { heads } else { 0 } + self.norm_params()
             }
             Attention::Mla {
                 heads,
@@ -182,6 +189,28 @@ impl Attention {
                 let o = heads * v_head_dim * d;
                 q + kv_a + kv_b + o
             }
+        }
+    }
+
+    /// The norm weights inside the attention block, included in [`Attention::params`] and
+    /// reported as norms by [`LayerGroup::params`]: Qwen3's q/k norms (`2·head_dim`), MLA's
+    /// latent norms (`q_lora_rank + kv_lora_rank`).
+    pub fn norm_params(&self) -> u64 {
+        match *self {
+            Attention::Gqa {
+                head_dim, qk_norm, ..
+            } => {
+                if qk_norm {
+                    2 * head_dim
+                } else {
+                    0
+                }
+            }
+            Attention::Mla {
+                q_lora_rank,
+                kv_lora_rank,
+                ..
+            } => q_lora_rank.unwrap_or(0) + kv_lora_rank,
         }
     }
 
@@ -325,16 +354,19 @@ impl Mlp {
 }
 
 impl LayerGroup {
-    /// Parameters of the group (all `count` layers), with 2·d norm weights per layer.
+    /// Parameters of the group (all `count` layers), with 2·d norm weights per layer (the
+    /// pre-attention and pre-MLP norms) plus the norms inside attention
+    /// ([`Attention::norm_params`]), which move from `attention` to `norms`.
     pub fn params(&self, d: u64) -> ParamBreakdown {
         let mlp = self.mlp.params(d);
+        let attn_norms = self.attention.norm_params();
         ParamBreakdown {
-            attention: self.count * self.attention.params(d),
+            attention: self.count * (self.attention.params(d) - attn_norms),
             dense_mlp: self.count * mlp.dense,
             routed_experts: self.count * mlp.routed,
             shared_experts: self.count * mlp.shared,
             router: self.count * mlp.router,
-            norms: self.count * 2 * d,
+            norms: self.count * (2 * d + attn_norms),
             ..ParamBreakdown::default()
         }
     }
@@ -374,19 +406,57 @@ impl ModelSpec {
         self.groups.iter().fold(head, |acc, g| acc + g.params(d))
     }
 
-    /// Parameters of the multi-token-prediction layers (0 when the model has none).
+    /// Parameters of the multi-token-prediction layers (0 when the model has none), excluding
+    /// the embedding and output head they share with the main model.
+    ///
+    /// A DeepSeek-V3 MTP module is one full decoder layer plus `eh_proj` (a `2d → d` linear,
+    /// `2·d·d`), two input norms (`enorm`, `hnorm`) and the shared head's own norm: `3·d`.
+    /// Check: layer 61 of DeepSeek-V3 (an MoE layer) is 11,506,286,016 parameters, plus
+    /// 2·7168² + 3·7168 = 102,781,952 gives 11.61 B. DeepSeek's README_WEIGHTS.md says
+    /// "11.5B unique parameters", which matches the layer alone; `eh_proj` is in the
+    /// checkpoint (`model.layers.61.eh_proj.weight`), so it is counted here. The 685 B
+    /// checkpoint total also stores a second copy of the embedding and head (2 × 0.93 B).
     pub fn mtp_params(&self) -> u64 {
+        let d = self.hidden_size;
         self.mtp
             .as_ref()
-            .map_or(0, |g| g.params(self.hidden_size).total())
+            .map_or(0, |g| g.params(d).total() + g.count * (2 * d * d + 3 * d))
+    }
+
+    /// Embedding table plus (untied) output head.
+    pub fn embedding_params(&self) -> u64 {
+        let p = self.params();
+        p.embedding + p.lm_head
+    }
+
+    /// Parameters outside the embedding table and output head: Qwen's "non-embedding" figure.
+    pub fn non_embedding_params(&self) -> u64 {
+        self.params().total() - self.embedding_params()
     }
 
     /// Parameters a single token touches: everything except the routed experts it
     /// does not pick (`k/E` of them per MoE layer). The embedding table counts in full,
-    /// as in Mixtral's published 12.9 B.
+    /// as in Mixtral's published 12.9 B, Qwen's "activated" figures and Llama-4's 17 B.
+    /// For the convention without the embedding see [`ModelSpec::active_matmul_params`].
     pub fn active_params(&self) -> u64 {
         let p = self.params();
         p.total() - p.routed_experts + self.active_routed_params()
+    }
+
+    /// Parameters that take part in a matrix multiply for one token: [`ModelSpec::active_params`]
+    /// less the input embedding table, which is a row lookup, not a matmul (a tied table
+    /// still counts once, as the output head). `2 ×` this is the forward FLOPs per token
+    /// outside attention scores. It is also the convention of OpenAI's gpt-oss model card
+    /// (5.13 B / 3.61 B active: unembedding counted, embedding not) and of DeepSeek's
+    /// README_WEIGHTS.md (V3: 36.6 B "including 0.9B for the output head").
+    pub fn active_matmul_params(&self) -> u64 {
+        let p = self.params();
+        let lookup_only = if self.tie_word_embeddings {
+            0
+        } else {
+            p.embedding
+        };
+        self.active_params() - lookup_only
     }
 
     /// Routed-expert parameters one token uses: `k/E` of each MoE layer's experts.
@@ -410,13 +480,15 @@ impl ModelSpec {
             + p.routed_experts as f64 * prec.experts.bytes_per_element()
     }
 
-    /// KV-cache bytes a sequence of `context` tokens holds, all layers.
+    /// KV-cache bytes a sequence of `context` tokens holds, all layers. The product is formed
+    /// in `f64` so that no caller-chosen context can overflow it.
     pub fn kv_bytes_for_context(&self, context: u64, kv: Precision) -> f64 {
         self.groups
             .iter()
             .map(|g| {
-                (g.count * g.attention.kv_elements_per_token() * g.attention.span().kv_tokens(context))
-                    as f64
+                g.count as f64
+                    * g.attention.kv_elements_per_token() as f64
+                    * g.attention.span().kv_tokens(context) as f64
             })
             .sum::<f64>()
             * kv.bytes_per_element()
@@ -445,4 +517,76 @@ impl ModelSpec {
     pub fn is_moe(&self) -> bool {
         self.groups.iter().any(|g| g.mlp.routing().is_some())
     }
+
+    /// An upper bound, formed in `f64` so it cannot overflow, on every integer the `u64`
+    /// parameter formulas of this module build (each term of [`ModelSpec::params`], MTP
+    /// included). Parsing rejects a spec whose bound is absurd, so those formulas never
+    /// overflow on a parsed spec.
+    pub(crate) fn magnitude_bound(&self) -> f64 {
+        let d = self.hidden_size as f64;
+        let layers = |g: &LayerGroup| g.count as f64 * layer_bound(g, d);
+        let mtp = self.mtp.as_ref().map_or(0.0, |g| {
+            layers(g) + g.count as f64 * (2.0 * d * d + 3.0 * d)
+        });
+        2.0 * self.vocab_size as f64 * d + d + self.groups.iter().map(layers).sum::<f64>() + mtp
+    }
+}
+
+/// See [`ModelSpec::magnitude_bound`]: dominates each product in the formulas above.
+fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
+    let attention = match g.attention {
+        Attention::Gqa {
+            heads,
+            kv_heads,
+            head_dim,
+            ..
+        } => {
+            let (h, kv, hd) = (heads as f64, kv_heads as f64, head_dim as f64);
+            (d + 1.0) * (h + 2.0 * kv) * hd + h * hd * d + d + h + 2.0 * hd
+        }
+        Attention::Mla {
+            heads,
+            q_lora_rank,
+            kv_lora_rank,
+            qk_nope_head_dim,
+            qk_rope_head_dim,
+            v_head_dim,
+        } => {
+            let h = heads as f64;
+            let r = q_lora_rank.unwrap_or(0) as f64;
+            let (kv, nope, rope, v) = (
+                kv_lora_rank as f64,
+                qk_nope_head_dim as f64,
+                qk_rope_head_dim as f64,
+                v_head_dim as f64,
+            );
+            (d + 1.0) * r
+                + (r + d) * h * (nope + rope)
+                + (d + 1.0) * (kv + rope)
+                + kv * h * (nope + v)
+                + h * v * d
+                + r
+                + kv
+        }
+    };
+    let mlp = match g.mlp {
+        Mlp::Dense { intermediate, .. } => {
+            let ff = intermediate as f64;
+            3.0 * d * ff + 2.0 * ff + d
+        }
+        Mlp::Moe {
+            experts,
+            expert_intermediate,
+            shared_intermediate,
+            ..
+        } => {
+            let (e, ff, sh) = (
+                experts as f64,
+                expert_intermediate as f64,
+                shared_intermediate as f64,
+            );
+            e * (3.0 * d * ff + 2.0 * ff + d) + 3.0 * d * sh + d * e + e
+        }
+    };
+    attention + mlp + 2.0 * d
 }

@@ -1,0 +1,319 @@
+//! `servemath estimate`: a deployment priced at a list of batch sizes: latency, throughput,
+//! the bound, utilization and memory fit per batch, with the floor, B* and the largest batch.
+
+mod plot;
+
+use crate::commands::write_json;
+use crate::common::fmt::{self, Align, Table};
+use crate::common::{self, DeployArgs};
+use clap::Args;
+use servemath_cost::Deployment;
+use servemath_report::{EstimateReport, LayoutReport, Versioned};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// The largest batch, prompt and generation accepted: beyond them no deployment is meaningful.
+const MAX_BATCH: u64 = 10_000_000;
+const MAX_TOKENS: u64 = 100_000_000;
+
+/// Estimate latency and throughput of a model on hardware, one table row per batch size.
+///
+/// Each batch is `--batch` identical requests arriving together: the prompts are prefilled in
+/// one step (TTFT), then every request decodes `--output` tokens, each step priced at the mean
+/// context (TPOT). Definitions of every figure: docs/metrics.md.
+#[derive(Debug, Clone, Args)]
+pub struct EstimateArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
+    /// Prompt tokens per request.
+    #[arg(long, default_value_t = 2048, value_parser = parse_tokens, value_name = "TOKENS")]
+    pub input: u64,
+
+    /// Generated tokens per request.
+    #[arg(long, default_value_t = 256, value_parser = parse_tokens, value_name = "TOKENS")]
+    pub output: u64,
+
+    /// Batch sizes (concurrent requests), comma-separated.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_values_t = [1u64, 8, 32, 128, 512],
+        value_parser = parse_batch,
+        allow_negative_numbers = true,
+        value_name = "B,B,..."
+    )]
+    pub batch: Vec<u64>,
+
+    /// Print the versioned JSON report (`servemath.estimate/1`) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also draw TPOT and output tokens/s per GPU against batch, with B*, the floor and the
+    /// largest batch marked, to FILE.svg or FILE.png.
+    #[arg(long, value_name = "FILE.svg|FILE.png")]
+    pub plot: Option<PathBuf>,
+}
+
+impl Default for EstimateArgs {
+    /// The no-argument case: Llama-3.1-70B on four H100s.
+    fn default() -> Self {
+        EstimateArgs {
+            deploy: DeployArgs {
+                tp: 4,
+                ..DeployArgs::default()
+            },
+            input: 2048,
+            output: 256,
+            batch: vec![1, 8, 32, 128, 512],
+            json: false,
+            plot: None,
+        }
+    }
+}
+
+fn parse_count(s: &str, what: &str, max: u64) -> Result<u64, String> {
+    let v: i128 = s
+        .trim()
+        .replace('_', "")
+        .parse()
+        .map_err(|_| format!("{what} `{s}` is not a whole number"))?;
+    if v < 1 {
+        return Err(format!("{what} must be at least 1, got {v}"));
+    }
+    if v > i128::from(max) {
+        return Err(format!(
+            "{what} {v} is more than the {} accepted",
+            fmt::int(max as f64)
+        ));
+    }
+    u64::try_from(v).map_err(|_| format!("{what} {v} is out of range"))
+}
+
+fn parse_batch(s: &str) -> Result<u64, String> {
+    parse_count(s, "batch", MAX_BATCH)
+}
+
+fn parse_tokens(s: &str) -> Result<u64, String> {
+    parse_count(s, "token count", MAX_TOKENS)
+}
+
+pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let plot_kind = args
+        .plot
+        .as_deref()
+        .map(plot::Kind::from_path)
+        .transpose()?;
+    let dep = common::build_deployment(&args.deploy)?;
+    let context = args.input + args.output;
+    if context > dep.model.max_context {
+        crate::warn(&format!(
+            "context {} (input + output) exceeds the {} tokens {} was trained for (max_position_embeddings)",
+            fmt::int(context as f64),
+            fmt::int(dep.model.max_context as f64),
+            dep.model.name
+        ));
+    }
+    let mut batches = args.batch.clone();
+    batches.sort_unstable();
+    batches.dedup();
+    let report = EstimateReport::new(&dep, args.input, args.output, &batches);
+    if !report.batches.iter().any(|b| b.fits) {
+        return Err(nothing_fits(&report, args, &dep));
+    }
+    if let (Some(path), Some(kind)) = (&args.plot, plot_kind) {
+        plot::draw(path, kind, &dep, &report)?;
+        crate::note(&format!("plot written to {}", path.display()));
+    }
+    if args.json {
+        return write_json(out, &Versioned::new(report));
+    }
+    write!(out, "{}", render(&report))?;
+    Ok(())
+}
+
+/// The error when no requested batch fits, with the reason for the smallest and a layout hint.
+fn nothing_fits(r: &EstimateReport, args: &EstimateArgs, dep: &Deployment) -> anyhow::Error {
+    let smallest = r.batches.first();
+    let reason = smallest
+        .and_then(|b| b.reason.clone())
+        .unwrap_or_else(|| "no memory left for the KV cache".to_string());
+    let what = match smallest {
+        Some(b) if r.batches.len() == 1 => format!("--batch {} does not fit", b.batch),
+        _ => "no requested batch fits".to_string(),
+    };
+    // When even one sequence does not fit, a wider tensor-parallel layout may.
+    let hint = if r.max_batch == 0 {
+        larger_layout(args, dep)
+            .map(|tp| format!("; --tp {tp} would fit"))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    anyhow::anyhow!(
+        "{} on {} ({}) at context {}: {what}: {reason}{hint}",
+        r.model.name,
+        r.hardware.id,
+        layout(&r.layout),
+        fmt::int(r.context_tokens as f64),
+    )
+}
+
+/// The smallest larger tensor-parallel degree at which one sequence fits, if any does within
+/// the scale-up domain.
+fn larger_layout(args: &EstimateArgs, dep: &Deployment) -> Option<u32> {
+    let context = (args.input + args.output) as f64;
+    let domain = dep.hardware.scale_up_domain;
+    (1..=10)
+        .map(|s| 1u32 << s)
+        .filter(|&tp| tp > args.deploy.tp && tp * args.deploy.dp_attn * args.deploy.pp <= domain)
+        .find(|&tp| {
+            let mut a = args.deploy.clone();
+            a.tp = tp;
+            common::build_deployment(&a).is_ok_and(|d| d.max_batch(context) > 0)
+        })
+}
+
+/// `TP4`, `TP8 · EP8 · DP-attn8 · PP2` (degrees of 1 omitted, TP always shown).
+pub fn layout(l: &LayoutReport) -> String {
+    let mut parts = vec![format!("TP{}", l.tp)];
+    if l.dp_attn > 1 {
+        parts.push(format!("DP-attn{}", l.dp_attn));
+    }
+    if l.ep > 1 {
+        parts.push(format!("EP{}", l.ep));
+    }
+    if l.pp > 1 {
+        parts.push(format!("PP{}", l.pp));
+    }
+    parts.join(" · ")
+}
+
+/// The header lines and the per-batch table.
+pub fn render(r: &EstimateReport) -> String {
+    let mut s = String::new();
+    let mut line = |label: &str, value: String| {
+        s.push_str(&format!("{label:<12}{value}\n"));
+    };
+    line(
+        "model",
+        format!(
+            "{} ({}): {} params, {} active, {} weights",
+            r.model.name,
+            r.model.model_type,
+            fmt::count(r.model.total_params as f64),
+            fmt::count(r.model.active_params as f64),
+            fmt::bytes(r.model.weight_bytes)
+        ),
+    );
+    line(
+        "hardware",
+        format!(
+            "{}: {}; {} {} dense, {} HBM at {}",
+            r.hardware.id,
+            r.hardware.name,
+            fmt::flop_per_s(r.hardware.peak_flop_per_s),
+            r.precisions.compute,
+            fmt::bytes(r.hardware.hbm_bytes),
+            fmt::bytes_per_s(r.hardware.hbm_bytes_per_s)
+        ),
+    );
+    line(
+        "layout",
+        format!(
+            "{} = {} GPU{} per replica; {} of weights per GPU",
+            layout(&r.layout),
+            r.layout.gpus,
+            if r.layout.gpus == 1 { "" } else { "s" },
+            fmt::bytes(r.weight_bytes_per_gpu)
+        ),
+    );
+    line(
+        "precisions",
+        format!(
+            "weights {}, KV {}, compute {}, activations {}",
+            super::model::precisions(&r.precisions.weights),
+            r.precisions.kv,
+            r.precisions.compute,
+            r.precisions.activations
+        ),
+    );
+    line(
+        "requests",
+        format!(
+            "{} input + {} output tokens (context {})",
+            fmt::int(r.input_tokens as f64),
+            fmt::int(r.output_tokens as f64),
+            fmt::int(r.context_tokens as f64)
+        ),
+    );
+    line(
+        "floor",
+        format!(
+            "{} per step: reading the weights a one-token step touches; no batch is faster",
+            fmt::seconds(r.floor_s)
+        ),
+    );
+    line(
+        "B*",
+        match r.balance_batch {
+            Some(b) => format!(
+                "{}: decode batch where matmul time equals weight-read time",
+                fmt::num(b)
+            ),
+            None => "never reached: weight reads outlast compute at every batch".to_string(),
+        },
+    );
+    line(
+        "max batch",
+        format!(
+            "{} at context {} ({} of KV cache per sequence per GPU)",
+            fmt::int(r.max_batch as f64),
+            fmt::int(r.context_tokens as f64),
+            fmt::bytes(r.kv_bytes_per_seq_per_gpu)
+        ),
+    );
+    s.push('\n');
+
+    let mut t = Table::new(&[
+        ("batch", Align::Right),
+        ("TTFT", Align::Right),
+        ("TPOT", Align::Right),
+        ("tok/s/user", Align::Right),
+        ("tok/s/GPU", Align::Right),
+        ("e2e", Align::Right),
+        ("bound", Align::Left),
+        ("MFU", Align::Right),
+        ("MBU", Align::Right),
+        ("KV/GPU", Align::Right),
+        ("fits", Align::Left),
+    ]);
+    for b in &r.batches {
+        t.row(vec![
+            fmt::int(b.batch as f64),
+            fmt::seconds(b.ttft_s),
+            fmt::seconds(b.tpot_s),
+            fmt::num(b.tokens_per_s_per_user),
+            fmt::num(b.output_tokens_per_s_per_gpu),
+            fmt::seconds(b.e2e_s),
+            b.bound.to_string(),
+            fmt::percent(b.mfu),
+            fmt::percent(b.mbu),
+            fmt::bytes(b.kv_bytes_per_gpu),
+            if b.fits { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    s.push_str(&t.render(0));
+    for b in r.batches.iter().filter(|b| !b.fits) {
+        if let Some(reason) = &b.reason {
+            s.push_str(&format!(
+                "batch {} does not fit: {reason}\n",
+                fmt::int(b.batch as f64)
+            ));
+        }
+    }
+    s.push_str(
+        "bound, MFU and MBU are the decode step's; every figure is defined in docs/metrics.md\n",
+    );
+    s
+}

@@ -1,0 +1,19 @@
+//! One module per subcommand: its arguments (clap derive; doc comments are the help) and its
+//! `run`, which writes data to the given output and returns errors for `main` to print.
+
+pub mod claims;
+pub mod estimate;
+pub mod hardware;
+pub mod model;
+pub mod models;
+pub mod validate;
+
+use serde::Serialize;
+use std::io::Write;
+
+/// Writes `value` as pretty JSON with a trailing newline.
+pub(crate) fn write_json<T: Serialize>(out: &mut dyn Write, value: &T) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}

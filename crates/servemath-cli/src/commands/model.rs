@@ -1,0 +1,272 @@
+//! `servemath model NAME|PATH`: one model's architecture, parameters, weight and KV bytes.
+
+use crate::commands::write_json;
+use crate::common::{self, fmt};
+use clap::Args;
+use servemath_report::{
+    AttentionReport, LayerGroupReport, MlpReport, ModelReport, SpanReport, Versioned,
+    WeightPrecisionsReport,
+};
+use std::io::Write;
+
+/// Show a model: layers, attention (GQA/MLA, windows, sinks), experts, parameters with their
+/// breakdown, weight bytes per format, KV-cache bytes per token.
+#[derive(Debug, Clone, Args)]
+pub struct ModelArgs {
+    /// Built-in model name (see `servemath models`) or path to a Hugging Face config.json.
+    #[arg(value_name = "NAME|PATH")]
+    pub model: String,
+
+    /// Print the versioned JSON report (`servemath.model/1`) instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &ModelArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let spec = common::load_model(&args.model)?;
+    let report = ModelReport::new(&spec);
+    if args.json {
+        return write_json(out, &Versioned::new(report));
+    }
+    write!(out, "{}", render(&report))?;
+    Ok(())
+}
+
+/// The human view of a model report.
+pub fn render(r: &ModelReport) -> String {
+    let mut s = String::new();
+    let mut line = |label: &str, value: String| {
+        s.push_str(&format!("{label:<12}{value}\n"));
+    };
+    line("model", format!("{} ({})", r.name, r.model_type));
+    line(
+        "layers",
+        format!(
+            "{} (hidden {}, vocab {}, max context {} tokens{})",
+            r.layers,
+            fmt::int(r.hidden_size as f64),
+            fmt::int(r.vocab_size as f64),
+            fmt::int(r.max_context_tokens as f64),
+            if r.tie_word_embeddings {
+                ", tied embeddings"
+            } else {
+                ""
+            }
+        ),
+    );
+    for (i, (count, g)) in merged_groups(&r.groups).iter().enumerate() {
+        let label = if i == 0 { "stack" } else { "" };
+        line(
+            label,
+            format!("{count} x {}; {}", attention(&g.attention), mlp(&g.mlp)),
+        );
+    }
+    if r.mtp_layers > 0 {
+        line(
+            "mtp",
+            format!(
+                "{} multi-token-prediction layer(s), {} params, not counted below",
+                r.mtp_layers,
+                fmt::count(r.mtp_params as f64)
+            ),
+        );
+    }
+    line(
+        "parameters",
+        format!(
+            "{} total, {} active per token",
+            fmt::count(r.total_params as f64),
+            fmt::count(r.active_params as f64)
+        ),
+    );
+    let p = &r.params;
+    let parts = [
+        ("embedding", p.embedding),
+        ("lm head", p.lm_head),
+        ("attention", p.attention),
+        ("dense mlp", p.dense_mlp),
+        ("routed experts", p.routed_experts),
+        (
+            "  active",
+            if p.routed_experts > 0 {
+                p.active_routed_experts
+            } else {
+                0
+            },
+        ),
+        ("shared experts", p.shared_experts),
+        ("router", p.router),
+        ("norms", p.norms),
+    ];
+    for (name, n) in parts.iter().filter(|(_, n)| *n > 0) {
+        line(
+            "",
+            format!(
+                "{name:<16}{:>9}  {:>5.1}%",
+                fmt::count(*n as f64),
+                100.0 * *n as f64 / r.total_params.max(1) as f64
+            ),
+        );
+    }
+    line(
+        "weights",
+        format!(
+            "{} as stored: {}",
+            fmt::bytes(r.weight_bytes),
+            precisions(&r.checkpoint)
+        ),
+    );
+    let by_format: Vec<String> = r
+        .weight_bytes_by_format
+        .iter()
+        .map(|w| format!("{} {}", w.format, fmt::bytes(w.bytes)))
+        .collect();
+    line(
+        "",
+        format!(
+            "linear layers in {} (embeddings as stored)",
+            by_format.join(", ")
+        ),
+    );
+    let kv = if (r.kv_bytes_per_token - r.kv_bytes_per_token_short_context).abs() > 0.5 {
+        format!(
+            "{} per token ({}) at long context; {} while shorter than every window",
+            fmt::bytes(r.kv_bytes_per_token),
+            r.kv_format,
+            fmt::bytes(r.kv_bytes_per_token_short_context)
+        )
+    } else {
+        format!(
+            "{} per token ({})",
+            fmt::bytes(r.kv_bytes_per_token),
+            r.kv_format
+        )
+    };
+    line("kv cache", kv);
+    s
+}
+
+/// Identical layer kinds merged (interleaved stacks list each kind once), in first-seen order.
+fn merged_groups(groups: &[LayerGroupReport]) -> Vec<(u64, LayerGroupReport)> {
+    let mut merged: Vec<(u64, LayerGroupReport)> = Vec::new();
+    for g in groups {
+        match merged
+            .iter_mut()
+            .find(|(_, m)| m.attention == g.attention && m.mlp == g.mlp)
+        {
+            Some((count, _)) => *count += g.count,
+            None => merged.push((g.count, g.clone())),
+        }
+    }
+    merged
+}
+
+fn attention(a: &AttentionReport) -> String {
+    match a {
+        AttentionReport::Gqa {
+            heads,
+            kv_heads,
+            head_dim,
+            span,
+            sinks,
+            qkv_bias,
+            ..
+        } => {
+            let kind = if kv_heads == heads {
+                "MHA"
+            } else if *kv_heads == 1 {
+                "MQA"
+            } else {
+                "GQA"
+            };
+            let span = match span {
+                SpanReport::Full => "full".to_string(),
+                SpanReport::Sliding { window_tokens } => {
+                    format!("sliding window {}", fmt::int(*window_tokens as f64))
+                }
+                SpanReport::Chunked { chunk_tokens } => {
+                    format!("chunked {}", fmt::int(*chunk_tokens as f64))
+                }
+            };
+            let mut s = format!("{kind} {heads} heads / {kv_heads} KV x {head_dim}, {span}");
+            if *sinks {
+                s.push_str(", sinks");
+            }
+            if *qkv_bias {
+                s.push_str(", qkv bias");
+            }
+            s
+        }
+        AttentionReport::Mla {
+            heads,
+            q_lora_rank,
+            kv_lora_rank,
+            qk_rope_head_dim,
+            ..
+        } => {
+            let q = q_lora_rank.map_or(String::new(), |r| format!(", q rank {r}"));
+            format!("MLA {heads} heads, latent {kv_lora_rank} + rope {qk_rope_head_dim}{q}")
+        }
+    }
+}
+
+fn mlp(m: &MlpReport) -> String {
+    match m {
+        MlpReport::Dense {
+            intermediate,
+            gated,
+            ..
+        } => format!(
+            "dense MLP {}{}",
+            fmt::int(*intermediate as f64),
+            if *gated { " (gated)" } else { "" }
+        ),
+        MlpReport::Moe {
+            experts,
+            top_k,
+            expert_intermediate,
+            shared_intermediate,
+            ..
+        } => {
+            let shared = if *shared_intermediate > 0 {
+                format!(" + shared {}", fmt::int(*shared_intermediate as f64))
+            } else {
+                String::new()
+            };
+            format!(
+                "MoE {top_k} of {experts} experts x {}{shared}",
+                fmt::int(*expert_intermediate as f64)
+            )
+        }
+    }
+}
+
+/// `bf16`, or the common format with the parts that differ: `bf16 (experts mxfp4)`.
+pub fn precisions(w: &WeightPrecisionsReport) -> String {
+    let parts = [
+        ("embeddings", w.embeddings),
+        ("attention", w.attention),
+        ("dense mlp", w.dense_mlp),
+        ("experts", w.experts),
+    ];
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for (_, p) in parts {
+        match counts.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((p, 1)),
+        }
+    }
+    let Some(&(common, _)) = counts.iter().max_by_key(|(_, n)| *n) else {
+        return String::new();
+    };
+    let odd: Vec<String> = parts
+        .iter()
+        .filter(|(_, p)| *p != common)
+        .map(|(name, p)| format!("{name} {p}"))
+        .collect();
+    if odd.is_empty() {
+        common.to_string()
+    } else {
+        format!("{common} ({})", odd.join(", "))
+    }
+}

@@ -1,0 +1,243 @@
+//! Plumbing every subcommand shares: loading models and the hardware catalog, resolving cost
+//! parameters, building a deployment from the common flags, and human number formats.
+//!
+//! This is where the CLI does its I/O on the library's behalf: files are read here and their
+//! text handed to the pure parsers, with the file named in every error.
+
+pub mod fmt;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, Precisions, PARAM_DOCS};
+use servemath_hardware::{Catalog, Hardware};
+use servemath_model::{MathPrecision, ModelSpec, Precision};
+use std::path::{Path, PathBuf};
+
+/// A built-in model by short name (`llama-3.1-70b`), or a path to a Hugging Face
+/// `config.json`. A name that is neither suggests the nearest built-in name.
+pub fn load_model(name_or_path: &str) -> anyhow::Result<ModelSpec> {
+    // Built-in names (and Hugging Face ids of built-ins, which contain a `/`) win over files.
+    match servemath_model::builtin(name_or_path) {
+        Ok(spec) => return Ok(spec),
+        Err(e) if !looks_like_path(name_or_path) => return Err(e.into()),
+        Err(_) => {}
+    }
+    let path = Path::new(name_or_path);
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read model config `{}`", path.display()))?;
+    Ok(servemath_model::parse_config(
+        &text,
+        &path.display().to_string(),
+    )?)
+}
+
+/// A name is taken as a file when it names an existing file or looks like a path.
+fn looks_like_path(s: &str) -> bool {
+    s.contains('/')
+        || s.contains(std::path::MAIN_SEPARATOR)
+        || s.ends_with(".json")
+        || Path::new(s).is_file()
+}
+
+/// The built-in catalog with each `--hardware-file` overlaid in order (later files win).
+pub fn load_catalog(hardware_files: &[PathBuf]) -> anyhow::Result<Catalog> {
+    let mut catalog = Catalog::builtin();
+    for file in hardware_files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read hardware file `{}`", file.display()))?;
+        catalog.overlay(&text, &file.display().to_string())?;
+    }
+    Ok(catalog)
+}
+
+/// Overrides of the cost model's named parameters (efficiencies, overheads, reserves).
+#[derive(Debug, Clone, Default, Args)]
+pub struct ParamArgs {
+    /// Set a cost parameter, e.g. `--param memory_efficiency=0.85` (repeatable; applied after
+    /// --params). `--help` lists the names.
+    #[arg(long = "param", value_name = "NAME=VALUE", long_help = param_long_help())]
+    pub param: Vec<String>,
+
+    /// A TOML file of `name = value` cost parameters, applied over the hardware family's
+    /// calibration.
+    #[arg(long = "params", value_name = "FILE.toml")]
+    pub params_file: Option<PathBuf>,
+}
+
+/// The long help of `--param`: every parameter with its unit and meaning, from the cost model's
+/// own table so that it cannot drift.
+fn param_long_help() -> String {
+    let mut help = String::from(
+        "Set a cost parameter, e.g. `--param memory_efficiency=0.85` (repeatable; applied after \
+         --params). Definitions: docs/metrics.md. Names:",
+    );
+    for p in PARAM_DOCS {
+        help.push_str(&format!("\n  {:<24} {} ({})", p.name, p.doc, p.unit));
+    }
+    help
+}
+
+/// The cost parameters for `hw`: the calibration of its family, then the `--params` file, then
+/// each `--param`. Errors name where the bad value came from.
+pub fn resolve_params(args: &ParamArgs, hw: &Hardware) -> anyhow::Result<CostParams> {
+    let mut params = Calibration::builtin().for_family(&hw.family);
+    if let Some(file) = &args.params_file {
+        let origin = file.display().to_string();
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read parameter file `{origin}`"))?;
+        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let at = e.span().map_or(String::new(), |span| {
+                let before = text.get(..span.start).unwrap_or("");
+                let line = before.matches('\n').count() + 1;
+                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(" at line {line} column {column}")
+            });
+            anyhow::anyhow!("{origin}: malformed toml{at}: {}", e.message().trim_end())
+        })?;
+        params.apply_table(&table, &origin)?;
+    }
+    for p in &args.param {
+        let origin = format!("--param {p}");
+        let Some((name, value)) = p.split_once('=') else {
+            bail!("{origin}: expected NAME=VALUE");
+        };
+        let value: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("{origin}: `{}` is not a number", value.trim()))?;
+        params.set(name.trim(), value, &origin)?;
+    }
+    Ok(params)
+}
+
+/// What to deploy, where, and how: the flags `estimate` (and later commands) share.
+#[derive(Debug, Clone, Args)]
+pub struct DeployArgs {
+    /// Built-in model name (see `servemath models`) or path to a Hugging Face config.json.
+    #[arg(
+        long,
+        short = 'm',
+        default_value = "llama-3.1-70b",
+        value_name = "NAME|PATH"
+    )]
+    pub model: String,
+
+    /// Hardware catalog id (see `servemath hardware`).
+    #[arg(long = "hardware", default_value = "h100-sxm", value_name = "ID")]
+    pub hardware: String,
+
+    /// TOML file adding or overriding hardware entries (repeatable; later files win).
+    #[arg(long = "hardware-file", value_name = "FILE.toml")]
+    pub hardware_file: Vec<PathBuf>,
+
+    /// Tensor-parallel degree (attention and dense layers).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub tp: u32,
+
+    /// Pipeline-parallel stages.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub pp: u32,
+
+    /// Expert-parallel degree for MoE layers (must divide tp x dp-attn).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub ep: u32,
+
+    /// Attention data-parallel groups, paired with expert parallelism (the DeepSeek layout).
+    #[arg(long = "dp-attn", default_value_t = 1, value_name = "N")]
+    pub dp_attn: u32,
+
+    /// Store the linear layers in this format (bf16, fp8, fp8-block128, int8, int4, mxfp4,
+    /// nvfp4); embeddings keep the checkpoint's. Default: the checkpoint's own formats.
+    #[arg(long, value_name = "PRECISION")]
+    pub weights: Option<Precision>,
+
+    /// KV-cache format.
+    #[arg(long, default_value = "bf16", value_name = "PRECISION")]
+    pub kv: Precision,
+
+    /// Matmul rate class (bf16, fp8, int8, fp4). Default: the weights' rate where the hardware
+    /// has it, else bf16.
+    #[arg(long, value_parser = parse_math_precision, value_name = "PRECISION")]
+    pub compute: Option<MathPrecision>,
+
+    /// Format of activations sent over the network.
+    #[arg(long, default_value = "bf16", value_name = "PRECISION")]
+    pub activations: Precision,
+
+    #[command(flatten)]
+    pub params: ParamArgs,
+}
+
+impl Default for DeployArgs {
+    fn default() -> Self {
+        DeployArgs {
+            model: "llama-3.1-70b".to_string(),
+            hardware: "h100-sxm".to_string(),
+            hardware_file: Vec::new(),
+            tp: 1,
+            pp: 1,
+            ep: 1,
+            dp_attn: 1,
+            weights: None,
+            kv: Precision::Bf16,
+            compute: None,
+            activations: Precision::Bf16,
+            params: ParamArgs::default(),
+        }
+    }
+}
+
+/// The matmul rate classes by name, with the nearest name suggested on a typo.
+fn parse_math_precision(s: &str) -> Result<MathPrecision, String> {
+    const ALL: [MathPrecision; 5] = [
+        MathPrecision::Fp32,
+        MathPrecision::Bf16,
+        MathPrecision::Fp8,
+        MathPrecision::Int8,
+        MathPrecision::Fp4,
+    ];
+    let lower = s.trim().to_ascii_lowercase();
+    let lower = match lower.as_str() {
+        "fp16" | "float16" | "bfloat16" => "bf16".to_string(),
+        "nvfp4" | "mxfp4" => "fp4".to_string(),
+        _ => lower,
+    };
+    if let Some(p) = ALL.iter().find(|p| p.name() == lower) {
+        return Ok(*p);
+    }
+    let names: Vec<&str> = ALL.iter().map(|p| p.name()).collect();
+    let hint = servemath_model::nearest(&lower, &names)
+        .map(|n| format!(" (did you mean `{n}`?)"))
+        .unwrap_or_default();
+    Err(format!(
+        "unknown compute precision `{s}`{hint}; known: {}",
+        names.join(", ")
+    ))
+}
+
+/// The deployment the flags describe: model, hardware, layout, precisions and cost parameters.
+pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
+    let model = load_model(&args.model)?;
+    let catalog = load_catalog(&args.hardware_file)?;
+    let hw = catalog.get(&args.hardware)?;
+    let has = |p: MathPrecision| hw.peak_flop_per_s(p).is_ok();
+    let mut prec = Precisions::defaults_for(&model, has);
+    if let Some(w) = args.weights {
+        prec = prec.with_linear_weights(w, has);
+    }
+    prec.kv = args.kv;
+    prec.activations = args.activations;
+    if let Some(c) = args.compute {
+        prec.compute = c;
+    }
+    let params = resolve_params(&args.params, hw)?;
+    let par = Parallelism {
+        tp: args.tp,
+        pp: args.pp,
+        ep: args.ep,
+        dp_attn: args.dp_attn,
+    };
+    let dep = Deployment::new(&model, hw, par, prec, params)
+        .with_context(|| format!("cannot deploy {} on {}", model.name, hw.id))?;
+    Ok(dep)
+}

@@ -1,0 +1,725 @@
+//! The one integration-test binary of the CLI: whole runs of `servemath` on the built-in
+//! models, the hardware catalog and the shipped configs, bad inputs, and insta snapshots of
+//! complete runs (stdout, stderr, exit code).
+
+use clap::CommandFactory;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// One finished run of the binary.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// The whole run as one text, for snapshots.
+    fn transcript(&self) -> String {
+        format!(
+            "exit code: {}\n----- stdout -----\n{}----- stderr -----\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    fn json(&self) -> Value {
+        match serde_json::from_str(&self.stdout) {
+            Ok(v) => v,
+            Err(e) => panic!("stdout is not JSON ({e}):\n{}", self.transcript()),
+        }
+    }
+
+    #[track_caller]
+    fn assert_ok(&self) -> &Run {
+        assert_eq!(self.code, 0, "{}", self.transcript());
+        assert!(
+            self.stderr.is_empty() || !self.stderr.contains("error"),
+            "{}",
+            self.transcript()
+        );
+        self
+    }
+}
+
+/// Runs `servemath` with `args` in `dir` (the scratch directory unless told otherwise).
+fn servemath_in(dir: &Path, args: &[&str]) -> Run {
+    let out = assert_cmd::cargo::cargo_bin_cmd!("servemath")
+        .args(args)
+        .current_dir(dir)
+        .output();
+    let out = match out {
+        Ok(o) => o,
+        Err(e) => panic!("cannot run servemath {args:?}: {e}"),
+    };
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "servemath {args:?} panicked:\n{}",
+        run.transcript()
+    );
+    run
+}
+
+fn servemath(args: &[&str]) -> Run {
+    servemath_in(&scratch(), args)
+}
+
+/// A per-test-binary scratch directory under `target/`.
+fn scratch() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+}
+
+/// The task's model configs, `../shared/models` beside the workspace; in a clone without it,
+/// the byte-identical copies the model crate embeds.
+fn shared_models() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shared = root.join("../shared/models");
+    if shared.is_dir() {
+        shared
+    } else {
+        root.join("crates/servemath-model/configs")
+    }
+}
+
+fn write_scratch(name: &str, text: &str) -> PathBuf {
+    let path = scratch().join(name);
+    if let Err(e) = std::fs::write(&path, text) {
+        panic!("cannot write {}: {e}", path.display());
+    }
+    path
+}
+
+fn num(v: &Value, key: &str) -> f64 {
+    match v.get(key).and_then(Value::as_f64) {
+        Some(x) => x,
+        None => panic!("`{key}` is not a number in {v}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------- clap
+
+#[test]
+fn clap_definition_is_consistent() {
+    servemath_cli::Cli::command().debug_assert();
+}
+
+#[test]
+fn help_names_every_cost_parameter() {
+    let run = servemath(&["estimate", "--help"]);
+    run.assert_ok();
+    for p in servemath_cost::PARAM_DOCS {
+        assert!(
+            run.stdout.contains(p.name),
+            "`--param` help lacks {}",
+            p.name
+        );
+    }
+}
+
+#[test]
+fn metrics_doc_defines_every_cost_parameter() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/metrics.md");
+    let doc = std::fs::read_to_string(&path).unwrap_or_default();
+    for p in servemath_cost::PARAM_DOCS {
+        assert!(
+            doc.contains(&format!("`{}`", p.name)),
+            "{} lacks {}",
+            path.display(),
+            p.name
+        );
+    }
+}
+
+// ------------------------------------------------------------------------------ snapshots
+
+#[test]
+fn snapshot_default_run() {
+    insta::assert_snapshot!("default_run", servemath(&[]).transcript());
+}
+
+#[test]
+fn snapshot_models() {
+    insta::assert_snapshot!("models", servemath(&["models"]).transcript());
+}
+
+#[test]
+fn snapshot_hardware_list() {
+    insta::assert_snapshot!("hardware", servemath(&["hardware"]).transcript());
+}
+
+#[test]
+fn snapshot_model_llama_70b() {
+    insta::assert_snapshot!(
+        "model_llama_70b",
+        servemath(&["model", "llama-3.1-70b"]).transcript()
+    );
+}
+
+#[test]
+fn snapshot_estimate_deepseek() {
+    let run = servemath(&[
+        "estimate",
+        "--model",
+        "deepseek-v3",
+        "--hardware",
+        "h200",
+        "--tp",
+        "8",
+        "--ep",
+        "8",
+        "--batch",
+        "1,16,256",
+    ]);
+    insta::assert_snapshot!("estimate_deepseek_h200", run.transcript());
+}
+
+#[test]
+fn snapshot_errors() {
+    insta::assert_snapshot!(
+        "error_unknown_model",
+        servemath(&["model", "lama-3.1-70b"]).transcript()
+    );
+    insta::assert_snapshot!("error_does_not_fit", servemath(&["estimate"]).transcript());
+}
+
+// ------------------------------------------------------------------ every built-in model
+
+#[test]
+fn every_builtin_model_has_a_json_report() {
+    for m in servemath_model::builtin_models() {
+        let run = servemath(&["model", m.name, "--json"]);
+        run.assert_ok();
+        let v = run.json();
+        assert_eq!(v["schema_version"], "servemath.model/1", "{}", m.name);
+        assert_eq!(v["name"], m.name);
+        let total = num(&v, "total_params");
+        let active = num(&v, "active_params");
+        assert!(
+            total > 1e8 && active > 0.0 && active <= total,
+            "{}: {total} {active}",
+            m.name
+        );
+        assert!(num(&v, "weight_bytes") > 0.0, "{}", m.name);
+        assert!(num(&v, "kv_bytes_per_token") > 0.0, "{}", m.name);
+        assert_eq!(v["params"]["total"].as_f64(), Some(total), "{}", m.name);
+        // The human view of the same model runs too.
+        servemath(&["model", m.name]).assert_ok();
+    }
+}
+
+#[test]
+fn every_shared_config_loads_by_path() {
+    let dir = shared_models();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) => panic!("{}: {e}", dir.display()),
+    };
+    let mut seen = 0;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let p = path.display().to_string();
+            let run = servemath(&["model", &p, "--json"]);
+            run.assert_ok();
+            assert!(num(&run.json(), "total_params") > 1e8, "{p}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 10, "only {seen} configs in {}", dir.display());
+}
+
+#[test]
+fn estimate_takes_a_config_path() {
+    let path = shared_models().join("meta-llama--Meta-Llama-3.1-8B.json");
+    let p = path.display().to_string();
+    let run = servemath(&["estimate", "--model", &p, "--batch", "1,64", "--json"]);
+    run.assert_ok();
+    let v = run.json();
+    assert_eq!(v["model"]["name"], "meta-llama--Meta-Llama-3.1-8B");
+    assert_eq!(v["batches"].as_array().map(Vec::len), Some(2));
+}
+
+// ----------------------------------------------------------------- every hardware entry
+
+#[test]
+fn every_hardware_entry_has_a_json_report() {
+    let catalog = servemath_hardware::Catalog::builtin();
+    for h in catalog.entries() {
+        let run = servemath(&["hardware", &h.id, "--json"]);
+        run.assert_ok();
+        let v = run.json();
+        assert_eq!(v["schema_version"], "servemath.hardware/1");
+        assert_eq!(v["id"], h.id.as_str());
+        assert!(
+            num(&v, "hbm_bytes") > 1e9 && num(&v, "hbm_bytes_per_s") > 1e11,
+            "{}",
+            h.id
+        );
+        servemath(&["hardware", &h.id]).assert_ok();
+    }
+    let list = servemath(&["hardware", "--json"]);
+    list.assert_ok();
+    let n = list.json()["hardware"].as_array().map(Vec::len);
+    assert_eq!(n, Some(catalog.entries().len()));
+}
+
+/// Every built-in model on every catalog entry, in process: either an estimate or an error
+/// that says why (a layout that does not divide, a model that does not fit), never a panic.
+#[test]
+fn estimate_runs_on_every_model_and_hardware_pair() {
+    use clap::Parser;
+    let catalog = servemath_hardware::Catalog::builtin();
+    for m in servemath_model::builtin_models() {
+        for h in catalog.entries() {
+            let tp = h.scale_up_domain.min(8).to_string();
+            let args = [
+                "servemath",
+                "estimate",
+                "--model",
+                m.name,
+                "--hardware",
+                &h.id,
+                "--tp",
+                &tp,
+                "--batch",
+                "1,64",
+                "--json",
+            ];
+            let cli = match servemath_cli::Cli::try_parse_from(args) {
+                Ok(c) => c,
+                Err(e) => panic!("{args:?}: {e}"),
+            };
+            let mut out = Vec::new();
+            match servemath_cli::run(cli, &mut out) {
+                Ok(()) => {
+                    let v: Value = match serde_json::from_slice(&out) {
+                        Ok(v) => v,
+                        Err(e) => panic!("{args:?}: {e}"),
+                    };
+                    for b in v["batches"].as_array().into_iter().flatten() {
+                        let tpot = num(b, "tpot_s");
+                        assert!(tpot.is_finite() && tpot > 0.0, "{args:?}: {b}");
+                    }
+                }
+                Err(e) => assert!(!format!("{e:#}").is_empty(), "{args:?}"),
+            }
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ estimate
+
+#[test]
+fn estimate_json_has_every_figure_per_batch() {
+    let run = servemath(&[
+        "estimate",
+        "--model",
+        "llama-3.1-70b",
+        "--tp",
+        "4",
+        "--batch",
+        "1,8,32,128,512",
+        "--json",
+    ]);
+    run.assert_ok();
+    let v = run.json();
+    assert_eq!(v["schema_version"], "servemath.estimate/1");
+    assert!(num(&v, "floor_s") > 0.0);
+    assert!(num(&v, "balance_batch") > 1.0);
+    let batches = v["batches"].as_array().cloned().unwrap_or_default();
+    assert_eq!(batches.len(), 5);
+    for key in [
+        "ttft_s",
+        "tpot_s",
+        "e2e_s",
+        "tokens_per_s_per_user",
+        "output_tokens_per_s_per_gpu",
+        "mfu",
+        "mbu",
+        "kv_bytes_per_gpu",
+    ] {
+        for b in &batches {
+            assert!(num(b, key) >= 0.0, "{key}");
+        }
+    }
+    // Batch 512 at context 2,304 overflows four H100s' KV budget; batch 1 fits.
+    assert_eq!(batches[0]["fits"], true);
+    assert_eq!(batches[4]["fits"], false);
+    assert!(batches[4]["reason"]
+        .as_str()
+        .is_some_and(|r| r.contains("KV cache")));
+}
+
+#[test]
+fn estimate_on_a_few_pairs() {
+    for args in [
+        &[
+            "estimate",
+            "--model",
+            "llama-3.1-8b",
+            "--hardware",
+            "a100-sxm",
+        ][..],
+        &[
+            "estimate",
+            "--model",
+            "mixtral-8x7b",
+            "--hardware",
+            "mi300x",
+            "--batch",
+            "1,32",
+        ],
+        &[
+            "estimate",
+            "--model",
+            "gpt-oss-120b",
+            "--hardware",
+            "h100-sxm",
+            "--input",
+            "8192",
+        ],
+        &[
+            "estimate",
+            "--model",
+            "qwen3-235b-a22b",
+            "--hardware",
+            "b200",
+            "--tp",
+            "4",
+            "--ep",
+            "4",
+        ],
+        &[
+            "estimate",
+            "--model",
+            "deepseek-v3",
+            "--hardware",
+            "gb200-nvl72",
+            "--tp",
+            "8",
+            "--dp-attn",
+            "4",
+            "--ep",
+            "32",
+        ],
+        &[
+            "estimate",
+            "--model",
+            "llama-3.1-70b",
+            "--tp",
+            "4",
+            "--weights",
+            "fp8",
+            "--kv",
+            "fp8",
+        ],
+        &[
+            "estimate",
+            "--model",
+            "llama-3.1-405b",
+            "--hardware",
+            "h100-sxm",
+            "--tp",
+            "8",
+            "--pp",
+            "2",
+        ],
+    ] {
+        let run = servemath(args);
+        run.assert_ok();
+        assert!(
+            run.stdout.contains("TPOT") && run.stdout.contains("B*"),
+            "{}",
+            run.transcript()
+        );
+    }
+}
+
+#[test]
+fn fp8_weights_halve_the_floor() {
+    let floor = |extra: &[&str]| {
+        let mut args = vec!["estimate", "--tp", "4", "--batch", "1", "--json"];
+        args.extend_from_slice(extra);
+        let run = servemath(&args);
+        run.assert_ok();
+        num(&run.json(), "floor_s")
+    };
+    let ratio = floor(&["--weights", "fp8"]) / floor(&[]);
+    assert!((ratio - 0.5).abs() < 0.02, "fp8/bf16 floor ratio {ratio}");
+}
+
+#[test]
+fn plots_are_written_as_svg_and_png() {
+    for (file, magic) in [("plot.svg", &b"<svg"[..]), ("plot.png", &b"\x89PNG"[..])] {
+        let path = scratch().join(file);
+        let _ = std::fs::remove_file(&path);
+        let p = path.display().to_string();
+        let run = servemath(&["estimate", "--tp", "4", "--plot", &p]);
+        run.assert_ok();
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(bytes.starts_with(magic), "{file}: {} bytes", bytes.len());
+    }
+}
+
+#[test]
+fn params_file_and_flags_override_the_calibration() {
+    let file = write_scratch("params.toml", "memory_efficiency = 0.5\n");
+    let f = file.display().to_string();
+    let floor = |args: &[&str]| {
+        let mut all = vec!["estimate", "--tp", "4", "--batch", "1", "--json"];
+        all.extend_from_slice(args);
+        let run = servemath(&all);
+        run.assert_ok();
+        let v = run.json();
+        (num(&v, "floor_s"), num(&v["params"], "memory_efficiency"))
+    };
+    let (base, _) = floor(&[]);
+    let (from_file, eff) = floor(&["--params", &f]);
+    assert!((eff - 0.5).abs() < 1e-12);
+    assert!(from_file > base * 1.2, "{from_file} vs {base}");
+    let (_, eff) = floor(&["--params", &f, "--param", "memory_efficiency=0.9"]);
+    assert!((eff - 0.9).abs() < 1e-12, "--param must win over --params");
+}
+
+#[test]
+fn hardware_file_overrides_an_entry() {
+    let file = write_scratch(
+        "hw.toml",
+        "[[hardware]]\nid = \"h100-sxm\"\nhbm_bytes_per_s = 6.7e12\n",
+    );
+    let f = file.display().to_string();
+    let run = servemath(&["hardware", "h100-sxm", "--json", "--hardware-file", &f]);
+    run.assert_ok();
+    assert!((num(&run.json(), "hbm_bytes_per_s") - 6.7e12).abs() < 1.0);
+}
+
+// ---------------------------------------------------------------------------- bad inputs
+
+/// Runs `args` and checks the exit code and that stderr says `expect` (every word of it).
+#[track_caller]
+fn check(args: &[&str], code: i32, expect: &[&str]) {
+    let run = servemath(args);
+    assert_eq!(run.code, code, "{args:?}\n{}", run.transcript());
+    for want in expect {
+        assert!(
+            run.stderr.contains(want),
+            "{args:?}: stderr lacks `{want}`\n{}",
+            run.transcript()
+        );
+    }
+    if code == 1 {
+        assert!(run.stderr.starts_with("error: "), "{}", run.transcript());
+    }
+}
+
+#[test]
+fn bad_inputs_are_refused_with_the_reason() {
+    // Names: the nearest known one is suggested.
+    check(
+        &["model", "llama-3.1-7b"],
+        1,
+        &["did you mean", "llama-3.1-70b"],
+    );
+    check(
+        &["estimate", "--hardware", "h100-sxn"],
+        1,
+        &["unknown hardware", "did you mean"],
+    );
+    check(&["hardware", "mi3000x"], 1, &["did you mean"]);
+    check(
+        &["estimate", "--weights", "fp9"],
+        2,
+        &["fp9", "did you mean `fp8`"],
+    );
+    check(
+        &["estimate", "--compute", "bf61"],
+        2,
+        &["did you mean `bf16`"],
+    );
+    check(
+        &["estimate", "--tp", "4", "--param", "memory_eficiency=0.5"],
+        1,
+        &["--param", "did you mean `memory_efficiency`"],
+    );
+    // Layouts that do not divide the model.
+    check(
+        &["estimate", "--tp", "3"],
+        1,
+        &["tp", "3", "64 attention heads"],
+    );
+    check(&["estimate", "--tp", "0"], 1, &["tp", "at least 1"]);
+    check(
+        &["estimate", "--tp", "4", "--ep", "2"],
+        1,
+        &["ep", "no experts"],
+    );
+    check(
+        &[
+            "estimate",
+            "--model",
+            "mixtral-8x7b",
+            "--tp",
+            "2",
+            "--ep",
+            "3",
+        ],
+        1,
+        &["ep"],
+    );
+    // Sizes.
+    check(&["estimate", "--batch", "-4"], 2, &["at least 1"]);
+    check(&["estimate", "--batch", "0"], 2, &["at least 1"]);
+    check(&["estimate", "--batch", "1,,2"], 2, &["batch"]);
+    check(&["estimate", "--batch", "two"], 2, &["not a whole number"]);
+    check(&["estimate", "--input", "0"], 2, &["at least 1"]);
+    check(
+        &["estimate", "--output", "99999999999999"],
+        2,
+        &["accepted"],
+    );
+    check(&["estimate", "--tp", "99999999999"], 2, &["--tp"]);
+    // Models that do not fit, with the numbers.
+    check(&["estimate"], 1, &["weights need", "--tp 4 would fit"]);
+    check(
+        &[
+            "estimate",
+            "--model",
+            "llama-3.1-405b",
+            "--hardware",
+            "h100-sxm",
+            "--tp",
+            "8",
+        ],
+        1,
+        &["no requested batch fits", "weights need"],
+    );
+    check(
+        &["estimate", "--tp", "4", "--batch", "5000"],
+        1,
+        &["--batch 5000 does not fit", "max batch"],
+    );
+    // Parameters out of range or malformed.
+    check(
+        &["estimate", "--tp", "4", "--param", "compute_efficiency=1.5"],
+        1,
+        &["compute_efficiency", "1.5"],
+    );
+    check(
+        &["estimate", "--tp", "4", "--param", "compute_efficiency=nan"],
+        1,
+        &["compute_efficiency"],
+    );
+    check(
+        &["estimate", "--tp", "4", "--param", "compute_efficiency"],
+        1,
+        &["NAME=VALUE"],
+    );
+    check(
+        &[
+            "estimate",
+            "--tp",
+            "4",
+            "--param",
+            "compute_efficiency=fast",
+        ],
+        1,
+        &["not a number"],
+    );
+    // Missing files are named.
+    check(
+        &["model", "no/such/config.json"],
+        1,
+        &["no/such/config.json"],
+    );
+    check(
+        &["estimate", "--params", "no-such-params.toml"],
+        1,
+        &["no-such-params.toml"],
+    );
+    check(
+        &["hardware", "--hardware-file", "no-such-hw.toml"],
+        1,
+        &["no-such-hw.toml"],
+    );
+    // Plot formats and places.
+    check(
+        &["estimate", "--tp", "4", "--plot", "no/such/dir/x.svg"],
+        1,
+        &["no/such/dir", "does not exist"],
+    );
+    check(
+        &["estimate", "--tp", "4", "--plot", "x.jpg"],
+        1,
+        &["x.jpg", ".svg or .png"],
+    );
+    // Precision with no peak on the hardware.
+    check(
+        &[
+            "estimate",
+            "--hardware",
+            "a100-sxm",
+            "--tp",
+            "4",
+            "--compute",
+            "fp8",
+        ],
+        1,
+        &["a100-sxm", "fp8"],
+    );
+}
+
+#[test]
+fn malformed_files_are_named_with_the_line() {
+    write_scratch(
+        "bad.json",
+        "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096\n  oops\n}\n",
+    );
+    let run = servemath_in(&scratch(), &["model", "bad.json"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("bad.json") && run.stderr.contains("line 4"),
+        "{}",
+        run.transcript()
+    );
+    insta::assert_snapshot!("error_malformed_json", run.transcript());
+
+    write_scratch("bad-params.toml", "memory_efficiency = \n");
+    check(
+        &["estimate", "--params", "bad-params.toml"],
+        1,
+        &["bad-params.toml", "line 1"],
+    );
+    write_scratch("bad-hw.toml", "[[hardware]\nid = 1\n");
+    check(
+        &["hardware", "--hardware-file", "bad-hw.toml"],
+        1,
+        &["bad-hw.toml"],
+    );
+}
+
+#[test]
+fn truncated_and_unknown_configs_never_panic() {
+    let path = shared_models().join("deepseek-ai--DeepSeek-V3.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(!text.is_empty(), "{}", path.display());
+    for cut in [0, 1, 10, text.len() / 3, text.len() / 2, text.len() - 2] {
+        let name = format!("cut-{cut}.json");
+        write_scratch(&name, text.get(..cut).unwrap_or(""));
+        let run = servemath(&["model", &name]);
+        assert_eq!(run.code, 1, "cut at {cut}: {}", run.transcript());
+        assert!(run.stderr.contains(&name), "{}", run.transcript());
+    }
+    write_scratch(
+        "mamba.json",
+        r#"{"model_type": "mamba", "hidden_size": 4096}"#,
+    );
+    check(
+        &["model", "mamba.json"],
+        1,
+        &["mamba.json", "model_type", "mamba"],
+    );
+}

@@ -1,0 +1,125 @@
+//! `deepseek_v2` and `deepseek_v3` (R1 is `deepseek_v3`): multi-head latent attention, MoE with
+//! shared experts after `first_k_dense_replace` dense layers, and multi-token-prediction
+//! layers counted apart.
+
+use super::fields::{self, Cx, MAX_CONTEXT, MAX_COUNT, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
+use super::layers::{self, Resolved};
+use super::quant::{self, MissingDtype};
+use super::raw::RawDeepseek;
+use crate::{Attention, Mlp, ModelError, ModelSpec};
+
+pub(super) fn resolve(
+    cx: &Cx,
+    name: String,
+    model_type: &str,
+    raw: &RawDeepseek,
+) -> Result<ModelSpec, ModelError> {
+    let c = &raw.common;
+    if c.attention_bias == Some(true) {
+        return Err(cx.invalid(
+            "attention_bias",
+            true,
+            "biases in multi-head latent attention are not supported",
+        ));
+    }
+    let layers = cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?;
+    let mtp_layers = match raw.num_nextn_predict_layers {
+        None | Some(0) => 0,
+        Some(n) => cx.in_range("num_nextn_predict_layers", n, MAX_LAYERS)?,
+    };
+    let attention = mla(cx, raw)?;
+    let mlp_for = mlp_rule(cx, raw, layers)?;
+    // MTP layer `j` sits at index `layers + j` and follows the same dense/MoE rule
+    // (DeepSeek-V3's layer 61 is an MoE layer).
+    let build = |range: std::ops::Range<u64>| -> Vec<(Attention, Mlp)> {
+        range.map(|i| (attention.clone(), mlp_for(i))).collect()
+    };
+    let resolved = Resolved {
+        name,
+        model_type: model_type.to_string(),
+        hidden_size: cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?,
+        vocab_size: cx.required("vocab_size", c.vocab_size, MAX_VOCAB)?,
+        tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
+        layers: build(0..layers),
+        mtp: build(layers..layers + mtp_layers),
+        checkpoint: quant::checkpoint(
+            cx,
+            c.dtype(),
+            c.quantization_config.as_ref(),
+            MissingDtype::Refuse,
+        )?,
+        max_context: cx.required(
+            "max_position_embeddings",
+            c.max_position_embeddings,
+            MAX_CONTEXT,
+        )?,
+    };
+    layers::assemble(cx, resolved)
+}
+
+fn mla(cx: &Cx, raw: &RawDeepseek) -> Result<Attention, ModelError> {
+    Ok(Attention::Mla {
+        heads: cx.required(
+            "num_attention_heads",
+            raw.common.num_attention_heads,
+            MAX_COUNT,
+        )?,
+        q_lora_rank: raw
+            .q_lora_rank
+            .map(|r| cx.in_range("q_lora_rank", r, MAX_WIDTH))
+            .transpose()?,
+        kv_lora_rank: cx.required("kv_lora_rank", raw.kv_lora_rank, MAX_WIDTH)?,
+        qk_nope_head_dim: cx.required("qk_nope_head_dim", raw.qk_nope_head_dim, MAX_WIDTH)?,
+        qk_rope_head_dim: cx.required("qk_rope_head_dim", raw.qk_rope_head_dim, MAX_WIDTH)?,
+        v_head_dim: cx.required("v_head_dim", raw.v_head_dim, MAX_WIDTH)?,
+    })
+}
+
+/// The MLP of layer `i`, following DeepSeek's `modeling_deepseek.py`: MoE when routed experts
+/// exist, `i >= first_k_dense_replace` and `i % moe_layer_freq == 0`; dense otherwise.
+fn mlp_rule(cx: &Cx, raw: &RawDeepseek, layers: u64) -> Result<impl Fn(u64) -> Mlp, ModelError> {
+    let dense = Mlp::Dense {
+        intermediate: cx.required("intermediate_size", raw.common.intermediate_size, MAX_WIDTH)?,
+        gated: true,
+        bias: false,
+    };
+    let first_moe = match raw.first_k_dense_replace {
+        None => 0,
+        Some(k) if k <= layers => k,
+        Some(k) => {
+            return Err(cx.invalid(
+                "first_k_dense_replace",
+                k,
+                format!("exceeds num_hidden_layers = {layers}"),
+            ))
+        }
+    };
+    let freq = cx.or_default("moe_layer_freq", raw.moe_layer_freq, 1, MAX_LAYERS)?;
+    let moe = match raw.n_routed_experts {
+        None => None,
+        Some(e) => {
+            let experts = cx.in_range("n_routed_experts", e, MAX_COUNT)?;
+            let expert_intermediate = cx.required(
+                "moe_intermediate_size",
+                raw.moe_intermediate_size,
+                MAX_WIDTH,
+            )?;
+            let shared = raw.n_shared_experts.unwrap_or(0);
+            if shared > MAX_COUNT {
+                return Err(cx.invalid("n_shared_experts", shared, "absurdly large"));
+            }
+            Some(Mlp::Moe {
+                experts,
+                top_k: fields::top_k(cx, "num_experts_per_tok", raw.num_experts_per_tok, experts)?,
+                expert_intermediate,
+                shared_intermediate: shared * expert_intermediate,
+                gated: true,
+                bias: false,
+            })
+        }
+    };
+    Ok(move |i: u64| match &moe {
+        Some(m) if i >= first_moe && fields::divides(freq, i) => m.clone(),
+        _ => dense.clone(),
+    })
+}

@@ -1,0 +1,296 @@
+//! Checkpoint storage precision from `torch_dtype` and `quantization_config`.
+//!
+//! Quantization applies to linear layers (attention, dense MLP, experts) and never to the
+//! embedding table or output head, which `transformers` always keeps at the base dtype.
+//! Norm and router weights are billed with attention (see [`crate::ModelSpec::weight_bytes`]);
+//! they are under 0.1 % of any supported model.
+
+use super::fields::{show, Cx};
+use crate::{ModelError, Precision, WeightPrecisions};
+use serde_json::{Map, Value};
+
+/// What to assume when neither `torch_dtype` nor `dtype` is present.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum MissingDtype {
+    /// Refuse: the checkpoint precision is unknown.
+    Refuse,
+    /// OpenAI's gpt-oss configs carry no dtype; their non-expert weights are bf16 and the
+    /// experts' format comes from `quantization_config` (MXFP4).
+    Bf16ExceptExperts,
+}
+
+const DTYPES: &[&str] = &["bfloat16", "float16", "float32"];
+const QUANT_METHODS: &[&str] = &[
+    "fp8",
+    "fbgemm_fp8",
+    "mxfp4",
+    "modelopt",
+    "compressed-tensors",
+    "awq",
+    "gptq",
+];
+
+/// Which linear layers a quantization method converts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    AllLinear,
+    /// `transformers`' MXFP4 integration replaces only the MoE expert modules.
+    ExpertsOnly,
+}
+
+/// Parts kept at the base dtype by `modules_to_not_convert` (or `ignore`, `exclude_modules`).
+#[derive(Debug, Default, Clone, Copy)]
+struct Excluded {
+    attention: bool,
+    dense_mlp: bool,
+    experts: bool,
+}
+
+struct Quant {
+    linear: Precision,
+    scope: Scope,
+    excluded: Excluded,
+}
+
+/// The checkpoint's storage precision per part.
+pub(super) fn checkpoint(
+    cx: &Cx,
+    dtype: Option<(&str, &str)>,
+    quantization_config: Option<&Value>,
+    missing: MissingDtype,
+) -> Result<WeightPrecisions, ModelError> {
+    let base = dtype
+        .map(|(field, v)| parse_dtype(cx, field, v))
+        .transpose()?;
+    let quant = match quantization_config {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(parse_quant(cx, v)?),
+    };
+    let mut w = match (base, missing) {
+        (Some(p), _) => WeightPrecisions::uniform(p),
+        (None, MissingDtype::Bf16ExceptExperts) => WeightPrecisions::uniform(Precision::Bf16),
+        (None, MissingDtype::Refuse) => return Err(cx.missing("torch_dtype")),
+    };
+    let Some(q) = quant else {
+        return match (base, missing) {
+            // Without a dtype the experts' format must come from the quantization config.
+            (None, MissingDtype::Bf16ExceptExperts) => Err(cx.missing("torch_dtype")),
+            _ => Ok(w),
+        };
+    };
+    if q.scope == Scope::AllLinear && !q.excluded.attention {
+        w.attention = q.linear;
+    }
+    if q.scope == Scope::AllLinear && !q.excluded.dense_mlp {
+        w.dense_mlp = q.linear;
+    }
+    if !q.excluded.experts {
+        w.experts = q.linear;
+    }
+    Ok(w)
+}
+
+fn parse_dtype(cx: &Cx, field: &str, v: &str) -> Result<Precision, ModelError> {
+    match v {
+        "bfloat16" | "bf16" => Ok(Precision::Bf16),
+        "float16" | "fp16" | "half" => Ok(Precision::Fp16),
+        "float32" | "fp32" | "float" => Ok(Precision::Fp32),
+        other => Err(cx.unsupported(field, other, DTYPES)),
+    }
+}
+
+fn parse_quant(cx: &Cx, v: &Value) -> Result<Quant, ModelError> {
+    let Value::Object(q) = v else {
+        return Err(cx.invalid("quantization_config", show(v), "expected an object"));
+    };
+    let qcx = cx.nested(if cx.prefix.is_empty() {
+        "quantization_config."
+    } else {
+        "text_config.quantization_config."
+    });
+    let method = str_field(&qcx, q, "quant_method")?.ok_or_else(|| qcx.missing("quant_method"))?;
+    let (linear, scope, exclusions_key) = match method {
+        "fp8" => (
+            fp8_block(&qcx, q)?,
+            Scope::AllLinear,
+            "modules_to_not_convert",
+        ),
+        "fbgemm_fp8" => (Precision::Fp8, Scope::AllLinear, "modules_to_not_convert"),
+        "mxfp4" => (
+            Precision::Mxfp4,
+            Scope::ExpertsOnly,
+            "modules_to_not_convert",
+        ),
+        "modelopt" => (modelopt(&qcx, q)?, Scope::AllLinear, "exclude_modules"),
+        "compressed-tensors" => (compressed_tensors(&qcx, q)?, Scope::AllLinear, "ignore"),
+        "awq" | "gptq" => (
+            int4_g128(&qcx, q)?,
+            Scope::AllLinear,
+            "modules_to_not_convert",
+        ),
+        other => return Err(qcx.unsupported("quant_method", other, QUANT_METHODS)),
+    };
+    let excluded = exclusions(&qcx, q, exclusions_key)?;
+    Ok(Quant {
+        linear,
+        scope,
+        excluded,
+    })
+}
+
+fn str_field<'v>(
+    cx: &Cx,
+    q: &'v Map<String, Value>,
+    key: &str,
+) -> Result<Option<&'v str>, ModelError> {
+    match q.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.as_str())),
+        Some(other) => Err(cx.invalid(key, show(other), "expected a string")),
+    }
+}
+
+fn uint_field(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Option<u64>, ModelError> {
+    match q.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| cx.invalid(key, show(v), "expected a non-negative integer")),
+    }
+}
+
+/// `weight_block_size` absent: per-tensor scales; `[128, 128]`: DeepSeek-style block scales.
+fn fp8_block(cx: &Cx, q: &Map<String, Value>) -> Result<Precision, ModelError> {
+    match q.get("weight_block_size") {
+        None | Some(Value::Null) => Ok(Precision::Fp8),
+        Some(v) => {
+            let block: Option<Vec<u64>> = v
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_u64).collect());
+            match block.as_deref() {
+                Some([128, 128]) => Ok(Precision::Fp8Block128),
+                _ => Err(cx.invalid(
+                    "weight_block_size",
+                    show(v),
+                    "only [128, 128] blocks (or none) are supported",
+                )),
+            }
+        }
+    }
+}
+
+/// NVIDIA ModelOpt: `quant_algo` `FP8` or `NVFP4`.
+fn modelopt(cx: &Cx, q: &Map<String, Value>) -> Result<Precision, ModelError> {
+    let algo = str_field(cx, q, "quant_algo")?.ok_or_else(|| cx.missing("quant_algo"))?;
+    match algo {
+        "FP8" => Ok(Precision::Fp8),
+        "NVFP4" => Ok(Precision::Nvfp4),
+        other => Err(cx.unsupported("quant_algo", other, &["FP8", "NVFP4"])),
+    }
+}
+
+/// AWQ / GPTQ: only 4-bit weights in groups of 128 have a [`Precision`].
+fn int4_g128(cx: &Cx, q: &Map<String, Value>) -> Result<Precision, ModelError> {
+    let bits = uint_field(cx, q, "bits")?.ok_or_else(|| cx.missing("bits"))?;
+    let group = uint_field(cx, q, "group_size")?.ok_or_else(|| cx.missing("group_size"))?;
+    match (bits, group) {
+        (4, 128) => Ok(Precision::Int4),
+        (4, g) => Err(cx.invalid("group_size", g, "only groups of 128 are supported")),
+        (b, _) => Err(cx.invalid("bits", b, "only 4-bit weights are supported")),
+    }
+}
+
+/// llm-compressor's format: every `config_groups.*.weights` must agree on one format.
+fn compressed_tensors(cx: &Cx, q: &Map<String, Value>) -> Result<Precision, ModelError> {
+    let groups = match q.get("config_groups") {
+        Some(Value::Object(g)) if !g.is_empty() => g,
+        Some(other) => {
+            return Err(cx.invalid("config_groups", show(other), "expected a non-empty object"))
+        }
+        None => return Err(cx.missing("config_groups")),
+    };
+    let mut found: Option<Precision> = None;
+    for (name, group) in groups {
+        let field = format!("config_groups.{name}.weights");
+        let w = match group.get("weights") {
+            Some(Value::Object(w)) => w,
+            other => {
+                let shown = other.map(show).unwrap_or_else(|| "null".into());
+                return Err(cx.invalid(&field, shown, "expected an object"));
+            }
+        };
+        let bits = w.get("num_bits").and_then(Value::as_u64);
+        let kind = w.get("type").and_then(Value::as_str);
+        let group_size = w.get("group_size").and_then(Value::as_u64);
+        let p = match (bits, kind, group_size) {
+            (Some(8), Some("float"), _) => Precision::Fp8,
+            (Some(8), Some("int"), _) => Precision::Int8,
+            (Some(4), Some("float"), Some(16)) => Precision::Nvfp4,
+            (Some(4), Some("int"), Some(128)) => Precision::Int4,
+            _ => {
+                return Err(cx.invalid(
+                    &field,
+                    show(&Value::Object(w.clone())),
+                    "supported weights: 8-bit float or int, 4-bit float in groups of 16, \
+                     4-bit int in groups of 128",
+                ))
+            }
+        };
+        if found.is_some_and(|f| f != p) {
+            return Err(cx.invalid(
+                "config_groups",
+                "…",
+                "groups with different weight formats are not supported",
+            ));
+        }
+        found = Some(p);
+    }
+    found.ok_or_else(|| cx.missing("config_groups"))
+}
+
+/// Reads the exclusion list and maps each module pattern to the part it keeps at the base
+/// dtype. A pattern that names attention in any layer keeps all attention at the base dtype
+/// (precision is per part, not per layer). Patterns for the vision tower, the embedding,
+/// the head or the router change nothing here; anything else unrecognised is refused.
+fn exclusions(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Excluded, ModelError> {
+    let list = match q.get(key) {
+        None | Some(Value::Null) => return Ok(Excluded::default()),
+        Some(Value::Array(a)) => a,
+        Some(other) => return Err(cx.invalid(key, show(other), "expected a list of module names")),
+    };
+    let mut ex = Excluded::default();
+    for entry in list {
+        let Some(name) = entry.as_str() else {
+            return Err(cx.invalid(key, show(entry), "expected a module name"));
+        };
+        let n = name
+            .strip_prefix("re:")
+            .unwrap_or(name)
+            .to_ascii_lowercase();
+        let n = n.trim_end_matches('$');
+        let has = |s: &str| n.contains(s);
+        let router = has("router") || n.ends_with(".gate") || n.ends_with("_expert_gate");
+        let vision = has("vision") || has("visual") || has("multi_modal") || has("mm_projector");
+        let embedding = has("embed") || has("lm_head") || has("wte");
+        if vision || embedding || router {
+            continue;
+        } else if has("attn") || has("attention") {
+            ex.attention = true;
+        } else if has("shared_expert") {
+            ex.dense_mlp = true;
+        } else if has("expert") {
+            ex.experts = true;
+        } else if has("mlp") || has("feed_forward") || has("ffn") {
+            ex.dense_mlp = true;
+            ex.experts = true;
+        } else {
+            return Err(cx.invalid(
+                key,
+                show(entry),
+                "cannot tell which part of the model this module is",
+            ));
+        }
+    }
+    Ok(ex)
+}

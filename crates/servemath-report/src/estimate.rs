@@ -1,0 +1,275 @@
+//! `servemath.estimate/1`: a deployment priced at a list of batch sizes.
+
+use crate::model::WeightPrecisionsReport;
+use crate::{finite, Schema};
+use serde::Serialize;
+use servemath_cost::{BatchEstimate, Deployment, MemoryFit, StepCost};
+use std::collections::BTreeMap;
+
+/// Requests of `input_tokens` prompt and `output_tokens` generated tokens, served in batches of
+/// each listed size on one replica.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EstimateReport {
+    pub model: ModelSummary,
+    pub hardware: HardwareSummary,
+    pub layout: LayoutReport,
+    pub precisions: PrecisionsReport,
+    /// Every cost parameter as used (calibration, then file, then `--param`).
+    pub params: BTreeMap<String, f64>,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// `input_tokens + output_tokens`: the context a sequence reaches, used for memory fit.
+    pub context_tokens: u64,
+    /// Weights held by the busiest GPU.
+    pub weight_bytes_per_gpu: f64,
+    /// Latency floor: the weights a one-token step touches, read at achievable bandwidth.
+    pub floor_s: f64,
+    /// Balance batch B*: decode batch where matmul compute time equals weight-read time;
+    /// `null` when no batch reaches it.
+    pub balance_batch: Option<f64>,
+    /// Largest batch whose KV cache fits at `context_tokens`.
+    pub max_batch: u64,
+    /// KV-cache bytes one sequence of `context_tokens` holds on the busiest GPU.
+    pub kv_bytes_per_seq_per_gpu: f64,
+    pub batches: Vec<BatchReport>,
+}
+
+impl Schema for EstimateReport {
+    const SCHEMA_VERSION: &'static str = "servemath.estimate/1";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    pub name: String,
+    pub model_type: String,
+    pub layers: u64,
+    pub total_params: u64,
+    pub active_params: u64,
+    /// Weight bytes of the whole model at the deployed weight formats.
+    pub weight_bytes: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HardwareSummary {
+    pub id: String,
+    pub name: String,
+    pub family: String,
+    /// Dense peak at the deployment's compute precision, per GPU.
+    pub peak_flop_per_s: f64,
+    pub hbm_bytes: f64,
+    pub hbm_bytes_per_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LayoutReport {
+    pub tp: u32,
+    pub pp: u32,
+    pub ep: u32,
+    pub dp_attn: u32,
+    /// `tp · dp_attn · pp`.
+    pub gpus: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PrecisionsReport {
+    pub weights: WeightPrecisionsReport,
+    pub kv: &'static str,
+    /// Matmul rate class (selects the peak FLOP/s figure).
+    pub compute: &'static str,
+    /// Format of activations on the network.
+    pub activations: &'static str,
+}
+
+/// One batch size: request-level figures, then the two steps they come from and the memory fit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BatchReport {
+    pub batch: u64,
+    /// Prefill of every prompt of the batch in one step.
+    pub ttft_s: f64,
+    /// Decode step at the mean context `input + output/2`.
+    pub tpot_s: f64,
+    /// `ttft + (output − 1) · tpot`.
+    pub e2e_s: f64,
+    /// `1 / tpot`.
+    pub tokens_per_s_per_user: f64,
+    /// `batch · output / (e2e · GPUs)`.
+    pub output_tokens_per_s_per_gpu: f64,
+    /// The decode step's bound: `compute`, `memory`, `communication` or `overhead`.
+    pub bound: &'static str,
+    /// The decode step's model FLOP/s utilization.
+    pub mfu: f64,
+    /// The decode step's memory-bandwidth utilization.
+    pub mbu: f64,
+    /// KV cache the busiest GPU holds for the batch at `context_tokens`.
+    pub kv_bytes_per_gpu: f64,
+    pub fits: bool,
+    /// Why the batch does not fit; `null` when it fits.
+    pub reason: Option<String>,
+    pub prefill: StepReport,
+    pub decode: StepReport,
+    pub memory: MemoryReport,
+}
+
+/// One priced step of the replica: times for the whole step, work of the busiest GPU.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StepReport {
+    pub time_s: f64,
+    pub compute_s: f64,
+    pub memory_s: f64,
+    /// Communication not hidden behind compute, pipeline hand-offs included.
+    pub comm_s: f64,
+    pub overhead_s: f64,
+    pub flops: f64,
+    pub hbm_bytes: TrafficReport,
+    /// Bytes the GPU sends over the network.
+    pub comm_bytes: f64,
+    pub bound: &'static str,
+    pub mfu: f64,
+    pub mbu: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TrafficReport {
+    pub weights: f64,
+    pub kv_read: f64,
+    pub kv_write: f64,
+    pub activations: f64,
+    pub total: f64,
+}
+
+/// The busiest GPU's memory budget for the batch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct MemoryReport {
+    /// HBM × `hbm_usable_fraction`.
+    pub usable_bytes: f64,
+    pub weight_bytes: f64,
+    pub kv_bytes: f64,
+    pub activation_bytes: f64,
+    pub reserve_bytes: f64,
+    /// Usable bytes left for the KV cache after weights, activations and reserve (may be negative).
+    pub kv_budget_bytes: f64,
+    pub kv_bytes_per_seq: f64,
+    pub max_batch: u64,
+    pub fits: bool,
+}
+
+impl EstimateReport {
+    /// Prices `batches` on `dep` for requests of `input` prompt and `output` generated tokens.
+    pub fn new(dep: &Deployment, input: u64, output: u64, batches: &[u64]) -> EstimateReport {
+        let context = input.saturating_add(output);
+        let ctx = context as f64;
+        let m = &dep.model;
+        let hw = &dep.hardware;
+        EstimateReport {
+            model: ModelSummary {
+                name: m.name.clone(),
+                model_type: m.model_type.clone(),
+                layers: m.num_layers(),
+                total_params: m.params().total(),
+                active_params: m.active_params(),
+                weight_bytes: m.weight_bytes(&dep.prec.weights),
+            },
+            hardware: HardwareSummary {
+                id: hw.id.clone(),
+                name: hw.name.clone(),
+                family: hw.family.clone(),
+                peak_flop_per_s: dep.peak_flop_per_s(),
+                hbm_bytes: hw.hbm_bytes,
+                hbm_bytes_per_s: hw.hbm_bytes_per_s,
+            },
+            layout: LayoutReport {
+                tp: dep.par.tp,
+                pp: dep.par.pp,
+                ep: dep.par.ep,
+                dp_attn: dep.par.dp_attn,
+                gpus: dep.gpus(),
+            },
+            precisions: PrecisionsReport {
+                weights: WeightPrecisionsReport::new(&dep.prec.weights),
+                kv: dep.prec.kv.name(),
+                compute: dep.prec.compute.name(),
+                activations: dep.prec.activations.name(),
+            },
+            params: dep
+                .params
+                .as_map()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            input_tokens: input,
+            output_tokens: output,
+            context_tokens: context,
+            weight_bytes_per_gpu: dep.weight_bytes_per_device(),
+            floor_s: dep.floor_s(),
+            balance_batch: finite(dep.balance_batch()),
+            max_batch: dep.max_batch(ctx),
+            kv_bytes_per_seq_per_gpu: dep.kv_bytes_per_seq_per_device(ctx),
+            batches: batches
+                .iter()
+                .map(|&b| BatchReport::new(b, &dep.estimate(b as f64, input as f64, output as f64)))
+                .collect(),
+        }
+    }
+}
+
+impl BatchReport {
+    fn new(batch: u64, e: &BatchEstimate) -> BatchReport {
+        BatchReport {
+            batch,
+            ttft_s: e.ttft_s,
+            tpot_s: e.tpot_s,
+            e2e_s: e.e2e_s,
+            tokens_per_s_per_user: e.tokens_per_s_per_user,
+            output_tokens_per_s_per_gpu: e.output_tokens_per_s_per_gpu,
+            bound: e.decode.bound.name(),
+            mfu: e.decode.mfu,
+            mbu: e.decode.mbu,
+            kv_bytes_per_gpu: e.memory.kv_bytes,
+            fits: e.memory.fits,
+            reason: e.memory.reason(),
+            prefill: StepReport::new(&e.prefill),
+            decode: StepReport::new(&e.decode),
+            memory: MemoryReport::new(&e.memory),
+        }
+    }
+}
+
+impl StepReport {
+    pub fn new(s: &StepCost) -> StepReport {
+        StepReport {
+            time_s: s.time_s,
+            compute_s: s.compute_s,
+            memory_s: s.memory_s,
+            comm_s: s.comm_s,
+            overhead_s: s.overhead_s,
+            flops: s.flops,
+            hbm_bytes: TrafficReport {
+                weights: s.bytes.weights,
+                kv_read: s.bytes.kv_read,
+                kv_write: s.bytes.kv_write,
+                activations: s.bytes.activations,
+                total: s.bytes.total(),
+            },
+            comm_bytes: s.comm_bytes,
+            bound: s.bound.name(),
+            mfu: s.mfu,
+            mbu: s.mbu,
+        }
+    }
+}
+
+impl MemoryReport {
+    pub fn new(m: &MemoryFit) -> MemoryReport {
+        MemoryReport {
+            usable_bytes: m.usable_bytes,
+            weight_bytes: m.weight_bytes,
+            kv_bytes: m.kv_bytes,
+            activation_bytes: m.activation_bytes,
+            reserve_bytes: m.reserve_bytes,
+            kv_budget_bytes: m.kv_budget_bytes,
+            kv_bytes_per_seq: m.kv_bytes_per_seq,
+            max_batch: m.max_batch,
+            fits: m.fits,
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `servemath.hardware/1` and `servemath.hardware-list/1`: catalog entries with their sources.
+
+use crate::Schema;
+use serde::Serialize;
+use servemath_hardware::Hardware;
+use std::collections::BTreeMap;
+
+/// One accelerator in its scale-up system, every figure in base units.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HardwareReport {
+    pub id: String,
+    pub name: String,
+    pub vendor: String,
+    /// Calibration family: selects the cost-parameter set.
+    pub family: String,
+    /// Dense peak FLOP/s per accelerator by matmul precision; `null`: no published figure.
+    pub peak_flop_per_s: PeakReport,
+    pub hbm_bytes: f64,
+    pub hbm_bytes_per_s: f64,
+    /// Accelerators in one scale-up domain.
+    pub scale_up_domain: u32,
+    /// Per accelerator, one direction.
+    pub scale_up_bytes_per_s: f64,
+    /// Per accelerator, one direction; `null`: unpublished.
+    pub scale_out_bytes_per_s: Option<f64>,
+    pub scale_up_latency_s: f64,
+    pub scale_out_latency_s: f64,
+    pub tdp_w: Option<f64>,
+    pub price: Option<PriceReport>,
+    /// Catalog field name -> where its figure comes from.
+    pub sources: BTreeMap<String, String>,
+    pub notes: String,
+}
+
+impl Schema for HardwareReport {
+    const SCHEMA_VERSION: &'static str = "servemath.hardware/1";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PeakReport {
+    pub bf16: Option<f64>,
+    pub fp8: Option<f64>,
+    pub int8: Option<f64>,
+    pub fp4: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PriceReport {
+    pub usd_per_gpu_hour: f64,
+    pub source: String,
+    /// ISO date the price was read.
+    pub date: String,
+}
+
+/// Every catalog entry (built-in plus overlays), in catalog order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HardwareListReport {
+    pub hardware: Vec<HardwareReport>,
+}
+
+impl Schema for HardwareListReport {
+    const SCHEMA_VERSION: &'static str = "servemath.hardware-list/1";
+}
+
+impl HardwareReport {
+    pub fn new(h: &Hardware) -> HardwareReport {
+        HardwareReport {
+            id: h.id.clone(),
+            name: h.name.clone(),
+            vendor: h.vendor.clone(),
+            family: h.family.clone(),
+            peak_flop_per_s: PeakReport {
+                bf16: h.peak.bf16,
+                fp8: h.peak.fp8,
+                int8: h.peak.int8,
+                fp4: h.peak.fp4,
+            },
+            hbm_bytes: h.hbm_bytes,
+            hbm_bytes_per_s: h.hbm_bytes_per_s,
+            scale_up_domain: h.scale_up_domain,
+            scale_up_bytes_per_s: h.scale_up_bytes_per_s,
+            scale_out_bytes_per_s: h.scale_out_bytes_per_s,
+            scale_up_latency_s: h.scale_up_latency_s,
+            scale_out_latency_s: h.scale_out_latency_s,
+            tdp_w: h.tdp_w,
+            price: h.price.as_ref().map(|p| PriceReport {
+                usd_per_gpu_hour: p.usd_per_gpu_hour,
+                source: p.source.clone(),
+                date: p.date.clone(),
+            }),
+            sources: h.sources.clone(),
+            notes: h.notes.clone(),
+        }
+    }
+}
+
+impl<'a> FromIterator<&'a Hardware> for HardwareListReport {
+    fn from_iter<I: IntoIterator<Item = &'a Hardware>>(iter: I) -> Self {
+        HardwareListReport {
+            hardware: iter.into_iter().map(HardwareReport::new).collect(),
+        }
+    }
+}

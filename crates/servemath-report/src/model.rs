@@ -1,0 +1,372 @@
+//! `servemath.model/1` and `servemath.models/1`: a model's architecture, parameters, weight
+//! bytes and KV-cache bytes.
+
+use crate::Schema;
+use serde::Serialize;
+use servemath_model::{
+    Attention, AttentionSpan, LayerGroup, Mlp, ModelSpec, ParamBreakdown, Precision,
+    WeightPrecisions,
+};
+
+/// Formats whose weight bytes a model report lists next to the checkpoint's own.
+pub const WEIGHT_FORMATS: [Precision; 4] = [
+    Precision::Bf16,
+    Precision::Fp8,
+    Precision::Mxfp4,
+    Precision::Nvfp4,
+];
+
+/// The KV-cache format a model report prices `kv_bytes_per_token` at.
+pub const KV_FORMAT: Precision = Precision::Bf16;
+
+/// One model, resolved from its config.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelReport {
+    pub name: String,
+    pub model_type: String,
+    /// Decoder layers of the main stack (MTP layers excluded).
+    pub layers: u64,
+    pub hidden_size: u64,
+    pub vocab_size: u64,
+    pub max_context_tokens: u64,
+    pub tie_word_embeddings: bool,
+    pub is_moe: bool,
+    /// The stack as runs of identical layers, in order.
+    pub groups: Vec<LayerGroupReport>,
+    /// Multi-token-prediction layers, counted apart from the main stack (0: none).
+    pub mtp_layers: u64,
+    pub mtp_params: u64,
+    /// Parameters of the main stack, embeddings included.
+    pub total_params: u64,
+    /// Parameters one token touches: everything but the routed experts it does not pick.
+    pub active_params: u64,
+    pub params: ParamsReport,
+    /// Storage format of each part of the checkpoint.
+    pub checkpoint: WeightPrecisionsReport,
+    /// Bytes of the main stack's weights as stored in the checkpoint, block scales included.
+    pub weight_bytes: f64,
+    /// Weight bytes with the linear layers (attention, MLP, experts) in each listed format and
+    /// the embeddings as in the checkpoint, as `estimate --weights FORMAT` deploys them.
+    pub weight_bytes_by_format: Vec<WeightBytesReport>,
+    /// The format the KV figures are priced at.
+    pub kv_format: &'static str,
+    /// KV-cache bytes per token at long context (windowed and chunked layers have stopped growing).
+    pub kv_bytes_per_token: f64,
+    /// KV-cache bytes per token while the context is shorter than every window (all layers grow).
+    pub kv_bytes_per_token_short_context: f64,
+}
+
+impl Schema for ModelReport {
+    const SCHEMA_VERSION: &'static str = "servemath.model/1";
+}
+
+/// A run of `count` identical layers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LayerGroupReport {
+    pub count: u64,
+    pub attention: AttentionReport,
+    pub mlp: MlpReport,
+    /// KV-cache elements one token adds to one layer of this group.
+    pub kv_elements_per_token_per_layer: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AttentionReport {
+    /// Multi-head, grouped-query or multi-query attention.
+    Gqa {
+        heads: u64,
+        kv_heads: u64,
+        head_dim: u64,
+        span: SpanReport,
+        sinks: bool,
+        qkv_bias: bool,
+        o_bias: bool,
+        /// Per-head RMSNorm weights on queries and keys (Qwen3).
+        qk_norm: bool,
+    },
+    /// Multi-head latent attention (DeepSeek).
+    Mla {
+        heads: u64,
+        /// `null`: queries projected directly from the hidden state.
+        q_lora_rank: Option<u64>,
+        kv_lora_rank: u64,
+        qk_nope_head_dim: u64,
+        qk_rope_head_dim: u64,
+        v_head_dim: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SpanReport {
+    Full,
+    Sliding { window_tokens: u64 },
+    Chunked { chunk_tokens: u64 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum MlpReport {
+    Dense {
+        intermediate: u64,
+        gated: bool,
+        bias: bool,
+    },
+    Moe {
+        experts: u64,
+        top_k: u64,
+        expert_intermediate: u64,
+        /// Sum of the shared experts' intermediate sizes (0: none).
+        shared_intermediate: u64,
+        gated: bool,
+        bias: bool,
+    },
+}
+
+/// Parameter counts by part (elements).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ParamsReport {
+    pub embedding: u64,
+    pub lm_head: u64,
+    pub attention: u64,
+    pub dense_mlp: u64,
+    pub routed_experts: u64,
+    pub shared_experts: u64,
+    pub router: u64,
+    pub norms: u64,
+    pub total: u64,
+    /// Routed-expert parameters one token uses (`k/E` of each MoE layer's experts).
+    pub active_routed_experts: u64,
+    pub active: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WeightPrecisionsReport {
+    pub embeddings: &'static str,
+    pub attention: &'static str,
+    pub dense_mlp: &'static str,
+    pub experts: &'static str,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WeightBytesReport {
+    pub format: &'static str,
+    pub bytes: f64,
+}
+
+/// The built-in models, one row each.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelListReport {
+    pub models: Vec<ModelListRow>,
+}
+
+impl Schema for ModelListReport {
+    const SCHEMA_VERSION: &'static str = "servemath.models/1";
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelListRow {
+    pub name: String,
+    /// Hugging Face repository id; `null` for a model not on Hugging Face.
+    pub hf_id: Option<String>,
+    pub description: String,
+    pub model_type: String,
+    pub layers: u64,
+    pub total_params: u64,
+    pub active_params: u64,
+    pub weight_bytes: f64,
+}
+
+impl ModelListRow {
+    pub fn new(
+        name: &str,
+        hf_id: Option<&str>,
+        description: &str,
+        spec: &ModelSpec,
+    ) -> ModelListRow {
+        ModelListRow {
+            name: name.to_string(),
+            hf_id: hf_id.map(str::to_string),
+            description: description.to_string(),
+            model_type: spec.model_type.clone(),
+            layers: spec.num_layers(),
+            total_params: spec.params().total(),
+            active_params: spec.active_params(),
+            weight_bytes: spec.weight_bytes(&spec.checkpoint),
+        }
+    }
+}
+
+impl WeightPrecisionsReport {
+    pub fn new(w: &WeightPrecisions) -> WeightPrecisionsReport {
+        WeightPrecisionsReport {
+            embeddings: w.embeddings.name(),
+            attention: w.attention.name(),
+            dense_mlp: w.dense_mlp.name(),
+            experts: w.experts.name(),
+        }
+    }
+}
+
+impl ModelReport {
+    pub fn new(spec: &ModelSpec) -> ModelReport {
+        let p = spec.params();
+        let total = p.total();
+        let active = spec.active_params();
+        let weight_bytes_by_format = WEIGHT_FORMATS
+            .iter()
+            .map(|&f| WeightBytesReport {
+                format: f.name(),
+                bytes: spec.weight_bytes(&linear_in(spec.checkpoint, f)),
+            })
+            .collect();
+        ModelReport {
+            name: spec.name.clone(),
+            model_type: spec.model_type.clone(),
+            layers: spec.num_layers(),
+            hidden_size: spec.hidden_size,
+            vocab_size: spec.vocab_size,
+            max_context_tokens: spec.max_context,
+            tie_word_embeddings: spec.tie_word_embeddings,
+            is_moe: spec.is_moe(),
+            groups: spec.groups.iter().map(LayerGroupReport::new).collect(),
+            mtp_layers: spec.mtp.as_ref().map_or(0, |g| g.count),
+            mtp_params: spec.mtp_params(),
+            total_params: total,
+            active_params: active,
+            params: ParamsReport::new(&p, spec.active_routed_params(), active),
+            checkpoint: WeightPrecisionsReport::new(&spec.checkpoint),
+            weight_bytes: spec.weight_bytes(&spec.checkpoint),
+            weight_bytes_by_format,
+            kv_format: KV_FORMAT.name(),
+            kv_bytes_per_token: spec.kv_bytes_per_token(KV_FORMAT),
+            kv_bytes_per_token_short_context: spec.kv_bytes_per_token_short(KV_FORMAT),
+        }
+    }
+}
+
+/// The checkpoint with its linear layers re-stored in `f` (embeddings unchanged).
+fn linear_in(checkpoint: WeightPrecisions, f: Precision) -> WeightPrecisions {
+    WeightPrecisions {
+        embeddings: checkpoint.embeddings,
+        attention: f,
+        dense_mlp: f,
+        experts: f,
+    }
+}
+
+impl ParamsReport {
+    fn new(p: &ParamBreakdown, active_routed: u64, active: u64) -> ParamsReport {
+        ParamsReport {
+            embedding: p.embedding,
+            lm_head: p.lm_head,
+            attention: p.attention,
+            dense_mlp: p.dense_mlp,
+            routed_experts: p.routed_experts,
+            shared_experts: p.shared_experts,
+            router: p.router,
+            norms: p.norms,
+            total: p.total(),
+            active_routed_experts: active_routed,
+            active,
+        }
+    }
+}
+
+impl LayerGroupReport {
+    fn new(g: &LayerGroup) -> LayerGroupReport {
+        LayerGroupReport {
+            count: g.count,
+            attention: AttentionReport::new(&g.attention),
+            mlp: MlpReport::new(&g.mlp),
+            kv_elements_per_token_per_layer: g.attention.kv_elements_per_token(),
+        }
+    }
+}
+
+impl AttentionReport {
+    fn new(a: &Attention) -> AttentionReport {
+        match *a {
+            Attention::Gqa {
+                heads,
+                kv_heads,
+                head_dim,
+                span,
+                sinks,
+                qkv_bias,
+                o_bias,
+                qk_norm,
+            } => AttentionReport::Gqa {
+                heads,
+                kv_heads,
+                head_dim,
+                span: SpanReport::new(span),
+                sinks,
+                qkv_bias,
+                o_bias,
+                qk_norm,
+            },
+            Attention::Mla {
+                heads,
+                q_lora_rank,
+                kv_lora_rank,
+                qk_nope_head_dim,
+                qk_rope_head_dim,
+                v_head_dim,
+            } => AttentionReport::Mla {
+                heads,
+                q_lora_rank,
+                kv_lora_rank,
+                qk_nope_head_dim,
+                qk_rope_head_dim,
+                v_head_dim,
+            },
+        }
+    }
+}
+
+impl SpanReport {
+    fn new(s: AttentionSpan) -> SpanReport {
+        match s {
+            AttentionSpan::Full => SpanReport::Full,
+            AttentionSpan::Sliding { window } => SpanReport::Sliding {
+                window_tokens: window,
+            },
+            AttentionSpan::Chunked { chunk } => SpanReport::Chunked {
+                chunk_tokens: chunk,
+            },
+        }
+    }
+}
+
+impl MlpReport {
+    fn new(m: &Mlp) -> MlpReport {
+        match *m {
+            Mlp::Dense {
+                intermediate,
+                gated,
+                bias,
+            } => MlpReport::Dense {
+                intermediate,
+                gated,
+                bias,
+            },
+            Mlp::Moe {
+                experts,
+                top_k,
+                expert_intermediate,
+                shared_intermediate,
+                gated,
+                bias,
+            } => MlpReport::Moe {
+                experts,
+                top_k,
+                expert_intermediate,
+                shared_intermediate,
+                gated,
+                bias,
+            },
+        }
+    }
+}
