@@ -21,25 +21,36 @@ pub struct MemoryFit {
     pub fits: bool,
 }
 
+/// Bytes in decimal units with one decimal: `35.3 GB`, `1.2 TB`, `4.0e3 PB` beyond.
+fn bytes(b: f64) -> String {
+    const UNITS: [(f64, &str); 4] = [(1e15, "PB"), (1e12, "TB"), (1e9, "GB"), (1e6, "MB")];
+    match UNITS.iter().find(|(scale, _)| b.abs() >= *scale) {
+        Some((scale, unit)) if b.abs() < 1e3 * scale || *unit != "PB" => {
+            format!("{:.1} {unit}", b / scale)
+        }
+        Some((scale, unit)) => format!("{:.1e} {unit}", b / scale),
+        None => format!("{:.1} MB", b / 1e6),
+    }
+}
+
 impl MemoryFit {
     /// One sentence saying why it does not fit, or `None` when it does.
     pub fn reason(&self) -> Option<String> {
-        const GB: f64 = 1e9;
         if self.fits {
             return None;
         }
         if self.kv_budget_bytes <= 0.0 {
             return Some(format!(
-                "weights need {:.1} GB per GPU plus {:.1} GB activations and reserve; only {:.1} GB usable",
-                self.weight_bytes / GB,
-                (self.activation_bytes + self.reserve_bytes) / GB,
-                self.usable_bytes / GB
+                "weights need {} per GPU plus {} activations and reserve; only {} usable",
+                bytes(self.weight_bytes),
+                bytes(self.activation_bytes + self.reserve_bytes),
+                bytes(self.usable_bytes)
             ));
         }
         Some(format!(
-            "KV cache needs {:.1} GB per GPU; {:.1} GB left after weights; max batch {} at this context",
-            self.kv_bytes / GB,
-            self.kv_budget_bytes / GB,
+            "KV cache needs {} per GPU; {} left after weights; max batch {} at this context",
+            bytes(self.kv_bytes),
+            bytes(self.kv_budget_bytes),
             self.max_batch
         ))
     }
@@ -77,5 +88,18 @@ impl Deployment {
     /// Largest batch that fits at `context` tokens per sequence.
     pub fn max_batch(&self, context: f64) -> u64 {
         self.memory(1.0, context).max_batch
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bytes;
+
+    #[test]
+    fn reasons_print_bytes_in_readable_units() {
+        assert_eq!(bytes(35.3e9), "35.3 GB");
+        assert_eq!(bytes(1.64e14), "164.0 TB");
+        assert_eq!(bytes(2.6e5), "0.3 MB");
+        assert_eq!(bytes(4.0e18), "4.0e3 PB");
     }
 }
