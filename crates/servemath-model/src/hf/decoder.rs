@@ -3,9 +3,9 @@
 //! and two RMSNorms per layer; they differ in biases, q/k norms, sliding-window rules and
 //! which layers are sparse.
 
-use super::fields::{self, Cx, MAX_CONTEXT, MAX_COUNT, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
-use super::layers::{self, Resolved};
-use super::quant::{self, MissingDtype};
+use super::fields::{self, Cx, MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
+use super::layers::{self, Resolved, Stack};
+use super::quant::MissingDtype;
 use super::raw::RawDecoder;
 use crate::{Attention, AttentionSpan, Mlp, ModelError, ModelSpec};
 
@@ -87,26 +87,14 @@ pub(super) fn resolve(
             (attention, mlp)
         })
         .collect();
-    let resolved = Resolved {
+    let stack = Stack {
         name,
         model_type: model_type.to_string(),
         hidden_size: shape.hidden,
-        vocab_size: cx.required("vocab_size", c.vocab_size, MAX_VOCAB)?,
-        tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
         layers,
         mtp: Vec::new(),
-        checkpoint: quant::checkpoint(
-            cx,
-            c.dtype(),
-            c.quantization_config.as_ref(),
-            MissingDtype::Refuse,
-        )?,
-        max_context: cx.required(
-            "max_position_embeddings",
-            c.max_position_embeddings,
-            MAX_CONTEXT,
-        )?,
     };
+    let resolved = Resolved::from_common(cx, c, MissingDtype::Refuse, stack)?;
     layers::assemble(cx, resolved)
 }
 

@@ -2,9 +2,9 @@
 //! shared experts after `first_k_dense_replace` dense layers, and multi-token-prediction
 //! layers counted apart.
 
-use super::fields::{self, Cx, MAX_CONTEXT, MAX_COUNT, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
-use super::layers::{self, Resolved};
-use super::quant::{self, MissingDtype};
+use super::fields::{self, Cx, MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
+use super::layers::{self, Resolved, Stack};
+use super::quant::MissingDtype;
 use super::raw::RawDeepseek;
 use crate::{Attention, Mlp, ModelError, ModelSpec};
 
@@ -34,26 +34,14 @@ pub(super) fn resolve(
     let build = |range: std::ops::Range<u64>| -> Vec<(Attention, Mlp)> {
         range.map(|i| (attention.clone(), mlp_for(i))).collect()
     };
-    let resolved = Resolved {
+    let stack = Stack {
         name,
         model_type: model_type.to_string(),
         hidden_size: cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?,
-        vocab_size: cx.required("vocab_size", c.vocab_size, MAX_VOCAB)?,
-        tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
         layers: build(0..layers),
         mtp: build(layers..layers + mtp_layers),
-        checkpoint: quant::checkpoint(
-            cx,
-            c.dtype(),
-            c.quantization_config.as_ref(),
-            MissingDtype::Refuse,
-        )?,
-        max_context: cx.required(
-            "max_position_embeddings",
-            c.max_position_embeddings,
-            MAX_CONTEXT,
-        )?,
     };
+    let resolved = Resolved::from_common(cx, c, MissingDtype::Refuse, stack)?;
     layers::assemble(cx, resolved)
 }
 

@@ -2,9 +2,9 @@
 //! attention with biases and learned sinks, alternating sliding-window (128) and full layers,
 //! MXFP4 experts.
 
-use super::fields::{self, Cx, MAX_CONTEXT, MAX_COUNT, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
-use super::layers::{self, Resolved};
-use super::quant::{self, MissingDtype};
+use super::fields::{self, Cx, MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
+use super::layers::{self, Resolved, Stack};
+use super::quant::MissingDtype;
 use super::raw::RawGptOss;
 use crate::{Attention, AttentionSpan, Mlp, ModelError, ModelSpec};
 
@@ -55,26 +55,14 @@ pub(super) fn resolve(
             (attention, mlp.clone())
         })
         .collect();
-    let resolved = Resolved {
+    let stack = Stack {
         name,
         model_type: model_type.to_string(),
         hidden_size: hidden,
-        vocab_size: cx.required("vocab_size", c.vocab_size, MAX_VOCAB)?,
-        tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
         layers,
         mtp: Vec::new(),
-        checkpoint: quant::checkpoint(
-            cx,
-            c.dtype(),
-            c.quantization_config.as_ref(),
-            MissingDtype::Bf16ExceptExperts,
-        )?,
-        max_context: cx.required(
-            "max_position_embeddings",
-            c.max_position_embeddings,
-            MAX_CONTEXT,
-        )?,
     };
+    let resolved = Resolved::from_common(cx, c, MissingDtype::Bf16ExceptExperts, stack)?;
     layers::assemble(cx, resolved)
 }
 

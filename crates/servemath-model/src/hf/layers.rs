@@ -1,7 +1,9 @@
 //! Per-layer resolution shared by the families: attention spans from `layer_types`, merging
 //! identical layers into [`LayerGroup`]s, and the final size check.
 
-use super::fields::{Cx, MAX_CONTEXT, MAX_PARAMS};
+use super::fields::{Cx, MAX_CONTEXT, MAX_PARAMS, MAX_VOCAB};
+use super::quant::{self, MissingDtype};
+use super::raw::RawCommon;
 use crate::{Attention, AttentionSpan, LayerGroup, Mlp, ModelError, ModelSpec, WeightPrecisions};
 
 /// The `layer_types` names this crate understands.
@@ -61,6 +63,47 @@ pub(super) struct Resolved {
     pub mtp: Vec<(Attention, Mlp)>,
     pub checkpoint: WeightPrecisions,
     pub max_context: u64,
+}
+
+impl Resolved {
+    /// A resolved stack whose vocabulary, tying, checkpoint precision and context length are
+    /// read from the llama-style fields every family but GPT-J and Llama-4 shares.
+    pub fn from_common(
+        cx: &Cx,
+        c: &RawCommon,
+        missing_dtype: MissingDtype,
+        stack: Stack,
+    ) -> Result<Resolved, ModelError> {
+        Ok(Resolved {
+            name: stack.name,
+            model_type: stack.model_type,
+            hidden_size: stack.hidden_size,
+            vocab_size: cx.required("vocab_size", c.vocab_size, MAX_VOCAB)?,
+            tie_word_embeddings: c.tie_word_embeddings.unwrap_or(false),
+            layers: stack.layers,
+            mtp: stack.mtp,
+            checkpoint: quant::checkpoint(
+                cx,
+                c.dtype(),
+                c.quantization_config.as_ref(),
+                missing_dtype,
+            )?,
+            max_context: cx.required(
+                "max_position_embeddings",
+                c.max_position_embeddings,
+                MAX_CONTEXT,
+            )?,
+        })
+    }
+}
+
+/// What a family resolver decides itself: names, width and the layers.
+pub(super) struct Stack {
+    pub name: String,
+    pub model_type: String,
+    pub hidden_size: u64,
+    pub layers: Vec<(Attention, Mlp)>,
+    pub mtp: Vec<(Attention, Mlp)>,
 }
 
 /// Merges identical layers (interleaved or not) into groups in order of first appearance, and
