@@ -24,5 +24,5 @@ pub use deployment::{DeployError, Deployment};
 pub use layout::{compute_for, validate as validate_layout, LayoutError, Parallelism, Precisions};
 pub use memory::MemoryFit;
 pub use params::{Calibration, CostParams, ParamDoc, ParamError, PARAM_DOCS};
-pub use scenario::BatchEstimate;
+pub use scenario::{BatchEstimate, DecodeLine};
 pub use step::{Bound, ByteTraffic, StepCost, StepLoad};

@@ -93,3 +93,93 @@ impl Deployment {
         (lo * hi).sqrt()
     }
 }
+
+/// A run of pure-decode steps of a fixed batch whose contexts grow by one token per step,
+/// in closed form: step `k` takes `max(c0 + k·dc, m0 + k·dm) + fixed` seconds, exactly as
+/// [`Deployment::step`] prices it, for `k < valid_steps` (beyond, a sliding window or chunk
+/// caps some layer's attention and a new line starts).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeLine {
+    pub c0: f64,
+    pub dc: f64,
+    pub m0: f64,
+    pub dm: f64,
+    pub fixed: f64,
+    /// Steps (from k = 0) for which the line is exact; `f64::INFINITY` when no window lies ahead.
+    pub valid_steps: f64,
+}
+
+impl DecodeLine {
+    /// Time of step `k`.
+    pub fn step_s(&self, k: f64) -> f64 {
+        (self.c0 + k * self.dc).max(self.m0 + k * self.dm) + self.fixed
+    }
+
+    /// Time of steps `0..n`: two arithmetic series, split where compute and memory cross.
+    pub fn total_s(&self, n: f64) -> f64 {
+        if n <= 0.0 {
+            return 0.0;
+        }
+        // Sum of a + b·k over integer k in [from, to).
+        let series = |a: f64, b: f64, from: f64, to: f64| {
+            let count = to - from;
+            count * a + b * (from + to - 1.0) * count / 2.0
+        };
+        let compute = (self.c0, self.dc);
+        let memory = (self.m0, self.dm);
+        // D(k) = compute − memory is linear; find the steps on each side of its root.
+        // Equal slopes: one line leads throughout (exact comparison is intended: any other
+        // difference has a root).
+        let (before, after, split) = if (self.dc - self.dm).abs() <= 0.0 {
+            let lead = if self.c0 >= self.m0 { compute } else { memory };
+            (lead, lead, n)
+        } else {
+            let root = (self.m0 - self.c0) / (self.dc - self.dm);
+            if self.dc > self.dm {
+                (memory, compute, root.ceil().clamp(0.0, n))
+            } else {
+                (compute, memory, (root.floor() + 1.0).clamp(0.0, n))
+            }
+        };
+        series(before.0, before.1, 0.0, split) + series(after.0, after.1, split, n) + n * self.fixed
+    }
+}
+
+impl Deployment {
+    /// The closed-form line of decode steps for `batch` sequences whose contexts sum to
+    /// `context_sum`, growing by `batch` tokens per step.
+    pub fn decode_line(&self, batch: f64, context_sum: f64) -> DecodeLine {
+        let at = |k: f64| {
+            self.step(&StepLoad {
+                decode_seqs: batch,
+                decode_context_sum: context_sum + k * batch,
+                ..StepLoad::default()
+            })
+        };
+        let s0 = at(0.0);
+        let s1 = at(1.0);
+        let mean = context_sum / batch;
+        let valid_steps = self
+            .model
+            .groups
+            .iter()
+            .filter_map(|g| match g.attention.span() {
+                servemath_model::AttentionSpan::Full => None,
+                servemath_model::AttentionSpan::Sliding { window }
+                | servemath_model::AttentionSpan::Chunked { chunk: window } => {
+                    let room = window as f64 - 1.0 - mean;
+                    // Already capped: constant from here on.
+                    (room > 0.0).then(|| room.floor() + 1.0)
+                }
+            })
+            .fold(f64::INFINITY, f64::min);
+        DecodeLine {
+            c0: s0.compute_s,
+            dc: s1.compute_s - s0.compute_s,
+            m0: s0.memory_s,
+            dm: s1.memory_s - s0.memory_s,
+            fixed: s0.time_s - s0.compute_s.max(s0.memory_s),
+            valid_steps: if valid_steps < 2.0 { 1.0 } else { valid_steps },
+        }
+    }
+}

@@ -170,3 +170,37 @@ fn memory_fit_reports_max_batch() {
         .unwrap_or_default()
         .contains("weights need"));
 }
+
+#[test]
+fn decode_line_sums_match_step_by_step() {
+    // The closed form must equal pricing each step, for dense, MoE and windowed models, across
+    // the compute/memory crossing.
+    let mut windowed = llama70b();
+    windowed.groups[0].attention = servemath_model::Attention::Gqa {
+        heads: 64,
+        kv_heads: 8,
+        head_dim: 128,
+        span: servemath_model::AttentionSpan::Sliding { window: 4096 },
+        sinks: false,
+        qkv_bias: false,
+        o_bias: false,
+        qk_norm: false,
+    };
+    for (m, batch, ctx) in [
+        (llama70b(), 64.0, 1000.0),
+        (llama70b(), 600.0, 100.0),
+        (toy_moe(64, 4), 32.0, 20.0),
+        (windowed, 16.0, 4000.0),
+    ] {
+        let d = deploy(&m, tp(4), crate::testkit::ideal());
+        let line = d.decode_line(batch, batch * ctx);
+        let n = line.valid_steps.min(3000.0);
+        let mut sum = 0.0;
+        for k in 0..n as u64 {
+            let t = d.step(&StepLoad::decode(batch, ctx + k as f64)).time_s;
+            assert_close(line.step_s(k as f64), t, 1e-9);
+            sum += t;
+        }
+        assert_close(line.total_s(n), sum, 1e-9);
+    }
+}

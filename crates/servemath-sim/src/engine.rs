@@ -1,0 +1,416 @@
+//! The event loop: arrivals, step ends and timers ordered by (time, sequence number), a router
+//! in front of the replicas, closed-loop users, and the census and summary at the end.
+
+use crate::config::SchedulerConfig;
+use crate::metrics::{Histogram, Percentiles, Record};
+use crate::replica::{Next, Replica, Seq};
+use crate::workload::Request;
+use serde::Serialize;
+use servemath_cost::Deployment;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::rc::Rc;
+
+/// How arrivals are spread over replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Router {
+    RoundRobin,
+    /// Fewest running plus waiting requests (ties: lowest index).
+    LeastOutstanding,
+    /// Lowest fraction of KV blocks in use (at the replica's last step boundary).
+    LeastKv,
+}
+
+/// One replica's deployment and scheduler.
+#[derive(Clone)]
+pub struct ReplicaSpec {
+    pub deployment: Rc<Deployment>,
+    pub scheduler: SchedulerConfig,
+}
+
+/// Latency targets for goodput.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Slo {
+    pub ttft_s: f64,
+    pub tpot_s: f64,
+}
+
+/// Closed-loop load: `users` clients each send their next request the moment the last completes.
+pub struct ClosedLoop {
+    pub users: u32,
+    /// Requests to send in all.
+    pub requests: u64,
+    /// Draws the (input, output) lengths of the next request.
+    pub lengths: Box<dyn FnMut() -> (u32, u32)>,
+}
+
+pub enum Workload {
+    /// Requests in arrival order.
+    Open(Box<dyn Iterator<Item = Request>>),
+    Closed(ClosedLoop),
+}
+
+pub struct SimConfig {
+    pub replicas: Vec<ReplicaSpec>,
+    pub router: Router,
+    /// Jump over runs of identical decode steps (off: the step-by-step reference engine).
+    pub leap: bool,
+    /// Keep every request's record (memory grows with the run).
+    pub keep_records: bool,
+    pub slo: Option<Slo>,
+    /// Stop at this simulated time; unfinished requests are counted as running or queued.
+    pub horizon_s: Option<f64>,
+}
+
+/// The simulation's answer.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimReport {
+    pub arrived: u64,
+    pub completed: u64,
+    pub running: u64,
+    pub queued: u64,
+    /// Simulated time of the last event.
+    pub duration_s: f64,
+    pub queue: Percentiles,
+    pub ttft: Percentiles,
+    pub tpot: Percentiles,
+    pub e2e: Percentiles,
+    pub input_tokens_per_s: f64,
+    pub output_tokens_per_s: f64,
+    pub output_tokens_per_s_per_gpu: f64,
+    pub gpus: u32,
+    /// Completed requests per second meeting both SLOs (if SLOs were given).
+    pub goodput_rps: Option<f64>,
+    /// Busy time over duration, averaged over replicas.
+    pub utilization: f64,
+    pub mfu: f64,
+    pub mbu: f64,
+    pub preemptions: u64,
+    pub kv_peak_fraction: f64,
+    pub kv_mean_fraction: f64,
+    pub steps: u64,
+    pub train_overruns: u64,
+    /// Requests waiting when the last request arrived exceeded 5 % of arrivals: the offered
+    /// load is beyond capacity and latency grows without bound.
+    pub overloaded: bool,
+    #[serde(skip)]
+    pub records: Vec<Record>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Event {
+    Arrival,
+    Wake { replica: u32, epoch: u64 },
+    Timer { replica: u32 },
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    time: f64,
+    seq: u64,
+    event: Event,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    /// Reversed so the heap pops the earliest (time, seq) first.
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.time.total_cmp(&self.time).then(o.seq.cmp(&self.seq))
+    }
+}
+
+struct Queue {
+    heap: BinaryHeap<Entry>,
+    seq: u64,
+}
+
+impl Queue {
+    fn push(&mut self, time: f64, event: Event) {
+        self.seq += 1;
+        self.heap.push(Entry {
+            time,
+            seq: self.seq,
+            event,
+        });
+    }
+}
+
+struct Tally {
+    queue: Histogram,
+    ttft: Histogram,
+    tpot: Histogram,
+    e2e: Histogram,
+    good: u64,
+    input_tokens: f64,
+    output_tokens: f64,
+}
+
+/// Runs the simulation to the end of the workload (or the horizon).
+pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
+    let mut replicas: Vec<Replica> = cfg
+        .replicas
+        .iter()
+        .enumerate()
+        .map(|(i, r)| Replica::new(i as u32, r.deployment.clone(), r.scheduler, cfg.leap))
+        .collect();
+    let mut q = Queue {
+        heap: BinaryHeap::new(),
+        seq: 0,
+    };
+    let mut tally = Tally {
+        queue: Histogram::default(),
+        ttft: Histogram::default(),
+        tpot: Histogram::default(),
+        e2e: Histogram::default(),
+        good: 0,
+        input_tokens: 0.0,
+        output_tokens: 0.0,
+    };
+    let mut records = Vec::new();
+    let mut next_id = 0u64;
+    let mut arrived = 0u64;
+    let mut rr = 0usize;
+    let mut now = 0.0;
+    let mut last_arrival_s = 0.0;
+    let mut queued_at_last_arrival = 0usize;
+    let mut done = Vec::new();
+
+    // Pending arrivals: the open stream's next request, or closed-loop users' next sends.
+    let (mut open, mut closed) = match workload {
+        Workload::Open(it) => (Some(it), None),
+        Workload::Closed(c) => (None, Some(c)),
+    };
+    let mut pending: std::collections::VecDeque<(Request, Option<u32>)> = Default::default();
+    let mut sent = 0u64;
+    if let Some(it) = open.as_mut() {
+        if let Some(r) = it.next() {
+            q.push(r.arrival_s, Event::Arrival);
+            pending.push_back((r, None));
+        }
+    }
+    if let Some(c) = closed.as_mut() {
+        for user in 0..c.users {
+            if sent >= c.requests {
+                break;
+            }
+            let (input, output) = (c.lengths)();
+            sent += 1;
+            q.push(0.0, Event::Arrival);
+            pending.push_back((
+                Request {
+                    arrival_s: 0.0,
+                    input_tokens: input,
+                    output_tokens: output,
+                    prefix: None,
+                },
+                Some(user),
+            ));
+        }
+    }
+
+    while let Some(entry) = q.heap.pop() {
+        if cfg.horizon_s.is_some_and(|h| entry.time > h) {
+            break;
+        }
+        now = entry.time;
+        match entry.event {
+            Event::Arrival => {
+                let Some((req, user)) = pending.pop_front() else {
+                    continue;
+                };
+                arrived += 1;
+                let r = route(cfg.router, &replicas, &mut rr);
+                let seq = Seq::new(
+                    next_id,
+                    req.arrival_s,
+                    req.input_tokens.max(1),
+                    req.output_tokens.max(1),
+                    user,
+                );
+                next_id += 1;
+                let rep = &mut replicas[r];
+                if let Some(wake) = rep.arrive(seq, now) {
+                    q.push(
+                        wake,
+                        Event::Wake {
+                            replica: r as u32,
+                            epoch: rep.epoch,
+                        },
+                    );
+                } else if !rep.busy() {
+                    schedule(rep, now, &mut q);
+                }
+                if let Some(it) = open.as_mut() {
+                    if let Some(next) = it.next() {
+                        q.push(next.arrival_s.max(now), Event::Arrival);
+                        pending.push_back((next, None));
+                    } else {
+                        last_arrival_s = now;
+                        queued_at_last_arrival = replicas.iter().map(|r| r.waiting.len()).sum();
+                    }
+                }
+            }
+            Event::Wake { replica, epoch } => {
+                let rep = &mut replicas[replica as usize];
+                if epoch != rep.epoch {
+                    continue;
+                }
+                rep.finish(now, &mut done);
+                schedule(rep, now, &mut q);
+            }
+            Event::Timer { replica } => {
+                let rep = &mut replicas[replica as usize];
+                if !rep.busy() {
+                    schedule(rep, now, &mut q);
+                }
+            }
+        }
+        for (rec, user) in done.drain(..) {
+            tally.queue.add(rec.queue_s());
+            tally.ttft.add(rec.ttft_s());
+            if rec.output_tokens > 1 {
+                tally.tpot.add(rec.tpot_s());
+            }
+            tally.e2e.add(rec.e2e_s());
+            tally.input_tokens += f64::from(rec.input_tokens);
+            tally.output_tokens += f64::from(rec.output_tokens);
+            if let Some(slo) = cfg.slo {
+                if rec.ttft_s() <= slo.ttft_s && rec.tpot_s() <= slo.tpot_s {
+                    tally.good += 1;
+                }
+            }
+            if cfg.keep_records {
+                records.push(rec);
+            }
+            if let (Some(c), Some(user)) = (closed.as_mut(), user) {
+                if sent < c.requests {
+                    let (input, output) = (c.lengths)();
+                    sent += 1;
+                    q.push(now, Event::Arrival);
+                    pending.push_back((
+                        Request {
+                            arrival_s: now,
+                            input_tokens: input,
+                            output_tokens: output,
+                            prefix: None,
+                        },
+                        Some(user),
+                    ));
+                }
+            }
+        }
+    }
+    if closed.is_some() {
+        last_arrival_s = now;
+    }
+    let _ = last_arrival_s;
+    summarize(
+        &cfg,
+        &replicas,
+        tally,
+        records,
+        arrived,
+        now,
+        queued_at_last_arrival,
+    )
+}
+
+fn schedule(rep: &mut Replica, now: f64, q: &mut Queue) {
+    match rep.plan(now) {
+        Next::Wake(t) => q.push(
+            t,
+            Event::Wake {
+                replica: rep.id,
+                epoch: rep.epoch,
+            },
+        ),
+        Next::Idle(Some(t)) => q.push(t, Event::Timer { replica: rep.id }),
+        Next::Idle(None) => {}
+    }
+}
+
+fn route(router: Router, replicas: &[Replica], rr: &mut usize) -> usize {
+    match router {
+        Router::RoundRobin => {
+            let r = *rr % replicas.len();
+            *rr += 1;
+            r
+        }
+        Router::LeastOutstanding => (0..replicas.len())
+            .min_by_key(|&i| (replicas[i].outstanding(), i))
+            .unwrap_or(0),
+        Router::LeastKv => (0..replicas.len())
+            .min_by(|&a, &b| {
+                let f = |i: usize| {
+                    replicas[i].used_blocks() as f64 / replicas[i].capacity_blocks.max(1) as f64
+                };
+                f(a).total_cmp(&f(b)).then(a.cmp(&b))
+            })
+            .unwrap_or(0),
+    }
+}
+
+fn summarize(
+    cfg: &SimConfig,
+    replicas: &[Replica],
+    tally: Tally,
+    records: Vec<Record>,
+    arrived: u64,
+    duration_s: f64,
+    queued_at_last_arrival: usize,
+) -> SimReport {
+    let completed = tally.e2e.count();
+    let running: u64 = replicas.iter().map(|r| r.running_len() as u64).sum();
+    let queued: u64 = replicas.iter().map(|r| r.waiting.len() as u64).sum();
+    let gpus: u32 = replicas.iter().map(|r| r.gpus()).sum();
+    let d = duration_s.max(f64::MIN_POSITIVE);
+    let busy: f64 = replicas.iter().map(|r| r.stats.busy_s).sum();
+    let (mut flops_capacity, mut bytes_capacity, mut flops, mut bytes) = (0.0, 0.0, 0.0, 0.0);
+    for (r, spec) in replicas.iter().zip(&cfg.replicas) {
+        flops += r.stats.flops;
+        bytes += r.stats.bytes;
+        flops_capacity += spec.deployment.peak_flop_per_s() * d;
+        bytes_capacity += spec.deployment.hardware.hbm_bytes_per_s * d;
+    }
+    let capacity: u64 = replicas.iter().map(|r| r.capacity_blocks).sum();
+    let peak: u64 = replicas.iter().map(|r| r.stats.peak_blocks).sum();
+    let block_seconds: f64 = replicas.iter().map(|r| r.stats.block_seconds).sum();
+    SimReport {
+        arrived,
+        completed,
+        running,
+        queued,
+        duration_s,
+        queue: (&tally.queue).into(),
+        ttft: (&tally.ttft).into(),
+        tpot: (&tally.tpot).into(),
+        e2e: (&tally.e2e).into(),
+        input_tokens_per_s: tally.input_tokens / d,
+        output_tokens_per_s: tally.output_tokens / d,
+        output_tokens_per_s_per_gpu: tally.output_tokens / d / f64::from(gpus.max(1)),
+        gpus,
+        goodput_rps: cfg.slo.map(|_| tally.good as f64 / d),
+        utilization: busy / (d * replicas.len().max(1) as f64),
+        // Per-device FLOPs and bytes of the busiest device, over each replica's per-device capacity.
+        mfu: flops / flops_capacity.max(f64::MIN_POSITIVE),
+        mbu: bytes / bytes_capacity.max(f64::MIN_POSITIVE),
+        preemptions: replicas.iter().map(|r| r.stats.preemptions).sum(),
+        kv_peak_fraction: peak as f64 / capacity.max(1) as f64,
+        kv_mean_fraction: block_seconds / d / capacity.max(1) as f64,
+        steps: replicas.iter().map(|r| r.stats.steps).sum(),
+        train_overruns: replicas.iter().map(|r| r.stats.train_overruns).sum(),
+        overloaded: queued_at_last_arrival as f64 > (0.05 * arrived as f64).max(10.0),
+        records,
+    }
+}

@@ -1,0 +1,547 @@
+//! One replica: its running and waiting sequences, KV blocks, the scheduler that composes
+//! each step, and the leap over runs of identical decode steps.
+
+use crate::config::{Policy, SchedulerConfig};
+use crate::metrics::Record;
+use servemath_cost::{DecodeLine, Deployment, StepLoad};
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// What a sequence does in the step in flight.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Role {
+    Idle,
+    Decode,
+    Prefill(u32),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Seq {
+    pub id: u64,
+    pub arrival_s: f64,
+    pub input: u32,
+    pub output: u32,
+    /// Closed-loop user who sent it.
+    pub user: Option<u32>,
+    /// Tokens to prefill: the prompt, or prompt plus generated tokens after a recompute.
+    prompt: u32,
+    prefilled: u32,
+    generated: u32,
+    /// Tokens whose KV is cached.
+    kv: u32,
+    blocks: u32,
+    admitted_s: Option<f64>,
+    first_token_s: Option<f64>,
+    preemptions: u32,
+    role: Role,
+}
+
+impl Seq {
+    pub fn new(id: u64, arrival_s: f64, input: u32, output: u32, user: Option<u32>) -> Seq {
+        Seq {
+            id,
+            arrival_s,
+            input,
+            output,
+            user,
+            prompt: input,
+            prefilled: 0,
+            generated: 0,
+            kv: 0,
+            blocks: 0,
+            admitted_s: None,
+            first_token_s: None,
+            preemptions: 0,
+            role: Role::Idle,
+        }
+    }
+
+    fn decoding(&self) -> bool {
+        self.prefilled == self.prompt && self.generated < self.output
+    }
+}
+
+/// The step or run of steps in flight.
+#[derive(Debug, Clone, Copy)]
+enum Flight {
+    Step {
+        start_s: f64,
+    },
+    Leap {
+        start_s: f64,
+        line: DecodeLine,
+        steps: f64,
+    },
+}
+
+/// Counters a replica keeps for the report.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ReplicaStats {
+    pub busy_s: f64,
+    pub steps: u64,
+    pub preemptions: u64,
+    pub peak_blocks: u64,
+    /// Integral of used blocks over time (block·seconds), at step boundaries.
+    pub block_seconds: f64,
+    pub train_overruns: u64,
+    pub flops: f64,
+    pub bytes: f64,
+    pub prompt_tokens: f64,
+    pub output_tokens: f64,
+}
+
+pub(crate) struct Replica {
+    pub id: u32,
+    dep: Rc<Deployment>,
+    cfg: SchedulerConfig,
+    leap: bool,
+    pub capacity_blocks: u64,
+    free_blocks: u64,
+    running: Vec<Seq>,
+    pub waiting: VecDeque<Seq>,
+    flight: Option<Flight>,
+    /// Bumped whenever a scheduled wake-up becomes stale.
+    pub epoch: u64,
+    static_active: bool,
+    /// A train departure the replica is waiting for.
+    departure: Option<f64>,
+    pub stats: ReplicaStats,
+    last_block_time_s: f64,
+}
+
+/// What the engine must do after the replica plans.
+pub(crate) enum Next {
+    /// Wake the replica at this time (end of its step or run of steps).
+    Wake(f64),
+    /// Nothing to do until an arrival, or a static batch's timeout at this time.
+    Idle(Option<f64>),
+}
+
+impl Replica {
+    pub fn new(id: u32, dep: Rc<Deployment>, cfg: SchedulerConfig, leap: bool) -> Replica {
+        let per_token = dep.kv_bytes_per_seq_per_device(f64::from(cfg.block_tokens))
+            / f64::from(cfg.block_tokens);
+        let budget = dep.memory(1.0, 1.0).kv_budget_bytes.max(0.0);
+        // Blocks per attention-DP rank, times the ranks (each holds its own sequences).
+        let per_rank = if per_token > 0.0 {
+            (budget / (per_token * f64::from(cfg.block_tokens))).floor()
+        } else {
+            0.0
+        };
+        let capacity_blocks = (per_rank * f64::from(dep.par.dp_attn)) as u64;
+        Replica {
+            id,
+            dep,
+            cfg,
+            leap,
+            capacity_blocks,
+            free_blocks: capacity_blocks,
+            running: Vec::new(),
+            waiting: VecDeque::new(),
+            flight: None,
+            epoch: 0,
+            static_active: false,
+            departure: None,
+            stats: ReplicaStats::default(),
+            last_block_time_s: 0.0,
+        }
+    }
+
+    pub fn gpus(&self) -> u32 {
+        self.dep.gpus()
+    }
+
+    /// Whether a wake-up is already scheduled (a step in flight or a train to wait for).
+    pub fn busy(&self) -> bool {
+        self.flight.is_some() || self.departure.is_some()
+    }
+
+    /// Requests held: running plus waiting.
+    pub fn outstanding(&self) -> usize {
+        self.running.len() + self.waiting.len()
+    }
+
+    pub fn used_blocks(&self) -> u64 {
+        self.capacity_blocks - self.free_blocks
+    }
+
+    fn blocks_for(&self, tokens: u32) -> u32 {
+        tokens.div_ceil(self.cfg.block_tokens)
+    }
+
+    /// A request arrives at `now`. Returns a new wake-up time when a run of steps in flight
+    /// had to be cut short at the first step boundary after `now` so the scheduler sees it.
+    pub fn arrive(&mut self, seq: Seq, now: f64) -> Option<f64> {
+        self.waiting.push_back(seq);
+        let Some(Flight::Leap {
+            start_s,
+            line,
+            steps,
+            ..
+        }) = self.flight
+        else {
+            return None;
+        };
+        // Smallest k in [1, steps] whose boundary start + T(k) is at or after `now`.
+        let target = now - start_s;
+        let (mut lo, mut hi) = (1.0f64, steps);
+        if line.total_s(hi) < target {
+            return None;
+        }
+        while lo < hi {
+            let mid = ((lo + hi) / 2.0).floor();
+            if line.total_s(mid) >= target {
+                hi = mid;
+            } else {
+                lo = mid + 1.0;
+            }
+        }
+        if lo >= steps {
+            return None;
+        }
+        let end_s = start_s + line.total_s(lo);
+        self.flight = Some(Flight::Leap {
+            start_s,
+            line,
+            steps: lo,
+        });
+        self.epoch += 1;
+        Some(end_s)
+    }
+
+    /// Sequences decoding once a step starts, freeing room by preempting the newest
+    /// sequences (recompute) until every decoder has a slot for its next token.
+    fn make_room_for_decodes(&mut self) -> bool {
+        let mut preempted = false;
+        loop {
+            let need: u64 = self
+                .running
+                .iter()
+                .filter(|s| s.decoding())
+                .map(|s| u64::from(self.blocks_for(s.kv + 1) - s.blocks))
+                .sum();
+            if need <= self.free_blocks || self.running.is_empty() {
+                return preempted;
+            }
+            let Some(mut victim) = self.running.pop() else {
+                return preempted;
+            };
+            self.free_blocks += u64::from(victim.blocks);
+            victim.prompt = victim.input + victim.generated;
+            victim.prefilled = 0;
+            victim.kv = 0;
+            victim.blocks = 0;
+            victim.preemptions += 1;
+            victim.role = Role::Idle;
+            self.stats.preemptions += 1;
+            self.waiting.push_front(victim);
+            preempted = true;
+        }
+    }
+
+    /// Takes a prompt chunk of up to `budget` tokens for `seq`, if blocks allow.
+    fn chunk_for(&self, seq: &Seq, budget: u32, whole: bool) -> Option<u32> {
+        let left = seq.prompt - seq.prefilled;
+        let chunk = if whole { left } else { left.min(budget) };
+        if chunk == 0 || (!whole && budget == 0) {
+            return None;
+        }
+        let need = u64::from(self.blocks_for(seq.kv + chunk) - seq.blocks);
+        (need <= self.free_blocks).then_some(chunk)
+    }
+
+    /// Moves waiting sequences into the step while `admit` allows, FIFO, stopping at the first
+    /// that does not fit (no overtaking).
+    fn admit(&mut self, now: f64, mut budget: u32, whole: bool, limit: usize) -> (u32, bool) {
+        let mut used = 0;
+        let mut any = false;
+        while self.running.len() < limit.min(self.cfg.max_seqs as usize) {
+            let Some(front) = self.waiting.front() else {
+                break;
+            };
+            // A whole prompt larger than the budget still runs alone.
+            if whole && any && front.prompt - front.prefilled > budget {
+                break;
+            }
+            let Some(chunk) = self.chunk_for(front, budget, whole) else {
+                break;
+            };
+            let Some(mut seq) = self.waiting.pop_front() else {
+                break;
+            };
+            seq.admitted_s.get_or_insert(now);
+            self.reserve(&mut seq, chunk);
+            seq.role = Role::Prefill(chunk);
+            budget = budget.saturating_sub(chunk);
+            used += chunk;
+            any = true;
+            self.running.push(seq);
+        }
+        (used, any)
+    }
+
+    fn reserve(&mut self, seq: &mut Seq, tokens: u32) {
+        let blocks = self.blocks_for(seq.kv + tokens);
+        self.free_blocks -= u64::from(blocks - seq.blocks);
+        seq.blocks = blocks;
+    }
+
+    fn track_blocks(&mut self, now: f64) {
+        let used = self.used_blocks();
+        self.stats.block_seconds += used as f64 * (now - self.last_block_time_s);
+        self.last_block_time_s = now;
+        self.stats.peak_blocks = self.stats.peak_blocks.max(used);
+    }
+
+    /// Composes and starts the next step at `now` (the replica is free).
+    pub fn plan(&mut self, now: f64) -> Next {
+        self.track_blocks(now);
+        let start = now;
+        if let Policy::Train { period_s } = self.cfg.policy {
+            if self.departure.take().is_none() {
+                // Wait for the next departure and compose the step then, with whoever is ready.
+                let departure = (now / period_s).ceil() * period_s;
+                if departure > now {
+                    if self.running.is_empty() && self.waiting.is_empty() {
+                        return Next::Idle(None);
+                    }
+                    self.departure = Some(departure);
+                    return Next::Wake(departure);
+                }
+            }
+        }
+        match self.cfg.policy {
+            Policy::Static { batch, timeout_s } => {
+                if !self.static_active {
+                    let Some(oldest) = self.waiting.front().map(|s| s.arrival_s) else {
+                        return Next::Idle(None);
+                    };
+                    let deadline = oldest + timeout_s;
+                    if self.waiting.len() < batch as usize && now < deadline {
+                        return Next::Idle(Some(deadline));
+                    }
+                    let (_, any) = self.admit(now, u32::MAX, true, batch as usize);
+                    if !any {
+                        return Next::Idle(None);
+                    }
+                    self.static_active = true;
+                    return self.launch(start);
+                }
+                let preempted = self.make_room_for_decodes();
+                let _ = preempted;
+                self.mark_decoders();
+                self.launch(start)
+            }
+            Policy::Continuous => {
+                let preempted = self.make_room_for_decodes();
+                if !preempted && !self.waiting.is_empty() {
+                    let (_, any) = self.admit(start, self.cfg.max_batched_tokens, true, usize::MAX);
+                    if any {
+                        return self.launch(start);
+                    }
+                }
+                self.mark_decoders();
+                self.launch(start)
+            }
+            Policy::Chunked | Policy::Train { .. } => {
+                self.make_room_for_decodes();
+                let decoders = self.mark_decoders();
+                let mut budget = self.cfg.max_batched_tokens.saturating_sub(decoders);
+                // Continue prompts already partly prefilled, in admission order.
+                for i in 0..self.running.len() {
+                    let seq = &self.running[i];
+                    if seq.prefilled < seq.prompt && budget > 0 {
+                        if let Some(chunk) = self.chunk_for(seq, budget, false) {
+                            let blocks = self.blocks_for(seq.kv + chunk);
+                            self.free_blocks -= u64::from(blocks - seq.blocks);
+                            let s = &mut self.running[i];
+                            s.blocks = blocks;
+                            s.role = Role::Prefill(chunk);
+                            budget -= chunk;
+                        }
+                    }
+                }
+                self.admit(start, budget, false, usize::MAX);
+                self.launch(start)
+            }
+        }
+    }
+
+    /// Marks every running sequence that decodes in this step (slots were made) and reserves
+    /// its block. Returns how many.
+    fn mark_decoders(&mut self) -> u32 {
+        let bs = self.cfg.block_tokens;
+        let mut n = 0;
+        let mut reserved = 0u64;
+        for s in &mut self.running {
+            if s.decoding() {
+                let blocks = (s.kv + 1).div_ceil(bs);
+                reserved += u64::from(blocks - s.blocks);
+                s.blocks = blocks;
+                s.role = Role::Decode;
+                n += 1;
+            } else if !matches!(s.role, Role::Prefill(_)) {
+                s.role = Role::Idle;
+            }
+        }
+        self.free_blocks -= reserved;
+        n
+    }
+
+    /// Prices the composed step (or a run of identical decode steps) and puts it in flight.
+    fn launch(&mut self, start: f64) -> Next {
+        let mut load = StepLoad::default();
+        for s in &self.running {
+            match s.role {
+                Role::Decode => {
+                    load.decode_seqs += 1.0;
+                    load.decode_context_sum += f64::from(s.kv);
+                }
+                Role::Prefill(chunk) => {
+                    load.prefill_seqs += 1.0;
+                    load.prefill_tokens += f64::from(chunk);
+                    load.prefill_prefix_sum += f64::from(s.prefilled);
+                }
+                Role::Idle => {}
+            }
+        }
+        if load.tokens() == 0.0 {
+            return Next::Idle(None);
+        }
+        let leapable = self.leap
+            && load.prefill_seqs == 0.0
+            && !matches!(self.cfg.policy, Policy::Train { .. });
+        if leapable {
+            let steps = self.leap_steps(load.decode_context_sum, load.decode_seqs);
+            if steps >= 2.0 {
+                let line = self
+                    .dep
+                    .decode_line(load.decode_seqs, load.decode_context_sum);
+                let steps = steps.min(line.valid_steps);
+                if steps >= 2.0 {
+                    // The first step's block was reserved by mark_decoders; the rest at the end.
+                    let end_s = start + line.total_s(steps);
+                    let cost = self.dep.step(&load);
+                    self.stats.flops += cost.flops * steps;
+                    self.stats.bytes += cost.bytes.total() * steps;
+                    self.flight = Some(Flight::Leap {
+                        start_s: start,
+                        line,
+                        steps,
+                    });
+                    return Next::Wake(end_s);
+                }
+            }
+        }
+        let cost = self.dep.step(&load);
+        if let Policy::Train { period_s } = self.cfg.policy {
+            if cost.time_s > period_s {
+                self.stats.train_overruns += 1;
+            }
+        }
+        self.stats.flops += cost.flops;
+        self.stats.bytes += cost.bytes.total();
+        let end_s = start + cost.time_s;
+        self.flight = Some(Flight::Step { start_s: start });
+        Next::Wake(end_s)
+    }
+
+    /// How many identical decode steps can run before a sequence finishes or KV blocks run out.
+    fn leap_steps(&self, _context_sum: f64, _seqs: f64) -> f64 {
+        let decoders = || self.running.iter().filter(|s| s.role == Role::Decode);
+        let Some(until_done) = decoders().map(|s| s.output - s.generated).min() else {
+            return 0.0;
+        };
+        // Blocks needed beyond those already reserved after k steps.
+        let extra = |k: u32| -> u64 {
+            decoders()
+                .map(|s| u64::from(self.blocks_for(s.kv + k) - s.blocks))
+                .sum()
+        };
+        let (mut lo, mut hi) = (1u32, until_done);
+        if extra(hi) <= self.free_blocks {
+            return f64::from(hi);
+        }
+        // Largest k with extra(k) <= free; extra(1) = 0 since the first step is reserved.
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if extra(mid) <= self.free_blocks {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        f64::from(lo)
+    }
+
+    /// The step or run in flight ends at `now`: apply its progress and return the finished
+    /// requests.
+    pub fn finish(&mut self, now: f64, done: &mut Vec<(Record, Option<u32>)>) {
+        let Some(flight) = self.flight.take() else {
+            return;
+        };
+        let (start_s, steps) = match flight {
+            Flight::Step { start_s } => (start_s, 1u32),
+            Flight::Leap { start_s, steps, .. } => (start_s, steps as u32),
+        };
+        self.stats.busy_s += now - start_s;
+        self.stats.steps += u64::from(steps);
+        let bs = self.cfg.block_tokens;
+        let id = self.id;
+        let (mut used, mut freed, mut prompt_tokens, mut output_tokens) = (0u64, 0u64, 0u64, 0u64);
+        self.running.retain_mut(|s| {
+            match s.role {
+                Role::Decode => {
+                    s.kv += steps;
+                    s.generated += steps;
+                    let blocks = s.kv.div_ceil(bs);
+                    used += u64::from(blocks - s.blocks);
+                    s.blocks = blocks;
+                    output_tokens += u64::from(steps);
+                }
+                Role::Prefill(chunk) => {
+                    s.kv += chunk;
+                    s.prefilled += chunk;
+                    prompt_tokens += u64::from(chunk);
+                    if s.prefilled == s.prompt {
+                        s.generated += 1;
+                        s.first_token_s.get_or_insert(now);
+                        output_tokens += 1;
+                    }
+                }
+                Role::Idle => {}
+            }
+            s.role = Role::Idle;
+            if s.generated < s.output {
+                return true;
+            }
+            freed += u64::from(s.blocks);
+            done.push((
+                Record {
+                    id: s.id,
+                    replica: id,
+                    arrival_s: s.arrival_s,
+                    admitted_s: s.admitted_s.unwrap_or(now),
+                    first_token_s: s.first_token_s.unwrap_or(now),
+                    completion_s: now,
+                    input_tokens: s.input,
+                    output_tokens: s.output,
+                    preemptions: s.preemptions,
+                },
+                s.user,
+            ));
+            false
+        });
+        self.free_blocks = self.free_blocks + freed - used;
+        self.stats.prompt_tokens += prompt_tokens as f64;
+        self.stats.output_tokens += output_tokens as f64;
+        if self.running.is_empty() {
+            self.static_active = false;
+        }
+    }
+
+    /// Running sequences (for the end-of-run census).
+    pub fn running_len(&self) -> usize {
+        self.running.len()
+    }
+}

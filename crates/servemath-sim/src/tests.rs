@@ -1,0 +1,224 @@
+//! Checks of the engine: conservation, agreement with the step-by-step reference, the
+//! low-load limit, trains, overload.
+
+use crate::workload::Request;
+use crate::*;
+use proptest::prelude::*;
+use servemath_cost::{Calibration, Deployment, Parallelism, Precisions, StepLoad};
+use servemath_hardware::Catalog;
+use std::rc::Rc;
+
+fn deployment(model: &str, tp: u32) -> Rc<Deployment> {
+    let model = servemath_model::builtin(model).unwrap_or_else(|e| panic!("{e}"));
+    let catalog = Catalog::builtin();
+    let hw = catalog.get("h100-sxm").unwrap_or_else(|e| panic!("{e}"));
+    let prec = Precisions::defaults_for(&model, |p| hw.peak_flop_per_s(p).is_ok());
+    let params = Calibration::builtin().for_family(&hw.family);
+    let par = Parallelism {
+        tp,
+        ..Parallelism::default()
+    };
+    Rc::new(Deployment::new(&model, hw, par, prec, params).unwrap_or_else(|e| panic!("{e}")))
+}
+
+fn config(dep: &Rc<Deployment>, policy: Policy, replicas: usize, leap: bool) -> SimConfig {
+    SimConfig {
+        replicas: vec![
+            ReplicaSpec {
+                deployment: dep.clone(),
+                scheduler: SchedulerConfig::vllm(policy)
+            };
+            replicas
+        ],
+        router: Router::LeastOutstanding,
+        leap,
+        keep_records: true,
+        slo: None,
+        horizon_s: None,
+    }
+}
+
+fn open(reqs: Vec<Request>) -> Workload {
+    Workload::Open(Box::new(reqs.into_iter()))
+}
+
+fn poisson(n: usize, rate: f64, input: u32, output: u32, seed: u64) -> Vec<Request> {
+    // A tiny LCG keeps the test independent of the workload module.
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
+    let mut t = 0.0;
+    (0..n)
+        .map(|i| {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let u = ((x >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+            t += -u.ln() / rate;
+            Request {
+                arrival_s: t,
+                input_tokens: input + (i as u32 * 37) % 200,
+                output_tokens: output + (i as u32 * 13) % 50,
+                prefix: None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_request_is_accounted_for() {
+    let dep = deployment("llama-3.1-8b", 1);
+    for policy in [
+        Policy::Continuous,
+        Policy::Chunked,
+        Policy::Static {
+            batch: 8,
+            timeout_s: 0.5,
+        },
+        Policy::Train { period_s: 0.02 },
+    ] {
+        let reqs = poisson(300, 20.0, 500, 100, 1);
+        let r = simulate(config(&dep, policy, 2, true), open(reqs));
+        assert_eq!(r.arrived, 300, "{policy:?}");
+        assert_eq!(r.completed + r.running + r.queued, r.arrived, "{policy:?}");
+        assert_eq!(r.completed, 300, "{policy:?}");
+        let mut ids: Vec<u64> = r.records.iter().map(|x| x.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), 300, "no request counted twice");
+    }
+    // With a horizon, unfinished requests are running or queued.
+    let mut cfg = config(&dep, Policy::Chunked, 1, true);
+    cfg.horizon_s = Some(5.0);
+    let r = simulate(cfg, open(poisson(2000, 200.0, 500, 300, 2)));
+    assert_eq!(r.completed + r.running + r.queued, r.arrived);
+    assert!(r.running + r.queued > 0);
+}
+
+#[test]
+fn at_very_low_load_latency_is_the_cost_model_step() {
+    // One request alone: TTFT = the prefill step; TPOT = the mean of its decode steps.
+    let dep = deployment("llama-3.1-8b", 1);
+    let req = Request {
+        arrival_s: 1.0,
+        input_tokens: 1000,
+        output_tokens: 11,
+        prefix: None,
+    };
+    let r = simulate(config(&dep, Policy::Continuous, 1, true), open(vec![req]));
+    let rec = r.records[0];
+    let prefill = dep.step(&StepLoad::prefill(1.0, 1000.0, 0.0)).time_s;
+    assert!(
+        (rec.ttft_s() - prefill).abs() < 1e-12 * prefill.max(1.0),
+        "{} vs {prefill}",
+        rec.ttft_s()
+    );
+    let decode: f64 = (0..10)
+        .map(|k| dep.step(&StepLoad::decode(1.0, 1000.0 + k as f64)).time_s)
+        .sum();
+    assert!((rec.completion_s - rec.first_token_s - decode).abs() < 1e-9 * decode);
+}
+
+#[test]
+fn trains_wait_at_most_a_period_and_finish_the_first_step_within_two() {
+    // Seed claim 6: with period T, a request waits < T to board and its first step ends < 2T
+    // after arrival (when a step fits in the period).
+    let dep = deployment("llama-3.1-8b", 1);
+    let period = 0.05;
+    let reqs = poisson(200, 5.0, 200, 5, 3);
+    let r = simulate(
+        config(&dep, Policy::Train { period_s: period }, 1, true),
+        open(reqs),
+    );
+    assert_eq!(r.train_overruns, 0);
+    let worst_wait = r.records.iter().map(|x| x.queue_s()).fold(0.0, f64::max);
+    let worst_first = r.records.iter().map(|x| x.ttft_s()).fold(0.0, f64::max);
+    assert!(worst_wait < period + 1e-12, "{worst_wait}");
+    assert!(
+        worst_wait > 0.8 * period,
+        "approaches one period: {worst_wait}"
+    );
+    assert!(
+        worst_first < 2.0 * period + 1e-12 && worst_first > period,
+        "{worst_first}"
+    );
+}
+
+#[test]
+fn past_capacity_throughput_saturates_and_the_report_says_overloaded() {
+    let dep = deployment("llama-3.1-8b", 1);
+    let light = simulate(
+        config(&dep, Policy::Chunked, 1, true),
+        open(poisson(400, 2.0, 1000, 200, 4)),
+    );
+    let heavy = simulate(
+        config(&dep, Policy::Chunked, 1, true),
+        open(poisson(4000, 400.0, 1000, 200, 4)),
+    );
+    let heavier = simulate(
+        config(&dep, Policy::Chunked, 1, true),
+        open(poisson(4000, 800.0, 1000, 200, 4)),
+    );
+    assert!(!light.overloaded);
+    assert!(heavy.overloaded && heavier.overloaded);
+    // Throughput saturates: doubling the offered rate changes it by < 10 %.
+    let ratio = heavier.output_tokens_per_s / heavy.output_tokens_per_s;
+    assert!((0.9..1.1).contains(&ratio), "{ratio}");
+    assert!(heavy.queue.p99 > 10.0 * light.queue.p99.max(1e-3));
+}
+
+fn policy() -> impl Strategy<Value = Policy> {
+    prop_oneof![
+        Just(Policy::Continuous),
+        Just(Policy::Chunked),
+        (1u32..16, 0.01f64..1.0).prop_map(|(batch, timeout_s)| Policy::Static { batch, timeout_s }),
+        (0.005f64..0.1).prop_map(|period_s| Policy::Train { period_s }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn event_leaping_matches_the_step_by_step_reference(
+        policy in policy(),
+        n in 1usize..120,
+        rate in 1.0f64..200.0,
+        input in 1u32..3000,
+        output in 1u32..400,
+        seed in 0u64..1000,
+        replicas in 1usize..3,
+        small_kv in any::<bool>(),
+    ) {
+        let dep = deployment(if small_kv { "llama-3.1-70b" } else { "llama-3.1-8b" }, if small_kv { 2 } else { 1 });
+        let reqs = poisson(n, rate, input, output, seed);
+        let fast = simulate(config(&dep, policy, replicas, true), open(reqs.clone()));
+        let slow = simulate(config(&dep, policy, replicas, false), open(reqs));
+        prop_assert_eq!(fast.completed, slow.completed);
+        prop_assert_eq!(fast.preemptions, slow.preemptions);
+        let mut a = fast.records.clone();
+        let mut b = slow.records.clone();
+        a.sort_by_key(|r| r.id);
+        b.sort_by_key(|r| r.id);
+        for (x, y) in a.iter().zip(&b) {
+            for (p, q) in [(x.first_token_s, y.first_token_s), (x.completion_s, y.completion_s), (x.admitted_s, y.admitted_s)] {
+                prop_assert!((p - q).abs() <= 1e-9 * q.abs().max(1e-9), "request {}: {} vs {}", x.id, p, q);
+            }
+            prop_assert_eq!(x.replica, y.replica);
+        }
+        prop_assert_eq!(fast.steps, slow.steps);
+    }
+}
+
+#[test]
+fn same_seed_same_output() {
+    let dep = deployment("llama-3.1-8b", 1);
+    let a = simulate(
+        config(&dep, Policy::Chunked, 3, true),
+        open(poisson(500, 50.0, 800, 150, 9)),
+    );
+    let b = simulate(
+        config(&dep, Policy::Chunked, 3, true),
+        open(poisson(500, 50.0, 800, 150, 9)),
+    );
+    assert_eq!(format!("{:?}", a), format!("{:?}", b));
+}

@@ -1,0 +1,74 @@
+//! Why a synthetic workload specification was refused: every message quotes the specification
+//! as written (or as it displays, when built in code), the parameter and the bad value.
+
+/// A length distribution, arrival process, daily profile or limit that cannot be honoured.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum WorkloadError {
+    /// The part before `:` names no known kind (`lognorm:2000,1`).
+    #[error("`{spec}`: unknown {what} `{kind}`; expected {expected}")]
+    UnknownKind {
+        spec: String,
+        what: &'static str,
+        kind: String,
+        expected: &'static str,
+    },
+
+    /// The kind is known but takes a different number of comma-separated values.
+    #[error("`{spec}`: {kind} takes {expected}, got {found} value(s)")]
+    Arity {
+        spec: String,
+        kind: &'static str,
+        expected: &'static str,
+        found: usize,
+    },
+
+    /// A parameter is present but out of range, not a number, or inconsistent with another.
+    #[error("`{spec}`: {param} = `{value}`: {reason}")]
+    InvalidParam {
+        spec: String,
+        param: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+impl WorkloadError {
+    pub(crate) fn invalid(
+        spec: impl Into<String>,
+        param: &'static str,
+        value: impl ToString,
+        reason: impl Into<String>,
+    ) -> Self {
+        Self::InvalidParam {
+            spec: spec.into(),
+            param,
+            value: value.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Splits `kind:a,b` into a lower-case kind and trimmed values; a bare value has kind `""`.
+pub(crate) fn split_spec(spec: &str) -> (String, Vec<&str>) {
+    match spec.split_once(':') {
+        Some((kind, rest)) => (
+            kind.trim().to_ascii_lowercase(),
+            rest.split(',').map(str::trim).collect(),
+        ),
+        None => (String::new(), vec![spec.trim()]),
+    }
+}
+
+/// Parses a finite `f64` parameter, naming the specification, parameter and value on failure.
+pub(crate) fn parse_f64(spec: &str, param: &'static str, value: &str) -> Result<f64, WorkloadError> {
+    match value.parse::<f64>() {
+        Ok(x) if x.is_finite() => Ok(x),
+        Ok(_) => Err(WorkloadError::invalid(
+            spec,
+            param,
+            value,
+            "must be a finite number",
+        )),
+        Err(_) => Err(WorkloadError::invalid(spec, param, value, "not a number")),
+    }
+}
