@@ -4,7 +4,9 @@
 use servemath_cost::{Calibration, Deployment, Parallelism, Precisions};
 use servemath_hardware::Catalog;
 use servemath_sim::workload::Request;
-use servemath_sim::{simulate, Policy, ReplicaSpec, Router, SchedulerConfig, SimConfig, Workload};
+use servemath_sim::{
+    simulate, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, Workload,
+};
 use std::rc::Rc;
 use std::time::Instant;
 
@@ -48,7 +50,8 @@ fn run(label: &str, replicas: usize, policy: Policy, n: usize, rate: f64, leap: 
         replicas: vec![
             ReplicaSpec {
                 deployment: dep,
-                scheduler: SchedulerConfig::vllm(policy)
+                scheduler: SchedulerConfig::vllm(policy),
+                pool: Pool::Unified,
             };
             replicas
         ],
@@ -57,6 +60,7 @@ fn run(label: &str, replicas: usize, policy: Policy, n: usize, rate: f64, leap: 
         keep_records: false,
         slo: None,
         horizon_s: None,
+        kv_transfer: None,
     };
     let start = Instant::now();
     let r = simulate(

@@ -60,3 +60,23 @@ impl SchedulerConfig {
         }
     }
 }
+
+/// Which part of the work a replica does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pool {
+    /// Prefill and decode on the same replica.
+    Unified,
+    /// Prefill only; finished prompts hand their KV cache to a decode replica.
+    Prefill,
+    /// Decode only, of sequences prefilled elsewhere.
+    Decode,
+}
+
+/// The network between prefill and decode pools.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KvTransfer {
+    /// Bytes per second one sequence's KV cache moves at (all sending GPUs together).
+    pub bytes_per_s: f64,
+    pub latency_s: f64,
+}

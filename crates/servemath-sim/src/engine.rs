@@ -1,7 +1,7 @@
 //! The event loop: arrivals, step ends and timers ordered by (time, sequence number), a router
 //! in front of the replicas, closed-loop users, and the census and summary at the end.
 
-use crate::config::SchedulerConfig;
+use crate::config::{KvTransfer, Pool, SchedulerConfig};
 use crate::metrics::{Histogram, Percentiles, Record};
 use crate::replica::{Next, Replica, Seq};
 use crate::workload::Request;
@@ -27,6 +27,7 @@ pub enum Router {
 pub struct ReplicaSpec {
     pub deployment: Rc<Deployment>,
     pub scheduler: SchedulerConfig,
+    pub pool: Pool,
 }
 
 /// Latency targets for goodput.
@@ -61,6 +62,8 @@ pub struct SimConfig {
     pub slo: Option<Slo>,
     /// Stop at this simulated time; unfinished requests are counted as running or queued.
     pub horizon_s: Option<f64>,
+    /// The network between prefill and decode pools (needed when any replica is a prefill replica).
+    pub kv_transfer: Option<KvTransfer>,
 }
 
 /// The simulation's answer.
@@ -101,8 +104,17 @@ pub struct SimReport {
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Event {
     Arrival,
-    Wake { replica: u32, epoch: u64 },
-    Timer { replica: u32 },
+    Wake {
+        replica: u32,
+        epoch: u64,
+    },
+    Timer {
+        replica: u32,
+    },
+    /// A prefilled sequence's KV cache reaches the decode pool.
+    Handoff {
+        slot: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -162,7 +174,15 @@ pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
         .replicas
         .iter()
         .enumerate()
-        .map(|(i, r)| Replica::new(i as u32, r.deployment.clone(), r.scheduler, cfg.leap))
+        .map(|(i, r)| {
+            Replica::new(
+                i as u32,
+                r.pool,
+                r.deployment.clone(),
+                r.scheduler,
+                cfg.leap,
+            )
+        })
         .collect();
     let mut q = Queue {
         heap: BinaryHeap::new(),
@@ -185,6 +205,15 @@ pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
     let mut last_arrival_s = 0.0;
     let mut queued_at_last_arrival = 0usize;
     let mut done = Vec::new();
+    let mut handoff = Vec::new();
+    // Sequences on the wire between pools.
+    let mut wire: Vec<Option<Seq>> = Vec::new();
+    let disaggregated = replicas.iter().any(|r| r.pool == Pool::Prefill);
+    let entry_pool = if disaggregated {
+        Pool::Prefill
+    } else {
+        Pool::Unified
+    };
 
     // Pending arrivals: the open stream's next request, or closed-loop users' next sends.
     let (mut open, mut closed) = match workload {
@@ -230,7 +259,7 @@ pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
                     continue;
                 };
                 arrived += 1;
-                let r = route(cfg.router, &replicas, &mut rr);
+                let r = route(cfg.router, &replicas, &mut rr, entry_pool);
                 let seq = Seq::new(
                     next_id,
                     req.arrival_s,
@@ -266,8 +295,42 @@ pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
                 if epoch != rep.epoch {
                     continue;
                 }
-                rep.finish(now, &mut done);
+                rep.finish(now, &mut done, &mut handoff);
                 schedule(rep, now, &mut q);
+                for seq in handoff.drain(..) {
+                    let link = cfg.kv_transfer.unwrap_or(KvTransfer {
+                        bytes_per_s: f64::INFINITY,
+                        latency_s: 0.0,
+                    });
+                    let spec = &cfg.replicas[replica as usize].deployment;
+                    let bytes = spec
+                        .model
+                        .kv_bytes_for_context(u64::from(seq.kv_tokens()), spec.prec.kv);
+                    let slot = wire.len();
+                    wire.push(Some(seq));
+                    q.push(
+                        now + bytes / link.bytes_per_s + link.latency_s,
+                        Event::Handoff { slot },
+                    );
+                }
+            }
+            Event::Handoff { slot } => {
+                let Some(seq) = wire.get_mut(slot).and_then(Option::take) else {
+                    continue;
+                };
+                let r = route(cfg.router, &replicas, &mut rr, Pool::Decode);
+                let rep = &mut replicas[r];
+                if let Some(wake) = rep.arrive(seq, now) {
+                    q.push(
+                        wake,
+                        Event::Wake {
+                            replica: r as u32,
+                            epoch: rep.epoch,
+                        },
+                    );
+                } else if !rep.busy() {
+                    schedule(rep, now, &mut q);
+                }
             }
             Event::Timer { replica } => {
                 let rep = &mut replicas[replica as usize];
@@ -340,17 +403,19 @@ fn schedule(rep: &mut Replica, now: f64, q: &mut Queue) {
     }
 }
 
-fn route(router: Router, replicas: &[Replica], rr: &mut usize) -> usize {
+fn route(router: Router, replicas: &[Replica], rr: &mut usize, pool: Pool) -> usize {
+    let members = || (0..replicas.len()).filter(move |&i| replicas[i].pool == pool);
     match router {
         Router::RoundRobin => {
-            let r = *rr % replicas.len();
+            let count = members().count().max(1);
+            let k = *rr % count;
             *rr += 1;
-            r
+            members().nth(k).unwrap_or(0)
         }
-        Router::LeastOutstanding => (0..replicas.len())
+        Router::LeastOutstanding => members()
             .min_by_key(|&i| (replicas[i].outstanding(), i))
             .unwrap_or(0),
-        Router::LeastKv => (0..replicas.len())
+        Router::LeastKv => members()
             .min_by(|&a, &b| {
                 let f = |i: usize| {
                     replicas[i].used_blocks() as f64 / replicas[i].capacity_blocks.max(1) as f64

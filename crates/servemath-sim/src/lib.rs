@@ -12,6 +12,6 @@ mod replica;
 mod tests;
 pub mod workload;
 
-pub use config::{Policy, SchedulerConfig};
+pub use config::{KvTransfer, Policy, Pool, SchedulerConfig};
 pub use engine::{simulate, ClosedLoop, ReplicaSpec, Router, SimConfig, SimReport, Slo, Workload};
 pub use metrics::{Histogram, Percentiles, Record};

@@ -1,7 +1,7 @@
 //! One replica: its running and waiting sequences, KV blocks, the scheduler that composes
 //! each step, and the leap over runs of identical decode steps.
 
-use crate::config::{Policy, SchedulerConfig};
+use crate::config::{Policy, Pool, SchedulerConfig};
 use crate::metrics::Record;
 use servemath_cost::{DecodeLine, Deployment, StepLoad};
 use std::collections::VecDeque;
@@ -56,6 +56,11 @@ impl Seq {
         }
     }
 
+    /// Tokens whose KV cache the sequence holds.
+    pub fn kv_tokens(&self) -> u32 {
+        self.kv
+    }
+
     fn decoding(&self) -> bool {
         self.prefilled == self.prompt && self.generated < self.output
     }
@@ -92,6 +97,7 @@ pub(crate) struct ReplicaStats {
 
 pub(crate) struct Replica {
     pub id: u32,
+    pub pool: Pool,
     dep: Rc<Deployment>,
     cfg: SchedulerConfig,
     leap: bool,
@@ -118,7 +124,13 @@ pub(crate) enum Next {
 }
 
 impl Replica {
-    pub fn new(id: u32, dep: Rc<Deployment>, cfg: SchedulerConfig, leap: bool) -> Replica {
+    pub fn new(
+        id: u32,
+        pool: Pool,
+        dep: Rc<Deployment>,
+        cfg: SchedulerConfig,
+        leap: bool,
+    ) -> Replica {
         let per_token = dep.kv_bytes_per_seq_per_device(f64::from(cfg.block_tokens))
             / f64::from(cfg.block_tokens);
         let budget = dep.memory(1.0, 1.0).kv_budget_bytes.max(0.0);
@@ -131,6 +143,7 @@ impl Replica {
         let capacity_blocks = (per_rank * f64::from(dep.par.dp_attn)) as u64;
         Replica {
             id,
+            pool,
             dep,
             cfg,
             leap,
@@ -280,6 +293,29 @@ impl Replica {
         (used, any)
     }
 
+    /// Admits sequences prefilled elsewhere (their KV cache arrived), FIFO, blocks permitting.
+    fn admit_transferred(&mut self, now: f64) {
+        while self.running.len() < self.cfg.max_seqs as usize {
+            let Some(front) = self.waiting.front() else {
+                break;
+            };
+            if front.prefilled < front.prompt {
+                break;
+            }
+            let need = u64::from(self.blocks_for(front.kv));
+            if need > self.free_blocks {
+                break;
+            }
+            let Some(mut seq) = self.waiting.pop_front() else {
+                break;
+            };
+            seq.admitted_s.get_or_insert(now);
+            self.free_blocks -= need;
+            seq.blocks = need as u32;
+            self.running.push(seq);
+        }
+    }
+
     fn reserve(&mut self, seq: &mut Seq, tokens: u32) {
         let blocks = self.blocks_for(seq.kv + tokens);
         self.free_blocks -= u64::from(blocks - seq.blocks);
@@ -297,6 +333,9 @@ impl Replica {
     pub fn plan(&mut self, now: f64) -> Next {
         self.track_blocks(now);
         let start = now;
+        if self.pool == Pool::Decode {
+            self.admit_transferred(now);
+        }
         if let Policy::Train { period_s } = self.cfg.policy {
             if self.departure.take().is_none() {
                 // Wait for the next departure and compose the step then, with whoever is ready.
@@ -476,7 +515,12 @@ impl Replica {
 
     /// The step or run in flight ends at `now`: apply its progress and return the finished
     /// requests.
-    pub fn finish(&mut self, now: f64, done: &mut Vec<(Record, Option<u32>)>) {
+    pub fn finish(
+        &mut self,
+        now: f64,
+        done: &mut Vec<(Record, Option<u32>)>,
+        handoff: &mut Vec<Seq>,
+    ) {
         let Some(flight) = self.flight.take() else {
             return;
         };
@@ -488,6 +532,7 @@ impl Replica {
         self.stats.steps += u64::from(steps);
         let bs = self.cfg.block_tokens;
         let id = self.id;
+        let prefill_pool = self.pool == Pool::Prefill;
         let (mut used, mut freed, mut prompt_tokens, mut output_tokens) = (0u64, 0u64, 0u64, 0u64);
         self.running.retain_mut(|s| {
             match s.role {
@@ -513,6 +558,14 @@ impl Replica {
             }
             s.role = Role::Idle;
             if s.generated < s.output {
+                if prefill_pool && s.prefilled == s.prompt {
+                    // Prefill done: the KV cache leaves for a decode replica.
+                    freed += u64::from(s.blocks);
+                    let mut moved = s.clone();
+                    moved.blocks = 0;
+                    handoff.push(moved);
+                    return false;
+                }
                 return true;
             }
             freed += u64::from(s.blocks);

@@ -26,7 +26,8 @@ fn config(dep: &Rc<Deployment>, policy: Policy, replicas: usize, leap: bool) -> 
         replicas: vec![
             ReplicaSpec {
                 deployment: dep.clone(),
-                scheduler: SchedulerConfig::vllm(policy)
+                scheduler: SchedulerConfig::vllm(policy),
+                pool: Pool::Unified,
             };
             replicas
         ],
@@ -35,6 +36,7 @@ fn config(dep: &Rc<Deployment>, policy: Policy, replicas: usize, leap: bool) -> 
         keep_records: true,
         slo: None,
         horizon_s: None,
+        kv_transfer: None,
     }
 }
 
@@ -206,6 +208,59 @@ proptest! {
             prop_assert_eq!(x.replica, y.replica);
         }
         prop_assert_eq!(fast.steps, slow.steps);
+    }
+}
+
+#[test]
+fn disaggregated_pools_hand_prefilled_sequences_to_decode() {
+    // 1 prefill + 2 decode replicas: every request completes; its first token comes from the
+    // prefill replica and the rest from a decode replica after the KV transfer.
+    let dep = deployment("llama-3.1-8b", 1);
+    let spec = |pool| ReplicaSpec {
+        deployment: dep.clone(),
+        scheduler: SchedulerConfig::vllm(Policy::Chunked),
+        pool,
+    };
+    let link = KvTransfer {
+        bytes_per_s: 50e9,
+        latency_s: 1e-3,
+    };
+    let mk = |leap| SimConfig {
+        replicas: vec![spec(Pool::Prefill), spec(Pool::Decode), spec(Pool::Decode)],
+        router: Router::LeastOutstanding,
+        leap,
+        keep_records: true,
+        slo: None,
+        horizon_s: None,
+        kv_transfer: Some(link),
+    };
+    let reqs = poisson(200, 20.0, 1000, 100, 5);
+    let r = simulate(mk(true), open(reqs.clone()));
+    assert_eq!(r.completed, 200);
+    assert!(
+        r.records.iter().all(|x| x.replica != 0),
+        "completions happen in the decode pool"
+    );
+    // Alone, a request's second token waits for the transfer: 1000 tokens x 131,072 B / 50 GB/s + 1 ms.
+    let one = simulate(
+        mk(true),
+        open(vec![Request {
+            arrival_s: 0.0,
+            input_tokens: 1000,
+            output_tokens: 2,
+            prefix: None,
+        }]),
+    );
+    let rec = one.records[0];
+    let transfer = 1000.0 * 131_072.0 / 50e9 + 1e-3;
+    let decode = dep.step(&StepLoad::decode(1.0, 1000.0)).time_s;
+    assert!(((rec.completion_s - rec.first_token_s) - (transfer + decode)).abs() < 1e-9);
+    let slow = simulate(mk(false), open(reqs));
+    let (mut a, mut b) = (r.records.clone(), slow.records.clone());
+    a.sort_by_key(|x| x.id);
+    b.sort_by_key(|x| x.id);
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x.completion_s - y.completion_s).abs() <= 1e-9 * y.completion_s);
     }
 }
 

@@ -17,7 +17,7 @@ use std::str::FromStr;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Exp, Gamma};
 
-use super::error::{parse_f64, split_spec, WorkloadError};
+use super::error::{parse_f64, respell, split_spec, WorkloadError};
 use super::rng::{stream_rng, ARRIVAL_STREAM};
 
 /// The largest Gamma coefficient of variation accepted: beyond it the shape `1/cv²` is so
@@ -136,20 +136,11 @@ impl FromStr for Arrivals {
                 })
             }
         };
-        if let Err(WorkloadError::InvalidParam {
-            param,
-            value,
-            reason,
-            ..
-        }) = arrivals.validate()
-        {
-            return Err(WorkloadError::InvalidParam {
-                spec: spec.to_string(),
-                param,
-                value,
-                reason,
-            });
-        }
+        let raw: Vec<(&'static str, &str)> = ["rate", "cv"]
+            .into_iter()
+            .zip(values.iter().copied())
+            .collect();
+        arrivals.validate().map_err(|e| respell(e, spec, &raw))?;
         if let Some(daily) = daily {
             let profile = match split_spec(daily) {
                 (kind, _) if kind == "daily" => DailyProfile::parse_in(spec, daily)?,
@@ -192,9 +183,10 @@ impl fmt::Display for Arrivals {
 /// `[h, h+1)` hours after t = 0, modulo a day.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DailyProfile {
-    hourly: [f64; 24],
+    /// Boxed to keep [`Arrivals`] small.
+    hourly: Box<[f64; 24]>,
     /// `cumulative_s[h]` = Λ at the start of hour `h` (operational seconds); `[24]` is a day's.
-    cumulative_s: [f64; 25],
+    cumulative_s: Box<[f64; 25]>,
 }
 
 impl DailyProfile {
@@ -223,8 +215,8 @@ impl DailyProfile {
             cumulative_s[h + 1] = cumulative_s[h] + hourly[h] * HOUR_S;
         }
         Ok(Self {
-            hourly,
-            cumulative_s,
+            hourly: Box::new(hourly),
+            cumulative_s: Box::new(cumulative_s),
         })
     }
 
@@ -248,7 +240,9 @@ impl DailyProfile {
         let days = (t_s / DAY_S).floor();
         let rem = t_s - days * DAY_S;
         let h = ((rem / HOUR_S).floor() as usize).min(23);
-        days * self.cumulative_s[24] + self.cumulative_s[h] + self.hourly[h] * (rem - h as f64 * HOUR_S)
+        days * self.cumulative_s[24]
+            + self.cumulative_s[h]
+            + self.hourly[h] * (rem - h as f64 * HOUR_S)
     }
 
     /// Λ⁻¹(u): the earliest real time at which `u` operational seconds have elapsed. Hours with
@@ -290,20 +284,7 @@ impl DailyProfile {
         for (h, v) in values.iter().enumerate() {
             hourly[h] = parse_f64(spec, HOUR_NAMES[h], v)?;
         }
-        Self::new(hourly).map_err(|e| match e {
-            WorkloadError::InvalidParam {
-                param,
-                value,
-                reason,
-                ..
-            } => WorkloadError::InvalidParam {
-                spec: spec.to_string(),
-                param,
-                value,
-                reason,
-            },
-            other => other,
-        })
+        Self::new(hourly).map_err(|e| respell(e, spec, &[]))
     }
 
     fn display(hourly: &[f64; 24]) -> String {
@@ -369,25 +350,34 @@ impl ArrivalClock {
         arrivals.validate()?;
         let mut profiles = Vec::new();
         let mut base = arrivals;
-        while let Arrivals::Daily { base: inner, profile } = base {
+        while let Arrivals::Daily {
+            base: inner,
+            profile,
+        } = base
+        {
             profiles.push(profile.clone());
             base = inner;
         }
         profiles.reverse();
         let spec = arrivals.to_string();
-        let refused = |e: rand_distr::Error| {
-            WorkloadError::invalid(spec.clone(), "parameters", &spec, e.to_string())
-        };
+        let refused = |e: String| WorkloadError::invalid(spec.clone(), "parameters", &spec, e);
         let gaps = match *base {
-            Arrivals::Poisson { rate_per_s } => Gaps::Exp(Exp::new(rate_per_s).map_err(refused)?),
+            Arrivals::Poisson { rate_per_s } => {
+                Gaps::Exp(Exp::new(rate_per_s).map_err(|e| refused(e.to_string()))?)
+            }
             Arrivals::Gamma { rate_per_s, cv } => {
                 let shape = 1.0 / (cv * cv);
                 let scale = 1.0 / (rate_per_s * shape);
-                Gaps::Gamma(Gamma::new(shape, scale).map_err(refused)?)
+                Gaps::Gamma(Gamma::new(shape, scale).map_err(|e| refused(e.to_string()))?)
             }
             // The loop above unwrapped every profile.
             Arrivals::Daily { .. } => {
-                return Err(WorkloadError::invalid(spec.clone(), "base", &spec, "no base process"))
+                return Err(WorkloadError::invalid(
+                    spec.clone(),
+                    "base",
+                    &spec,
+                    "no base process",
+                ))
             }
         };
         Ok(Self {
@@ -417,6 +407,7 @@ impl ArrivalClock {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -442,7 +433,10 @@ mod tests {
                 cv: 2.0,
             }),
         );
-        check_parse("poisson:0", Err("rate = `0`: must be a positive, finite number"));
+        check_parse(
+            "poisson:0",
+            Err("rate = `0`: must be a positive, finite number"),
+        );
         check_parse("poisson:-1", Err("rate = `-1`"));
         check_parse("poisson:inf", Err("rate = `inf`: must be a finite number"));
         check_parse("poisson:NaN", Err("rate = `NaN`"));
@@ -450,17 +444,51 @@ mod tests {
         check_parse("poisson:1e+3", Ok(Arrivals::Poisson { rate_per_s: 1000.0 }));
         check_parse("gamma:40,0", Err("cv = `0`: must be above 0"));
         check_parse("gamma:40,-2", Err("cv = `-2`"));
-        check_parse("gamma:40,1000", Err("cv = `1000`: must be above 0 and at most 100"));
+        check_parse(
+            "gamma:40,1000",
+            Err("cv = `1000`: must be above 0 and at most 100"),
+        );
         check_parse("gamma:40", Err("gamma takes two values (RATE,CV), got 1"));
         check_parse("poisson:4,5", Err("poisson takes one value (RATE), got 2"));
         check_parse("poison:40", Err("unknown arrival process `poison`"));
         check_parse("40", Err("unknown arrival process ``"));
-        check_parse("poisson:40+daily:1,2", Err("daily takes 24 hourly multipliers, got 2"));
-        check_parse("poisson:40+weekly:1", Err("unknown arrival modifier `weekly`"));
+        check_parse(
+            "poisson:40+daily:1,2",
+            Err("daily takes 24 hourly multipliers, got 2"),
+        );
+        check_parse(
+            "poisson:40+weekly:1",
+            Err("unknown arrival modifier `weekly`"),
+        );
         let zeros = vec!["0"; 24].join(",");
-        check_parse(&format!("poisson:1+daily:{zeros}"), Err("at least one hour"));
+        check_parse(
+            &format!("poisson:1+daily:{zeros}"),
+            Err("at least one hour"),
+        );
         let neg = format!("poisson:1+daily:-1,{}", vec!["1"; 23].join(","));
         check_parse(&neg, Err("hour 0 = `-1`: a multiplier must be finite"));
+    }
+
+    #[test]
+    fn daily_profiles_parse() {
+        let ones = vec!["1"; 24].join(",");
+        let p: DailyProfile = ones.parse().unwrap();
+        assert!(p.multipliers().iter().all(|&m| (m - 1.0).abs() < 1e-15));
+        assert_eq!(format!("daily:{ones}").parse::<DailyProfile>().unwrap(), p);
+        let err = "daily:1,2".parse::<DailyProfile>().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "`daily:1,2`: daily takes 24 hourly multipliers, got 2 value(s)"
+        );
+        let err = "weekly:1".parse::<DailyProfile>().unwrap_err().to_string();
+        assert!(err.contains("unknown daily profile `weekly`"), "{err}");
+        let nan = format!("{},NaN", vec!["1"; 23].join(","));
+        let err = nan.parse::<DailyProfile>().unwrap_err().to_string();
+        assert!(
+            err.ends_with("hour 23 = `NaN`: must be a finite number"),
+            "{err}"
+        );
+        assert!((p.multiplier_at(25.5 * HOUR_S) - 1.0).abs() < 1e-12);
     }
 
     #[test]
@@ -499,12 +527,19 @@ mod tests {
         // CV: the estimate's sd is ≈ 0.4 % at cv 1 and ≈ 1 % at cv 2 (gamma shape 1/4, whose
         // fourth moment inflates it); allow 4 %.
         let n = 400_000;
-        for (spec, cv) in [("poisson:40", 1.0), ("gamma:40,2.0", 2.0), ("gamma:5,0.5", 0.5)] {
+        for (spec, cv) in [
+            ("poisson:40", 1.0),
+            ("gamma:40,2.0", 2.0),
+            ("gamma:5,0.5", 0.5),
+        ] {
             let a: Arrivals = spec.parse().unwrap();
             let rate = a.mean_rate_per_s();
             let (m, got_cv) = gap_stats(&a, n, 42);
             let se = cv / rate / (n as f64).sqrt();
-            println!("{spec}: mean gap {m:.6} (1/rate {:.6}), cv {got_cv:.4}", 1.0 / rate);
+            println!(
+                "{spec}: mean gap {m:.6} (1/rate {:.6}), cv {got_cv:.4}",
+                1.0 / rate
+            );
             assert!((m - 1.0 / rate).abs() < 4.5 * se, "{spec}: mean gap {m}");
             assert!((got_cv / cv - 1.0).abs() < 0.04, "{spec}: cv {got_cv}");
         }
@@ -522,7 +557,12 @@ mod tests {
     #[test]
     fn rescaling_inverts_the_cumulative_rate() {
         let p = ramp_profile();
-        for t in [0.0, 6.0 * HOUR_S, 7.5 * HOUR_S, 23.99 * HOUR_S, 3.3 * DAY_S + 12_345.0] {
+        for t in [
+            6.0 * HOUR_S,
+            7.5 * HOUR_S,
+            23.99 * HOUR_S,
+            3.3 * DAY_S + 12_345.0,
+        ] {
             let back = p.to_real_s(p.to_operational_s(t));
             assert!((back - t).abs() < 1e-6 * t.max(1.0), "{t} -> {back}");
         }
@@ -548,9 +588,9 @@ mod tests {
             counts[(t.rem_euclid(DAY_S) / HOUR_S) as usize] += 1;
         }
         let p = ramp_profile();
-        for h in 0..24 {
-            let expect = 4.0 * HOUR_S * 0.5 * p.multipliers()[h];
-            let got = counts[h] as f64;
+        for (h, (&count, &m)) in counts.iter().zip(p.multipliers()).enumerate() {
+            let expect = 4.0 * HOUR_S * 0.5 * m;
+            let got = count as f64;
             assert!(
                 (got - expect).abs() <= 5.0 * expect.sqrt(),
                 "hour {h}: {got} arrivals, expected {expect}"
@@ -564,7 +604,9 @@ mod tests {
         let a: Arrivals = "gamma:10,3".parse().unwrap();
         let draw = |seed| {
             let mut c = a.clock(seed).unwrap();
-            (0..1000).map(|_| c.next_arrival_s().to_bits()).collect::<Vec<_>>()
+            (0..1000)
+                .map(|_| c.next_arrival_s().to_bits())
+                .collect::<Vec<_>>()
         };
         assert_eq!(draw(1), draw(1));
         assert_ne!(draw(1), draw(2));

@@ -60,7 +60,11 @@ pub(crate) fn split_spec(spec: &str) -> (String, Vec<&str>) {
 }
 
 /// Parses a finite `f64` parameter, naming the specification, parameter and value on failure.
-pub(crate) fn parse_f64(spec: &str, param: &'static str, value: &str) -> Result<f64, WorkloadError> {
+pub(crate) fn parse_f64(
+    spec: &str,
+    param: &'static str,
+    value: &str,
+) -> Result<f64, WorkloadError> {
     match value.parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
         Ok(_) => Err(WorkloadError::invalid(
@@ -70,5 +74,28 @@ pub(crate) fn parse_f64(spec: &str, param: &'static str, value: &str) -> Result<
             "must be a finite number",
         )),
         Err(_) => Err(WorkloadError::invalid(spec, param, value, "not a number")),
+    }
+}
+
+/// Rewrites a validation error in the user's words: the specification as written and the
+/// parameter's value as written (`2e6`, not `2000000`). `raw` pairs parameter names with the
+/// text they were parsed from.
+pub(crate) fn respell(e: WorkloadError, spec: &str, raw: &[(&'static str, &str)]) -> WorkloadError {
+    match e {
+        WorkloadError::InvalidParam {
+            param,
+            value,
+            reason,
+            ..
+        } => WorkloadError::InvalidParam {
+            spec: spec.to_string(),
+            param,
+            value: raw
+                .iter()
+                .find(|(p, _)| *p == param)
+                .map_or(value, |(_, v)| (*v).to_string()),
+            reason,
+        },
+        other => other,
     }
 }

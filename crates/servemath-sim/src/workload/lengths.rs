@@ -10,7 +10,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use super::error::{parse_f64, split_spec, WorkloadError};
+use super::error::{parse_f64, respell, split_spec, WorkloadError};
 use super::rng::{stream_rng, LENGTH_STREAM};
 
 /// The longest prompt or output, in tokens, that a distribution may produce or a trace may hold.
@@ -138,7 +138,12 @@ pub(crate) fn parse_tokens(
     param: &'static str,
     value: &str,
 ) -> Result<u32, WorkloadError> {
-    let reason = match value.parse::<u64>() {
+    tokens_or_reason(value).map_err(|reason| WorkloadError::invalid(spec, param, value, reason))
+}
+
+/// A whole token count in `[1, MAX_TOKENS]`, or why `value` is not one (lowercase reason).
+pub(crate) fn tokens_or_reason(value: &str) -> Result<u32, String> {
+    Err(match value.parse::<u64>() {
         Ok(0) => "must be at least 1 token".to_string(),
         Ok(n) => match u32::try_from(n) {
             Ok(n) if n <= MAX_TOKENS => return Ok(n),
@@ -151,8 +156,7 @@ pub(crate) fn parse_tokens(
             Ok(_) => "must be a whole number of tokens".to_string(),
             Err(_) => "not a number".to_string(),
         },
-    };
-    Err(WorkloadError::invalid(spec, param, value, reason))
+    })
 }
 
 fn arity(spec: &str, kind: &'static str, expected: &'static str, found: usize) -> WorkloadError {
@@ -170,50 +174,42 @@ impl FromStr for LengthDist {
     /// `fixed:128`, `128`, `uniform:100,900`, `lognormal:2000,1.0`; validated.
     fn from_str(spec: &str) -> Result<Self, Self::Err> {
         let (kind, values) = split_spec(spec);
-        let dist = match (kind.as_str(), values.as_slice()) {
-            ("" | "fixed", [n]) => Self::Fixed(parse_tokens(spec, "n", n)?),
-            ("fixed", v) => return Err(arity(spec, "fixed", "one value (N)", v.len())),
-            ("uniform", [lo, hi]) => Self::Uniform {
-                lo: parse_tokens(spec, "lo", lo)?,
-                hi: parse_tokens(spec, "hi", hi)?,
-            },
-            ("uniform", v) => return Err(arity(spec, "uniform", "two values (LO,HI)", v.len())),
-            ("lognormal", [mean, sigma]) => Self::LogNormal {
-                mean: parse_f64(spec, "mean", mean)?,
-                sigma: parse_f64(spec, "sigma", sigma)?,
-            },
-            ("lognormal", v) => {
-                return Err(arity(spec, "lognormal", "two values (MEAN,SIGMA)", v.len()))
-            }
-            _ => {
-                return Err(WorkloadError::UnknownKind {
-                    spec: spec.to_string(),
-                    what: "length distribution",
-                    kind,
-                    expected: EXPECTED,
-                })
-            }
-        };
-        dist.validate().map_err(|e| respell(e, spec))?;
+        // The parsed value, and each parameter's text for error messages.
+        let (dist, raw): (Self, Vec<(&'static str, &str)>) =
+            match (kind.as_str(), values.as_slice()) {
+                ("" | "fixed", [n]) => (Self::Fixed(parse_tokens(spec, "n", n)?), vec![("n", n)]),
+                ("fixed", v) => return Err(arity(spec, "fixed", "one value (N)", v.len())),
+                ("uniform", [lo, hi]) => (
+                    Self::Uniform {
+                        lo: parse_tokens(spec, "lo", lo)?,
+                        hi: parse_tokens(spec, "hi", hi)?,
+                    },
+                    vec![("lo", lo), ("hi", hi)],
+                ),
+                ("uniform", v) => {
+                    return Err(arity(spec, "uniform", "two values (LO,HI)", v.len()))
+                }
+                ("lognormal", [mean, sigma]) => (
+                    Self::LogNormal {
+                        mean: parse_f64(spec, "mean", mean)?,
+                        sigma: parse_f64(spec, "sigma", sigma)?,
+                    },
+                    vec![("mean", mean), ("sigma", sigma)],
+                ),
+                ("lognormal", v) => {
+                    return Err(arity(spec, "lognormal", "two values (MEAN,SIGMA)", v.len()))
+                }
+                _ => {
+                    return Err(WorkloadError::UnknownKind {
+                        spec: spec.to_string(),
+                        what: "length distribution",
+                        kind,
+                        expected: EXPECTED,
+                    })
+                }
+            };
+        dist.validate().map_err(|e| respell(e, spec, &raw))?;
         Ok(dist)
-    }
-}
-
-/// Replaces the displayed specification in an error by the one the user wrote.
-fn respell(e: WorkloadError, spec: &str) -> WorkloadError {
-    match e {
-        WorkloadError::InvalidParam {
-            param,
-            value,
-            reason,
-            ..
-        } => WorkloadError::InvalidParam {
-            spec: spec.to_string(),
-            param,
-            value,
-            reason,
-        },
-        other => other,
     }
 }
 
@@ -387,6 +383,7 @@ impl LengthSampler {
 }
 
 #[cfg(test)]
+#[expect(clippy::unwrap_used, reason = "tests")]
 mod tests {
     use super::*;
 
@@ -397,7 +394,10 @@ mod tests {
             (Err(err), Err(fragment)) => {
                 let msg = err.to_string();
                 assert!(msg.contains(fragment), "{spec}: `{msg}` lacks `{fragment}`");
-                assert!(msg.contains(spec.trim()), "{spec}: `{msg}` does not quote it");
+                assert!(
+                    msg.contains(spec.trim()),
+                    "{spec}: `{msg}` does not quote it"
+                );
             }
             (got, expect) => panic!("{spec}: got {got:?}, expected {expect:?}"),
         }
@@ -435,24 +435,70 @@ mod tests {
         check_parse("fixed:12.5", Err("n = `12.5`: must be a whole number"));
         check_parse("fixed:abc", Err("n = `abc`: not a number"));
         check_parse("fixed:NaN", Err("n = `NaN`: not a number"));
-        check_parse("fixed:2000000", Err("n = `2000000`: more than 1000000 tokens"));
+        check_parse(
+            "fixed:2000000",
+            Err("n = `2000000`: more than 1000000 tokens"),
+        );
         check_parse("fixed:1e7", Err("more than 1000000 tokens"));
-        check_parse("uniform:900,100", Err("lo = `900`: must not exceed hi = 100"));
-        check_parse("uniform:100", Err("uniform takes two values (LO,HI), got 1"));
+        check_parse(
+            "uniform:900,100",
+            Err("lo = `900`: must not exceed hi = 100"),
+        );
+        check_parse(
+            "uniform:100",
+            Err("uniform takes two values (LO,HI), got 1"),
+        );
         check_parse("lognormal:2000", Err("lognormal takes two values"));
         check_parse("lognormal:0,1", Err("mean = `0`: must be between 1 and"));
         check_parse("lognormal:-3,1", Err("mean = `-3`"));
-        check_parse("lognormal:NaN,1", Err("mean = `NaN`: must be a finite number"));
+        check_parse(
+            "lognormal:NaN,1",
+            Err("mean = `NaN`: must be a finite number"),
+        );
         check_parse("lognormal:2e6,1", Err("mean = `2e6`"));
-        check_parse("lognormal:2000,-1", Err("sigma = `-1`: must be between 0 and 4"));
-        check_parse("lognormal:2000,inf", Err("sigma = `inf`: must be a finite number"));
-        check_parse("lognorm:2000,1", Err("unknown length distribution `lognorm`"));
+        check_parse(
+            "lognormal:2000,-1",
+            Err("sigma = `-1`: must be between 0 and 4"),
+        );
+        check_parse(
+            "lognormal:2000,inf",
+            Err("sigma = `inf`: must be a finite number"),
+        );
+        check_parse(
+            "lognorm:2000,1",
+            Err("unknown length distribution `lognorm`"),
+        );
         check_parse("", Err("n = ``: not a number"));
+    }
+
+    proptest::proptest! {
+        /// Any text either parses to a distribution whose samples are in range and whose
+        /// display parses back to it, or is refused with a message quoting it.
+        #[test]
+        fn parsing_never_panics_and_round_trips(spec in "(fixed|uniform|lognormal|x)?:?[-0-9.,eNaif ]{0,16}") {
+            match spec.parse::<LengthDist>() {
+                Ok(d) => {
+                    let mut rng = stream_rng(0, LENGTH_STREAM);
+                    let x = d.sample(&mut rng);
+                    proptest::prop_assert!((1..=MAX_TOKENS).contains(&x));
+                    proptest::prop_assert_eq!(d.to_string().parse::<LengthDist>().unwrap(), d);
+                }
+                Err(e) => {
+                    let quoted = format!("`{}`", spec);
+                    proptest::prop_assert!(e.to_string().contains(&quoted), "{}", e);
+                }
+            }
+        }
     }
 
     #[test]
     fn display_round_trips() {
-        for spec in ["fixed:7", "uniform:1,9", "lognormal:2000,1", "lognormal:300.5,0.25"] {
+        for spec in [
+            "fixed:7",
+            "uniform:1,9",
+            "lognormal:2000,1",
+            "lognormal:300.5,0.25",
+        ] {
             let d: LengthDist = spec.parse().unwrap();
             assert_eq!(d.to_string(), spec);
             assert_eq!(d.to_string().parse::<LengthDist>().unwrap(), d);
@@ -490,7 +536,10 @@ mod tests {
             let d: LengthDist = spec.parse().unwrap();
             let (m, se, lo, hi) = sample_stats(&d, 200_000, 7);
             println!("{spec}: mean {m:.2} ± {se:.2} (stated {mean}), range {lo}..={hi}");
-            assert!((m - mean).abs() < 4.5 * se, "{spec}: mean {m} vs {mean}, se {se}");
+            assert!(
+                (m - mean).abs() < 4.5 * se,
+                "{spec}: mean {m} vs {mean}, se {se}"
+            );
             assert!(lo >= 1 && hi <= MAX_TOKENS);
         }
         let (m, se, lo, hi) = sample_stats(&LengthDist::Fixed(128), 1000, 1);
@@ -576,7 +625,10 @@ mod tests {
             output_tokens: 3,
         }];
         let err = Empirical::new(bad).unwrap_err().to_string();
-        assert!(err.contains("empirical row 1") && err.contains("input_tokens = `0`"), "{err}");
+        assert!(
+            err.contains("empirical row 1") && err.contains("input_tokens = `0`"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -596,6 +648,9 @@ mod tests {
             output: LengthDist::Fixed(1),
         };
         let err = LengthSampler::new(bad, 0).unwrap_err().to_string();
-        assert_eq!(err, "`fixed:0`: n = `0`: must be between 1 and 1000000 tokens");
+        assert_eq!(
+            err,
+            "`fixed:0`: n = `0`: must be between 1 and 1000000 tokens"
+        );
     }
 }
