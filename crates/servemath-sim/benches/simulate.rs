@@ -61,6 +61,9 @@ fn run(label: &str, replicas: usize, policy: Policy, n: usize, rate: f64, leap: 
         slo: None,
         horizon_s: None,
         kv_transfer: None,
+        timeseries_interval_s: None,
+        keep_steps: false,
+        progress: None,
     };
     let start = Instant::now();
     let r = simulate(

@@ -3,7 +3,7 @@
 
 use crate::config::{KvTransfer, Pool, SchedulerConfig};
 use crate::metrics::{Histogram, Percentiles, Record};
-use crate::replica::{Next, Replica, Seq};
+use crate::replica::{Next, Replica, Seq, StepSpan};
 use crate::workload::Request;
 use serde::Serialize;
 use servemath_cost::Deployment;
@@ -64,6 +64,26 @@ pub struct SimConfig {
     pub horizon_s: Option<f64>,
     /// The network between prefill and decode pools (needed when any replica is a prefill replica).
     pub kv_transfer: Option<KvTransfer>,
+    /// Sample queue, batch, KV occupancy and throughput every this many simulated seconds.
+    pub timeseries_interval_s: Option<f64>,
+    /// Keep every step span (for a Chrome trace; memory grows with the run).
+    pub keep_steps: bool,
+    /// Called every few thousand events with (completed requests, simulated seconds).
+    pub progress: Option<Box<dyn FnMut(u64, f64)>>,
+}
+
+/// The fleet at one sampling instant.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sample {
+    pub time_s: f64,
+    /// Requests waiting for admission, all replicas.
+    pub queued: u64,
+    /// Requests admitted and not finished.
+    pub running: u64,
+    /// Mean fraction of KV blocks in use.
+    pub kv_fraction: f64,
+    /// Output tokens per second over the interval ending here.
+    pub output_tokens_per_s: f64,
 }
 
 /// The simulation's answer.
@@ -99,6 +119,10 @@ pub struct SimReport {
     pub overloaded: bool,
     #[serde(skip)]
     pub records: Vec<Record>,
+    #[serde(skip)]
+    pub timeseries: Vec<Sample>,
+    #[serde(skip)]
+    pub step_spans: Vec<StepSpan>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -169,7 +193,13 @@ struct Tally {
 }
 
 /// Runs the simulation to the end of the workload (or the horizon).
-pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
+pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
+    let mut progress = cfg.progress.take();
+    let mut events = 0u64;
+    let mut timeseries = Vec::new();
+    let mut step_spans = Vec::new();
+    let mut next_sample = cfg.timeseries_interval_s.unwrap_or(f64::INFINITY);
+    let mut tokens_at_last_sample = 0.0;
     let mut replicas: Vec<Replica> = cfg
         .replicas
         .iter()
@@ -252,6 +282,28 @@ pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
         if cfg.horizon_s.is_some_and(|h| entry.time > h) {
             break;
         }
+        // Samples describe the state just before this event, for every boundary it passes.
+        if let Some(dt) = cfg.timeseries_interval_s {
+            while entry.time >= next_sample {
+                let produced: f64 = replicas.iter().map(|r| r.stats.output_tokens).sum();
+                timeseries.push(Sample {
+                    time_s: next_sample,
+                    queued: replicas.iter().map(|r| r.waiting.len() as u64).sum(),
+                    running: replicas.iter().map(|r| r.running_len() as u64).sum(),
+                    kv_fraction: replicas.iter().map(|r| r.kv_fraction()).sum::<f64>()
+                        / replicas.len().max(1) as f64,
+                    output_tokens_per_s: (produced - tokens_at_last_sample) / dt,
+                });
+                tokens_at_last_sample = produced;
+                next_sample += dt;
+            }
+        }
+        events += 1;
+        if events % 4096 == 0 {
+            if let Some(p) = progress.as_mut() {
+                p(tally.e2e.count(), entry.time);
+            }
+        }
         now = entry.time;
         match entry.event {
             Event::Arrival => {
@@ -296,6 +348,9 @@ pub fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
                     continue;
                 }
                 rep.finish(now, &mut done, &mut handoff);
+                if cfg.keep_steps {
+                    step_spans.extend(rep.last_span.take());
+                }
                 schedule(rep, now, &mut q);
                 for seq in handoff.drain(..) {
                     let link = cfg.kv_transfer.unwrap_or(KvTransfer {
@@ -477,5 +532,7 @@ fn summarize(
         train_overruns: replicas.iter().map(|r| r.stats.train_overruns).sum(),
         overloaded: queued_at_last_arrival as f64 > (0.05 * arrived as f64).max(10.0),
         records,
+        timeseries: Vec::new(),
+        step_spans: Vec::new(),
     }
 }

@@ -13,5 +13,8 @@ mod tests;
 pub mod workload;
 
 pub use config::{KvTransfer, Policy, Pool, SchedulerConfig};
-pub use engine::{simulate, ClosedLoop, ReplicaSpec, Router, SimConfig, SimReport, Slo, Workload};
+pub use engine::{
+    simulate, ClosedLoop, ReplicaSpec, Router, Sample, SimConfig, SimReport, Slo, Workload,
+};
 pub use metrics::{Histogram, Percentiles, Record};
+pub use replica::StepSpan;

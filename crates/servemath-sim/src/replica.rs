@@ -71,11 +71,13 @@ impl Seq {
 enum Flight {
     Step {
         start_s: f64,
+        load: StepLoad,
     },
     Leap {
         start_s: f64,
         line: DecodeLine,
         steps: f64,
+        load: StepLoad,
     },
 }
 
@@ -113,6 +115,20 @@ pub(crate) struct Replica {
     departure: Option<f64>,
     pub stats: ReplicaStats,
     last_block_time_s: f64,
+    /// The step or run of steps that just ended (for step traces).
+    pub last_span: Option<StepSpan>,
+}
+
+/// One step, or a run of identical decode steps, of one replica.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct StepSpan {
+    pub replica: u32,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Steps in the span (more than 1 for a leap over identical decode steps).
+    pub steps: u32,
+    pub decode_seqs: u32,
+    pub prefill_tokens: u32,
 }
 
 /// What the engine must do after the replica plans.
@@ -157,6 +173,7 @@ impl Replica {
             departure: None,
             stats: ReplicaStats::default(),
             last_block_time_s: 0.0,
+            last_span: None,
         }
     }
 
@@ -190,7 +207,7 @@ impl Replica {
             start_s,
             line,
             steps,
-            ..
+            load,
         }) = self.flight
         else {
             return None;
@@ -217,6 +234,7 @@ impl Replica {
             start_s,
             line,
             steps: lo,
+            load,
         });
         self.epoch += 1;
         Some(end_s)
@@ -460,13 +478,11 @@ impl Replica {
                 if steps >= 2.0 {
                     // The first step's block was reserved by mark_decoders; the rest at the end.
                     let end_s = start + line.total_s(steps);
-                    let cost = self.dep.step(&load);
-                    self.stats.flops += cost.flops * steps;
-                    self.stats.bytes += cost.bytes.total() * steps;
                     self.flight = Some(Flight::Leap {
                         start_s: start,
                         line,
                         steps,
+                        load,
                     });
                     return Next::Wake(end_s);
                 }
@@ -478,10 +494,11 @@ impl Replica {
                 self.stats.train_overruns += 1;
             }
         }
-        self.stats.flops += cost.flops;
-        self.stats.bytes += cost.bytes.total();
         let end_s = start + cost.time_s;
-        self.flight = Some(Flight::Step { start_s: start });
+        self.flight = Some(Flight::Step {
+            start_s: start,
+            load,
+        });
         Next::Wake(end_s)
     }
 
@@ -524,10 +541,32 @@ impl Replica {
         let Some(flight) = self.flight.take() else {
             return;
         };
-        let (start_s, steps) = match flight {
-            Flight::Step { start_s } => (start_s, 1u32),
-            Flight::Leap { start_s, steps, .. } => (start_s, steps as u32),
+        let (start_s, steps, load) = match flight {
+            Flight::Step { start_s, load } => (start_s, 1u32, load),
+            Flight::Leap {
+                start_s,
+                steps,
+                load,
+                ..
+            } => (start_s, steps as u32, load),
         };
+        // FLOPs and bytes grow linearly with context, so a run of steps equals its middle step times its length.
+        let mid = StepLoad {
+            decode_context_sum: load.decode_context_sum
+                + load.decode_seqs * f64::from(steps - 1) / 2.0,
+            ..load
+        };
+        let cost = self.dep.step(&mid);
+        self.stats.flops += cost.flops * f64::from(steps);
+        self.stats.bytes += cost.bytes.total() * f64::from(steps);
+        self.last_span = Some(StepSpan {
+            replica: self.id,
+            start_s,
+            end_s: now,
+            steps,
+            decode_seqs: load.decode_seqs as u32,
+            prefill_tokens: load.prefill_tokens as u32,
+        });
         self.stats.busy_s += now - start_s;
         self.stats.steps += u64::from(steps);
         let bs = self.cfg.block_tokens;
@@ -596,5 +635,10 @@ impl Replica {
     /// Running sequences (for the end-of-run census).
     pub fn running_len(&self) -> usize {
         self.running.len()
+    }
+
+    /// Fraction of KV blocks in use.
+    pub fn kv_fraction(&self) -> f64 {
+        self.used_blocks() as f64 / self.capacity_blocks.max(1) as f64
     }
 }

@@ -37,6 +37,9 @@ fn config(dep: &Rc<Deployment>, policy: Policy, replicas: usize, leap: bool) -> 
         slo: None,
         horizon_s: None,
         kv_transfer: None,
+        timeseries_interval_s: None,
+        keep_steps: false,
+        progress: None,
     }
 }
 
@@ -233,6 +236,9 @@ fn disaggregated_pools_hand_prefilled_sequences_to_decode() {
         slo: None,
         horizon_s: None,
         kv_transfer: Some(link),
+        timeseries_interval_s: None,
+        keep_steps: false,
+        progress: None,
     };
     let reqs = poisson(200, 20.0, 1000, 100, 5);
     let r = simulate(mk(true), open(reqs.clone()));
