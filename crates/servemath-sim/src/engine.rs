@@ -299,7 +299,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
             }
         }
         events += 1;
-        if events % 4096 == 0 {
+        if events.is_multiple_of(4096) {
             if let Some(p) = progress.as_mut() {
                 p(tally.e2e.count(), entry.time);
             }
