@@ -43,6 +43,9 @@ pub struct SchedulerConfig {
     pub max_batched_tokens: u32,
     /// KV-cache block size in tokens (vLLM `block_size`, default 16).
     pub block_tokens: u32,
+    /// Reuse cached prompt-prefix blocks where requests carry block hashes (vLLM V1 enables
+    /// automatic prefix caching by default).
+    pub prefix_caching: bool,
 }
 
 impl SchedulerConfig {
@@ -57,6 +60,7 @@ impl SchedulerConfig {
             max_seqs: 256,
             max_batched_tokens,
             block_tokens: 16,
+            prefix_caching: true,
         }
     }
 }

@@ -112,6 +112,8 @@ pub struct SimReport {
     pub preemptions: u64,
     pub kv_peak_fraction: f64,
     pub kv_mean_fraction: f64,
+    /// Prompt tokens served from the prefix cache over prompt tokens looked up (None: no prefix hashes).
+    pub prefix_hit_rate: Option<f64>,
     pub steps: u64,
     pub train_overruns: u64,
     /// Requests waiting when the last request arrived exceeded 5 % of arrivals: the offered
@@ -318,6 +320,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                     req.input_tokens.max(1),
                     req.output_tokens.max(1),
                     user,
+                    req.prefix,
                 );
                 next_id += 1;
                 let rep = &mut replicas[r];
@@ -528,6 +531,15 @@ fn summarize(
         preemptions: replicas.iter().map(|r| r.stats.preemptions).sum(),
         kv_peak_fraction: peak as f64 / capacity.max(1) as f64,
         kv_mean_fraction: block_seconds / d / capacity.max(1) as f64,
+        prefix_hit_rate: {
+            let (hit, looked) = replicas
+                .iter()
+                .filter_map(|r| r.prefix_cache.as_ref())
+                .fold((0u64, 0u64), |(h, l), c| {
+                    (h + c.hit_tokens, l + c.lookup_tokens)
+                });
+            (looked > 0).then(|| hit as f64 / looked as f64)
+        },
         steps: replicas.iter().map(|r| r.stats.steps).sum(),
         train_overruns: replicas.iter().map(|r| r.stats.train_overruns).sum(),
         overloaded: queued_at_last_arrival as f64 > (0.05 * arrived as f64).max(10.0),

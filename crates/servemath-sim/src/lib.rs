@@ -7,6 +7,7 @@
 mod config;
 mod engine;
 mod metrics;
+mod prefix;
 mod replica;
 #[cfg(test)]
 mod tests;

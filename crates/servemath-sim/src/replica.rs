@@ -3,6 +3,8 @@
 
 use crate::config::{Policy, Pool, SchedulerConfig};
 use crate::metrics::Record;
+use crate::prefix::PrefixCache;
+use crate::workload::Prefix;
 use servemath_cost::{DecodeLine, Deployment, StepLoad};
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -23,6 +25,10 @@ pub(crate) struct Seq {
     pub output: u32,
     /// Closed-loop user who sent it.
     pub user: Option<u32>,
+    /// Prompt-prefix block hashes, for prefix caching.
+    pub prefix: Option<Prefix>,
+    /// Leading prefix blocks this sequence holds pinned in the cache.
+    pinned: usize,
     /// Tokens to prefill: the prompt, or prompt plus generated tokens after a recompute.
     prompt: u32,
     prefilled: u32,
@@ -37,13 +43,22 @@ pub(crate) struct Seq {
 }
 
 impl Seq {
-    pub fn new(id: u64, arrival_s: f64, input: u32, output: u32, user: Option<u32>) -> Seq {
+    pub fn new(
+        id: u64,
+        arrival_s: f64,
+        input: u32,
+        output: u32,
+        user: Option<u32>,
+        prefix: Option<Prefix>,
+    ) -> Seq {
         Seq {
             id,
             arrival_s,
             input,
             output,
             user,
+            prefix,
+            pinned: 0,
             prompt: input,
             prefilled: 0,
             generated: 0,
@@ -117,6 +132,7 @@ pub(crate) struct Replica {
     last_block_time_s: f64,
     /// The step or run of steps that just ended (for step traces).
     pub last_span: Option<StepSpan>,
+    pub prefix_cache: Option<PrefixCache>,
 }
 
 /// One step, or a run of identical decode steps, of one replica.
@@ -174,6 +190,7 @@ impl Replica {
             stats: ReplicaStats::default(),
             last_block_time_s: 0.0,
             last_span: None,
+            prefix_cache: cfg.prefix_caching.then(PrefixCache::default),
         }
     }
 
@@ -258,6 +275,10 @@ impl Replica {
                 return preempted;
             };
             self.free_blocks += u64::from(victim.blocks);
+            if let (Some(c), Some(p)) = (self.prefix_cache.as_mut(), victim.prefix.as_ref()) {
+                c.unpin(&p.hashes[..victim.pinned]);
+                victim.pinned = 0;
+            }
             victim.prompt = victim.input + victim.generated;
             victim.prefilled = 0;
             victim.kv = 0;
@@ -290,16 +311,33 @@ impl Replica {
             let Some(front) = self.waiting.front() else {
                 break;
             };
+            // Cached prefix blocks (looked up only when the prompt starts from scratch).
+            let (hits, cached) = self.cached_prefix(front);
+            let left = front.prompt - front.prefilled - cached;
             // A whole prompt larger than the budget still runs alone.
-            if whole && any && front.prompt - front.prefilled > budget {
+            if whole && any && left > budget {
                 break;
             }
-            let Some(chunk) = self.chunk_for(front, budget, whole) else {
+            let chunk = if whole { left } else { left.min(budget) };
+            if chunk == 0 || (!whole && budget == 0) {
                 break;
-            };
+            }
+            let need = u64::from(self.blocks_for(front.kv + cached + chunk) - front.blocks);
+            if need > self.free_blocks {
+                break;
+            }
             let Some(mut seq) = self.waiting.pop_front() else {
                 break;
             };
+            if let (Some(cache), Some(p)) = (self.prefix_cache.as_mut(), seq.prefix.as_ref()) {
+                if seq.kv == 0 {
+                    cache.record(seq.prompt, cached);
+                    cache.pin(&p.hashes[..hits]);
+                    seq.pinned = hits;
+                }
+            }
+            seq.prefilled += cached;
+            seq.kv += cached;
             seq.admitted_s.get_or_insert(now);
             self.reserve(&mut seq, chunk);
             seq.role = Role::Prefill(chunk);
@@ -308,7 +346,31 @@ impl Replica {
             any = true;
             self.running.push(seq);
         }
+        self.trim_prefix_cache();
         (used, any)
+    }
+
+    /// `(leading hit blocks, cached tokens)` for a sequence about to start its prompt: at most
+    /// the prompt less one token, which must be computed to produce the first output token.
+    fn cached_prefix(&self, seq: &Seq) -> (usize, u32) {
+        match (&self.prefix_cache, &seq.prefix) {
+            (Some(cache), Some(p)) if seq.kv == 0 => {
+                let hits = cache.leading_hits(&p.hashes);
+                let tokens = (hits as u64 * u64::from(p.block_tokens))
+                    .min(u64::from(seq.prompt.saturating_sub(1)));
+                (hits, tokens as u32)
+            }
+            _ => (0, 0),
+        }
+    }
+
+    /// Cached blocks live in memory no sequence holds: evict down to what fits there.
+    fn trim_prefix_cache(&mut self) {
+        let free_tokens = self.free_blocks * u64::from(self.cfg.block_tokens);
+        if let Some(cache) = self.prefix_cache.as_mut() {
+            // Mooncake's hash blocks are 512 tokens; idle cached blocks fill free memory.
+            cache.shrink_idle_to((free_tokens / 512) as usize);
+        }
     }
 
     /// Admits sequences prefilled elsewhere (their KV cache arrived), FIFO, blocks permitting.
@@ -572,6 +634,7 @@ impl Replica {
         let bs = self.cfg.block_tokens;
         let id = self.id;
         let prefill_pool = self.pool == Pool::Prefill;
+        let mut cache = self.prefix_cache.take();
         let (mut used, mut freed, mut prompt_tokens, mut output_tokens) = (0u64, 0u64, 0u64, 0u64);
         self.running.retain_mut(|s| {
             match s.role {
@@ -588,6 +651,10 @@ impl Replica {
                     s.prefilled += chunk;
                     prompt_tokens += u64::from(chunk);
                     if s.prefilled == s.prompt {
+                        if let (Some(c), Some(p)) = (cache.as_mut(), s.prefix.as_ref()) {
+                            c.pin(&p.hashes[s.pinned..]);
+                            s.pinned = p.hashes.len();
+                        }
                         s.generated += 1;
                         s.first_token_s.get_or_insert(now);
                         output_tokens += 1;
@@ -596,6 +663,13 @@ impl Replica {
                 Role::Idle => {}
             }
             s.role = Role::Idle;
+            let leaving = s.generated >= s.output || (prefill_pool && s.prefilled == s.prompt);
+            if leaving {
+                if let (Some(c), Some(p)) = (cache.as_mut(), s.prefix.as_ref()) {
+                    c.unpin(&p.hashes[..s.pinned]);
+                    s.pinned = 0;
+                }
+            }
             if s.generated < s.output {
                 if prefill_pool && s.prefilled == s.prompt {
                     // Prefill done: the KV cache leaves for a decode replica.
@@ -625,6 +699,8 @@ impl Replica {
             false
         });
         self.free_blocks = self.free_blocks + freed - used;
+        self.prefix_cache = cache;
+        self.trim_prefix_cache();
         self.stats.prompt_tokens += prompt_tokens as f64;
         self.stats.output_tokens += output_tokens as f64;
         if self.running.is_empty() {

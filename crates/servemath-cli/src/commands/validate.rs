@@ -49,6 +49,7 @@ enum Scenario {
     Offline,
     Prefill,
     Decode,
+    Server,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
@@ -92,6 +93,12 @@ struct Case {
     batch: Option<f64>,
     input: f64,
     output: Option<f64>,
+    /// Server cases: sigma of the log-normal input and output lengths.
+    input_sigma: Option<f64>,
+    output_sigma: Option<f64>,
+    /// Server cases: the p99 limits.
+    ttft_p99_s: Option<f64>,
+    tpot_p99_s: Option<f64>,
     metric: Metric,
     measured: f64,
     source: String,
@@ -225,6 +232,10 @@ fn price(r: &Resolved, params: CostParams) -> anyhow::Result<Outcome> {
             };
             (value, batch, step.bound)
         }
+        Scenario::Server => {
+            let (rate, batch) = server_rate(c, d)?;
+            (rate * output, batch, servemath_cost::Bound::Compute)
+        }
         Scenario::Decode => {
             let batch = c.batch.unwrap_or(1.0);
             let step = d.step(&StepLoad::decode(batch, c.input + output / 2.0));
@@ -241,6 +252,72 @@ fn price(r: &Resolved, params: CostParams) -> anyhow::Result<Outcome> {
         bound: bound_name(bound),
         source: c.source.clone(),
     })
+}
+
+/// Simulated arrival window per trial rate in a server case: MLPerf's minimum run of ten minutes,
+/// long against a request's lifetime so the tail reflects steady state, not warm-up.
+const SERVER_DURATION_S: f64 = 600.0;
+
+/// The highest Poisson rate (requests/s, all replicas) whose p99 TTFT and TPOT meet the case's
+/// limits, by bisection over simulations with a fixed seed; and the mean running batch there.
+fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
+    use servemath_sim::workload::{Arrivals, LengthDist, Lengths, Limit, Synthetic};
+    use servemath_sim::{simulate, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, Workload};
+    let output = c.output.unwrap_or(1.0);
+    let (ttft, tpot) = (c.ttft_p99_s.unwrap_or(f64::INFINITY), c.tpot_p99_s.unwrap_or(f64::INFINITY));
+    let lengths = Lengths::Independent {
+        input: LengthDist::LogNormal { mean: c.input, sigma: c.input_sigma.unwrap_or(0.0) },
+        output: LengthDist::LogNormal { mean: output, sigma: c.output_sigma.unwrap_or(0.0) },
+    };
+    let dep = std::rc::Rc::new(d);
+    let mut scheduler = SchedulerConfig::vllm(Policy::Chunked);
+    if let Some(m) = c.max_batch {
+        scheduler.max_seqs = m as u32;
+    }
+    let run = |rate: f64| -> anyhow::Result<servemath_sim::SimReport> {
+        let synthetic = Synthetic::new(
+            Arrivals::Poisson { rate_per_s: rate },
+            lengths.clone(),
+            0,
+            Limit::duration_s(SERVER_DURATION_S),
+        )
+        .map_err(|e| anyhow!("{e}"))?;
+        let cfg = SimConfig {
+            replicas: vec![ReplicaSpec { deployment: dep.clone(), scheduler, pool: Pool::Unified }; c.replicas as usize],
+            router: Router::LeastOutstanding,
+            leap: true,
+            keep_records: false,
+            slo: None,
+            horizon_s: None,
+            kv_transfer: None,
+            timeseries_interval_s: None,
+            keep_steps: false,
+            progress: None,
+        };
+        Ok(simulate(cfg, Workload::Open(Box::new(synthetic.into_iter()))))
+    };
+    let meets = |r: &servemath_sim::SimReport| r.ttft.p99 <= ttft && r.tpot.p99 <= tpot && !r.overloaded;
+    // Bracket: the offline capacity bounds the rate from above.
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    while meets(&run(hi)?) {
+        lo = hi;
+        hi *= 2.0;
+        if hi > 1e6 {
+            return Err(anyhow!("no rate limit found below 1e6 requests/s"));
+        }
+    }
+    for _ in 0..10 {
+        let mid = (lo + hi) / 2.0;
+        if meets(&run(mid)?) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    // The batch column shows the mean output tokens per step at that rate.
+    let at = run(lo.max(f64::MIN_POSITIVE))?;
+    let per_step = at.output_tokens_per_s * at.duration_s / (at.steps.max(1) as f64);
+    Ok((lo, per_step))
 }
 
 fn bound_name(b: Bound) -> &'static str {
