@@ -234,7 +234,6 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
     let mut arrived = 0u64;
     let mut rr = 0usize;
     let mut now = 0.0;
-    let mut last_arrival_s = 0.0;
     let mut queued_at_last_arrival = 0usize;
     let mut done = Vec::new();
     let mut handoff = Vec::new();
@@ -340,7 +339,6 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                         q.push(next.arrival_s.max(now), Event::Arrival);
                         pending.push_back((next, None));
                     } else {
-                        last_arrival_s = now;
                         queued_at_last_arrival = replicas.iter().map(|r| r.waiting.len()).sum();
                     }
                 }
@@ -432,11 +430,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
             }
         }
     }
-    if closed.is_some() {
-        last_arrival_s = now;
-    }
-    let _ = last_arrival_s;
-    summarize(
+    let mut report = summarize(
         &cfg,
         &replicas,
         tally,
@@ -444,7 +438,10 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
         arrived,
         now,
         queued_at_last_arrival,
-    )
+    );
+    report.timeseries = timeseries;
+    report.step_spans = step_spans;
+    report
 }
 
 fn schedule(rep: &mut Replica, now: f64, q: &mut Queue) {

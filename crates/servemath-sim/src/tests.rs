@@ -335,3 +335,24 @@ fn prefix_caching_reuses_shared_prompt_blocks() {
     let hit = r.prefix_hit_rate.unwrap_or(0.0);
     assert!(hit > 0.02 && hit <= 0.137, "hit rate {hit}");
 }
+
+#[test]
+fn littles_law_holds_on_the_queue() {
+    // L = lambda * W: the time-averaged number waiting equals the arrival rate times the mean
+    // wait, within sampling error, on a loaded but stable replica.
+    let dep = deployment("llama-3.1-8b", 1);
+    let mut cfg = config(&dep, Policy::Continuous, 1, true);
+    cfg.timeseries_interval_s = Some(0.05);
+    cfg.replicas[0].scheduler.max_seqs = 32;
+    let rate = 12.0;
+    let reqs = poisson(6000, rate, 500, 100, 11);
+    let span = reqs.last().map_or(1.0, |r| r.arrival_s);
+    let r = simulate(cfg, open(reqs));
+    assert!(!r.overloaded, "queue p99 {}", r.queue.p99);
+    let samples: Vec<_> = r.timeseries.iter().filter(|s| s.time_s <= span).collect();
+    let l = samples.iter().map(|s| s.queued as f64).sum::<f64>() / samples.len() as f64;
+    let w = r.queue.mean;
+    assert!(l > 0.5, "the queue must be exercised: L = {l}");
+    let lw = 6000.0 / span * w;
+    assert!((l / lw - 1.0).abs() < 0.1, "L = {l}, lambda W = {lw}");
+}
