@@ -107,12 +107,26 @@ pub struct DecodeLine {
     pub fixed: f64,
     /// Steps (from k = 0) for which the line is exact; `f64::INFINITY` when no window lies ahead.
     pub valid_steps: f64,
+    /// FLOPs and HBM bytes of step `k` (busiest device): `flops0 + k·dflops`, `bytes0 + k·dbytes`.
+    pub flops0: f64,
+    pub dflops: f64,
+    pub bytes0: f64,
+    pub dbytes: f64,
 }
 
 impl DecodeLine {
     /// Time of step `k`.
     pub fn step_s(&self, k: f64) -> f64 {
         (self.c0 + k * self.dc).max(self.m0 + k * self.dm) + self.fixed
+    }
+
+    /// FLOPs and bytes of steps `0..n`.
+    pub fn work(&self, n: f64) -> (f64, f64) {
+        let tri = n * (n - 1.0) / 2.0;
+        (
+            n * self.flops0 + tri * self.dflops,
+            n * self.bytes0 + tri * self.dbytes,
+        )
     }
 
     /// Time of steps `0..n`: two arithmetic series, split where compute and memory cross.
@@ -180,6 +194,10 @@ impl Deployment {
             dm: s1.memory_s - s0.memory_s,
             fixed: s0.time_s - s0.compute_s.max(s0.memory_s),
             valid_steps: if valid_steps < 2.0 { 1.0 } else { valid_steps },
+            flops0: s0.flops,
+            dflops: s1.flops - s0.flops,
+            bytes0: s0.bytes.total(),
+            dbytes: s1.bytes.total() - s0.bytes.total(),
         }
     }
 }

@@ -17,18 +17,27 @@ enum Role {
     Prefill(u32),
 }
 
+/// What the scheduler seldom reads, kept out of line so passes over the batch stay in cache.
 #[derive(Debug, Clone)]
-pub(crate) struct Seq {
+pub(crate) struct Cold {
     pub id: u64,
     pub arrival_s: f64,
     pub input: u32,
-    pub output: u32,
     /// Closed-loop user who sent it.
     pub user: Option<u32>,
     /// Prompt-prefix block hashes, for prefix caching.
     pub prefix: Option<Prefix>,
     /// Leading prefix blocks this sequence holds pinned in the cache.
     pinned: usize,
+    admitted_s: Option<f64>,
+    first_token_s: Option<f64>,
+    preemptions: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Seq {
+    pub cold: Box<Cold>,
+    pub output: u32,
     /// Tokens to prefill: the prompt, or prompt plus generated tokens after a recompute.
     prompt: u32,
     prefilled: u32,
@@ -36,9 +45,6 @@ pub(crate) struct Seq {
     /// Tokens whose KV is cached.
     kv: u32,
     blocks: u32,
-    admitted_s: Option<f64>,
-    first_token_s: Option<f64>,
-    preemptions: u32,
     role: Role,
 }
 
@@ -52,21 +58,23 @@ impl Seq {
         prefix: Option<Prefix>,
     ) -> Seq {
         Seq {
-            id,
-            arrival_s,
-            input,
+            cold: Box::new(Cold {
+                id,
+                arrival_s,
+                input,
+                user,
+                prefix,
+                pinned: 0,
+                admitted_s: None,
+                first_token_s: None,
+                preemptions: 0,
+            }),
             output,
-            user,
-            prefix,
-            pinned: 0,
             prompt: input,
             prefilled: 0,
             generated: 0,
             kv: 0,
             blocks: 0,
-            admitted_s: None,
-            first_token_s: None,
-            preemptions: 0,
             role: Role::Idle,
         }
     }
@@ -87,6 +95,8 @@ enum Flight {
     Step {
         start_s: f64,
         load: StepLoad,
+        flops: f64,
+        bytes: f64,
     },
     Leap {
         start_s: f64,
@@ -133,6 +143,12 @@ pub(crate) struct Replica {
     /// The step or run of steps that just ended (for step traces).
     pub last_span: Option<StepSpan>,
     pub prefix_cache: Option<PrefixCache>,
+    /// The step being composed.
+    load: StepLoad,
+    /// Decode steps until the first decoder finishes.
+    decode_run: Option<u32>,
+    /// Whether some running prompt is only partly prefilled.
+    partial_prefills: bool,
 }
 
 /// One step, or a run of identical decode steps, of one replica.
@@ -191,6 +207,9 @@ impl Replica {
             last_block_time_s: 0.0,
             last_span: None,
             prefix_cache: cfg.prefix_caching.then(PrefixCache::default),
+            load: StepLoad::default(),
+            decode_run: None,
+            partial_prefills: false,
         }
     }
 
@@ -260,13 +279,18 @@ impl Replica {
     /// Sequences decoding once a step starts, freeing room by preempting the newest
     /// sequences (recompute) until every decoder has a slot for its next token.
     fn make_room_for_decodes(&mut self) -> bool {
+        // Each decoder needs at most one new block: with that many free, nothing to check.
+        if self.free_blocks >= self.running.len() as u64 {
+            return false;
+        }
         let mut preempted = false;
+        let bs = self.cfg.block_tokens;
         loop {
             let need: u64 = self
                 .running
                 .iter()
                 .filter(|s| s.decoding())
-                .map(|s| u64::from(self.blocks_for(s.kv + 1) - s.blocks))
+                .map(|s| u64::from((s.kv + 1).div_ceil(bs) - s.blocks))
                 .sum();
             if need <= self.free_blocks || self.running.is_empty() {
                 return preempted;
@@ -275,15 +299,15 @@ impl Replica {
                 return preempted;
             };
             self.free_blocks += u64::from(victim.blocks);
-            if let (Some(c), Some(p)) = (self.prefix_cache.as_mut(), victim.prefix.as_ref()) {
-                c.unpin(&p.hashes[..victim.pinned]);
-                victim.pinned = 0;
+            if let (Some(c), Some(p)) = (self.prefix_cache.as_mut(), victim.cold.prefix.as_ref()) {
+                c.unpin(&p.hashes[..victim.cold.pinned]);
+                victim.cold.pinned = 0;
             }
-            victim.prompt = victim.input + victim.generated;
+            victim.prompt = victim.cold.input + victim.generated;
             victim.prefilled = 0;
             victim.kv = 0;
             victim.blocks = 0;
-            victim.preemptions += 1;
+            victim.cold.preemptions += 1;
             victim.role = Role::Idle;
             self.stats.preemptions += 1;
             self.waiting.push_front(victim);
@@ -329,16 +353,19 @@ impl Replica {
             let Some(mut seq) = self.waiting.pop_front() else {
                 break;
             };
-            if let (Some(cache), Some(p)) = (self.prefix_cache.as_mut(), seq.prefix.as_ref()) {
+            if let (Some(cache), Some(p)) = (self.prefix_cache.as_mut(), seq.cold.prefix.as_ref()) {
                 if seq.kv == 0 {
                     cache.record(seq.prompt, cached);
                     cache.pin(&p.hashes[..hits]);
-                    seq.pinned = hits;
+                    seq.cold.pinned = hits;
                 }
             }
             seq.prefilled += cached;
             seq.kv += cached;
-            seq.admitted_s.get_or_insert(now);
+            seq.cold.admitted_s.get_or_insert(now);
+            self.load.prefill_seqs += 1.0;
+            self.load.prefill_tokens += f64::from(chunk);
+            self.load.prefill_prefix_sum += f64::from(seq.prefilled);
             self.reserve(&mut seq, chunk);
             seq.role = Role::Prefill(chunk);
             budget = budget.saturating_sub(chunk);
@@ -353,7 +380,7 @@ impl Replica {
     /// `(leading hit blocks, cached tokens)` for a sequence about to start its prompt: at most
     /// the prompt less one token, which must be computed to produce the first output token.
     fn cached_prefix(&self, seq: &Seq) -> (usize, u32) {
-        match (&self.prefix_cache, &seq.prefix) {
+        match (&self.prefix_cache, &seq.cold.prefix) {
             (Some(cache), Some(p)) if seq.kv == 0 => {
                 let hits = cache.leading_hits(&p.hashes);
                 let tokens = (hits as u64 * u64::from(p.block_tokens))
@@ -389,7 +416,7 @@ impl Replica {
             let Some(mut seq) = self.waiting.pop_front() else {
                 break;
             };
-            seq.admitted_s.get_or_insert(now);
+            seq.cold.admitted_s.get_or_insert(now);
             self.free_blocks -= need;
             seq.blocks = need as u32;
             self.running.push(seq);
@@ -412,6 +439,8 @@ impl Replica {
     /// Composes and starts the next step at `now` (the replica is free).
     pub fn plan(&mut self, now: f64) -> Next {
         self.track_blocks(now);
+        self.load = StepLoad::default();
+        self.decode_run = None;
         let start = now;
         if self.pool == Pool::Decode {
             self.admit_transferred(now);
@@ -432,7 +461,7 @@ impl Replica {
         match self.cfg.policy {
             Policy::Static { batch, timeout_s } => {
                 if !self.static_active {
-                    let Some(oldest) = self.waiting.front().map(|s| s.arrival_s) else {
+                    let Some(oldest) = self.waiting.front().map(|s| s.cold.arrival_s) else {
                         return Next::Idle(None);
                     };
                     let deadline = oldest + timeout_s;
@@ -446,8 +475,7 @@ impl Replica {
                     self.static_active = true;
                     return self.launch(start);
                 }
-                let preempted = self.make_room_for_decodes();
-                let _ = preempted;
+                self.make_room_for_decodes();
                 self.mark_decoders();
                 self.launch(start)
             }
@@ -467,12 +495,20 @@ impl Replica {
                 let decoders = self.mark_decoders();
                 let mut budget = self.cfg.max_batched_tokens.saturating_sub(decoders);
                 // Continue prompts already partly prefilled, in admission order.
-                for i in 0..self.running.len() {
+                let partial = if self.partial_prefills {
+                    self.running.len()
+                } else {
+                    0
+                };
+                for i in 0..partial {
                     let seq = &self.running[i];
                     if seq.prefilled < seq.prompt && budget > 0 {
                         if let Some(chunk) = self.chunk_for(seq, budget, false) {
                             let blocks = self.blocks_for(seq.kv + chunk);
                             self.free_blocks -= u64::from(blocks - seq.blocks);
+                            self.load.prefill_seqs += 1.0;
+                            self.load.prefill_tokens += f64::from(chunk);
+                            self.load.prefill_prefix_sum += f64::from(seq.prefilled);
                             let s = &mut self.running[i];
                             s.blocks = blocks;
                             s.role = Role::Prefill(chunk);
@@ -490,40 +526,35 @@ impl Replica {
     /// its block. Returns how many.
     fn mark_decoders(&mut self) -> u32 {
         let bs = self.cfg.block_tokens;
-        let mut n = 0;
-        let mut reserved = 0u64;
+        let (mut n, mut reserved, mut ctx, mut min_left, mut partial) =
+            (0u32, 0u64, 0u64, u32::MAX, false);
         for s in &mut self.running {
             if s.decoding() {
                 let blocks = (s.kv + 1).div_ceil(bs);
                 reserved += u64::from(blocks - s.blocks);
                 s.blocks = blocks;
                 s.role = Role::Decode;
+                ctx += u64::from(s.kv);
+                min_left = min_left.min(s.output - s.generated);
                 n += 1;
-            } else if !matches!(s.role, Role::Prefill(_)) {
-                s.role = Role::Idle;
+            } else {
+                partial |= s.prefilled < s.prompt;
+                if !matches!(s.role, Role::Prefill(_)) {
+                    s.role = Role::Idle;
+                }
             }
         }
         self.free_blocks -= reserved;
+        self.load.decode_seqs = f64::from(n);
+        self.load.decode_context_sum = ctx as f64;
+        self.decode_run = (n > 0).then_some(min_left);
+        self.partial_prefills = partial;
         n
     }
 
     /// Prices the composed step (or a run of identical decode steps) and puts it in flight.
     fn launch(&mut self, start: f64) -> Next {
-        let mut load = StepLoad::default();
-        for s in &self.running {
-            match s.role {
-                Role::Decode => {
-                    load.decode_seqs += 1.0;
-                    load.decode_context_sum += f64::from(s.kv);
-                }
-                Role::Prefill(chunk) => {
-                    load.prefill_seqs += 1.0;
-                    load.prefill_tokens += f64::from(chunk);
-                    load.prefill_prefix_sum += f64::from(s.prefilled);
-                }
-                Role::Idle => {}
-            }
-        }
+        let load = self.load;
         if load.tokens() == 0.0 {
             return Next::Idle(None);
         }
@@ -531,7 +562,7 @@ impl Replica {
             && load.prefill_seqs == 0.0
             && !matches!(self.cfg.policy, Policy::Train { .. });
         if leapable {
-            let steps = self.leap_steps(load.decode_context_sum, load.decode_seqs);
+            let steps = self.leap_steps();
             if steps >= 2.0 {
                 let line = self
                     .dep
@@ -560,27 +591,33 @@ impl Replica {
         self.flight = Some(Flight::Step {
             start_s: start,
             load,
+            flops: cost.flops,
+            bytes: cost.bytes.total(),
         });
         Next::Wake(end_s)
     }
 
     /// How many identical decode steps can run before a sequence finishes or KV blocks run out.
-    fn leap_steps(&self, _context_sum: f64, _seqs: f64) -> f64 {
-        let decoders = || self.running.iter().filter(|s| s.role == Role::Decode);
-        let Some(until_done) = decoders().map(|s| s.output - s.generated).min() else {
+    fn leap_steps(&self) -> f64 {
+        let Some(until_done) = self.decode_run else {
             return 0.0;
         };
+        // After the first (reserved) step a decoder needs at most ceil((k-1)/bs) more blocks.
+        let bs = self.cfg.block_tokens;
+        let decoders = self.load.decode_seqs as u64;
+        if decoders * u64::from((until_done - 1).div_ceil(bs)) <= self.free_blocks {
+            return f64::from(until_done);
+        }
         // Blocks needed beyond those already reserved after k steps.
         let extra = |k: u32| -> u64 {
-            decoders()
-                .map(|s| u64::from(self.blocks_for(s.kv + k) - s.blocks))
+            self.running
+                .iter()
+                .filter(|s| s.role == Role::Decode)
+                .map(|s| u64::from((s.kv + k).div_ceil(bs) - s.blocks))
                 .sum()
         };
-        let (mut lo, mut hi) = (1u32, until_done);
-        if extra(hi) <= self.free_blocks {
-            return f64::from(hi);
-        }
         // Largest k with extra(k) <= free; extra(1) = 0 since the first step is reserved.
+        let (mut lo, mut hi) = (1u32, until_done);
         while lo < hi {
             let mid = lo + (hi - lo).div_ceil(2);
             if extra(mid) <= self.free_blocks {
@@ -603,24 +640,22 @@ impl Replica {
         let Some(flight) = self.flight.take() else {
             return;
         };
-        let (start_s, steps, load) = match flight {
-            Flight::Step { start_s, load } => (start_s, 1u32, load),
+        let (start_s, steps, load, (flops, bytes)) = match flight {
+            Flight::Step {
+                start_s,
+                load,
+                flops,
+                bytes,
+            } => (start_s, 1u32, load, (flops, bytes)),
             Flight::Leap {
                 start_s,
                 steps,
                 load,
-                ..
-            } => (start_s, steps as u32, load),
+                line,
+            } => (start_s, steps as u32, load, line.work(steps)),
         };
-        // FLOPs and bytes grow linearly with context, so a run of steps equals its middle step times its length.
-        let mid = StepLoad {
-            decode_context_sum: load.decode_context_sum
-                + load.decode_seqs * f64::from(steps - 1) / 2.0,
-            ..load
-        };
-        let cost = self.dep.step(&mid);
-        self.stats.flops += cost.flops * f64::from(steps);
-        self.stats.bytes += cost.bytes.total() * f64::from(steps);
+        self.stats.flops += flops;
+        self.stats.bytes += bytes;
         self.last_span = Some(StepSpan {
             replica: self.id,
             start_s,
@@ -632,11 +667,31 @@ impl Replica {
         self.stats.busy_s += now - start_s;
         self.stats.steps += u64::from(steps);
         let bs = self.cfg.block_tokens;
+        if load.prefill_seqs == 0.0 && self.decode_run.is_some_and(|left| left > steps) {
+            // Only decoders, none finishing: advance them in place.
+            let mut used = 0u64;
+            for s in &mut self.running {
+                if s.role == Role::Decode {
+                    s.kv += steps;
+                    s.generated += steps;
+                    let blocks = s.kv.div_ceil(bs);
+                    used += u64::from(blocks - s.blocks);
+                    s.blocks = blocks;
+                    s.role = Role::Idle;
+                }
+            }
+            self.free_blocks -= used;
+            self.stats.output_tokens += load.decode_seqs * f64::from(steps);
+            return;
+        }
         let id = self.id;
         let prefill_pool = self.pool == Pool::Prefill;
         let mut cache = self.prefix_cache.take();
         let (mut used, mut freed, mut prompt_tokens, mut output_tokens) = (0u64, 0u64, 0u64, 0u64);
-        self.running.retain_mut(|s| {
+        let leaves = |s: &Seq| s.generated >= s.output || (prefill_pool && s.prefilled == s.prompt);
+        // Advance every sequence in place; count those leaving.
+        let mut leaving = 0usize;
+        for s in &mut self.running {
             match s.role {
                 Role::Decode => {
                     s.kv += steps;
@@ -651,53 +706,54 @@ impl Replica {
                     s.prefilled += chunk;
                     prompt_tokens += u64::from(chunk);
                     if s.prefilled == s.prompt {
-                        if let (Some(c), Some(p)) = (cache.as_mut(), s.prefix.as_ref()) {
-                            c.pin(&p.hashes[s.pinned..]);
-                            s.pinned = p.hashes.len();
+                        if let (Some(c), Some(p)) = (cache.as_mut(), s.cold.prefix.as_ref()) {
+                            c.pin(&p.hashes[s.cold.pinned..]);
+                            s.cold.pinned = p.hashes.len();
                         }
                         s.generated += 1;
-                        s.first_token_s.get_or_insert(now);
+                        s.cold.first_token_s.get_or_insert(now);
                         output_tokens += 1;
                     }
                 }
                 Role::Idle => {}
             }
             s.role = Role::Idle;
-            let leaving = s.generated >= s.output || (prefill_pool && s.prefilled == s.prompt);
-            if leaving {
-                if let (Some(c), Some(p)) = (cache.as_mut(), s.prefix.as_ref()) {
-                    c.unpin(&p.hashes[..s.pinned]);
-                    s.pinned = 0;
+            leaving += usize::from(leaves(s));
+        }
+        if leaving > 0 {
+            self.running.retain_mut(|s| {
+                if !leaves(s) {
+                    return true;
                 }
-            }
-            if s.generated < s.output {
-                if prefill_pool && s.prefilled == s.prompt {
-                    // Prefill done: the KV cache leaves for a decode replica.
-                    freed += u64::from(s.blocks);
+                if let (Some(c), Some(p)) = (cache.as_mut(), s.cold.prefix.as_ref()) {
+                    c.unpin(&p.hashes[..s.cold.pinned]);
+                    s.cold.pinned = 0;
+                }
+                freed += u64::from(s.blocks);
+                if s.generated < s.output {
+                    // Prefill done in a prefill pool: the KV cache leaves for a decode replica.
                     let mut moved = s.clone();
                     moved.blocks = 0;
                     handoff.push(moved);
                     return false;
                 }
-                return true;
-            }
-            freed += u64::from(s.blocks);
-            done.push((
-                Record {
-                    id: s.id,
-                    replica: id,
-                    arrival_s: s.arrival_s,
-                    admitted_s: s.admitted_s.unwrap_or(now),
-                    first_token_s: s.first_token_s.unwrap_or(now),
-                    completion_s: now,
-                    input_tokens: s.input,
-                    output_tokens: s.output,
-                    preemptions: s.preemptions,
-                },
-                s.user,
-            ));
-            false
-        });
+                done.push((
+                    Record {
+                        id: s.cold.id,
+                        replica: id,
+                        arrival_s: s.cold.arrival_s,
+                        admitted_s: s.cold.admitted_s.unwrap_or(now),
+                        first_token_s: s.cold.first_token_s.unwrap_or(now),
+                        completion_s: now,
+                        input_tokens: s.cold.input,
+                        output_tokens: s.output,
+                        preemptions: s.cold.preemptions,
+                    },
+                    s.cold.user,
+                ));
+                false
+            });
+        }
         self.free_blocks = self.free_blocks + freed - used;
         self.prefix_cache = cache;
         self.trim_prefix_cache();
