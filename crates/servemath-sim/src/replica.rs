@@ -682,6 +682,8 @@ impl Replica {
             }
             self.free_blocks -= used;
             self.stats.output_tokens += load.decode_seqs * f64::from(steps);
+            // Free memory only shrank during the run, so one trim now equals a trim per step.
+            self.trim_prefix_cache();
             return;
         }
         let id = self.id;
@@ -720,6 +722,13 @@ impl Replica {
             s.role = Role::Idle;
             leaving += usize::from(leaves(s));
         }
+        // Trim at the low point of free memory, before anything leaves: a run of steps and
+        // the same steps one at a time then evict the same blocks.
+        self.free_blocks -= used;
+        used = 0;
+        self.prefix_cache = cache.take();
+        self.trim_prefix_cache();
+        cache = self.prefix_cache.take();
         if leaving > 0 {
             self.running.retain_mut(|s| {
                 if !leaves(s) {

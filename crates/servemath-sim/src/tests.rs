@@ -182,7 +182,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig::with_cases(32))]
     #[test]
     fn event_leaping_matches_the_step_by_step_reference(
         policy in policy(),
@@ -193,12 +193,26 @@ proptest! {
         seed in 0u64..1000,
         replicas in 1usize..3,
         small_kv in any::<bool>(),
+        shared_prefixes in any::<bool>(),
     ) {
-        let dep = deployment(if small_kv { "llama-3.1-70b" } else { "llama-3.1-8b" }, if small_kv { 2 } else { 1 });
-        let reqs = poisson(n, rate, input, output, seed);
+        let dep = deployment(if small_kv { "qwen3-32b" } else { "llama-3.1-8b" }, 1);
+        let mut reqs = poisson(n, rate, input, output, seed);
+        if shared_prefixes {
+            // Prompts built from a few shared 512-token blocks, so the prefix cache is exercised.
+            for (i, r) in reqs.iter_mut().enumerate() {
+                let blocks = r.input_tokens.div_ceil(512) as u64;
+                r.prefix = Some(crate::workload::Prefix {
+                    block_tokens: 512,
+                    hashes: (0..blocks).map(|b| if b < 2 { (i as u64 % 3) * 100 + b } else { 10_000 + i as u64 * 100 + b }).collect(),
+                });
+            }
+        }
         let fast = simulate(config(&dep, policy, replicas, true), open(reqs.clone()));
         let slow = simulate(config(&dep, policy, replicas, false), open(reqs));
+        // Nothing lost, nothing counted twice.
+        prop_assert_eq!(fast.completed, n as u64);
         prop_assert_eq!(fast.completed, slow.completed);
+        prop_assert_eq!(fast.prefix_hit_rate, slow.prefix_hit_rate);
         prop_assert_eq!(fast.preemptions, slow.preemptions);
         let mut a = fast.records.clone();
         let mut b = slow.records.clone();
