@@ -188,7 +188,7 @@ impl Default for DeployArgs {
 }
 
 /// The matmul rate classes by name, with the nearest name suggested on a typo.
-fn parse_math_precision(s: &str) -> Result<MathPrecision, String> {
+pub(crate) fn parse_math_precision(s: &str) -> Result<MathPrecision, String> {
     const ALL: [MathPrecision; 5] = [
         MathPrecision::Fp32,
         MathPrecision::Bf16,

@@ -12,6 +12,7 @@ use commands::estimate::EstimateArgs;
 use commands::hardware::HardwareArgs;
 use commands::model::ModelArgs;
 use commands::models::ModelsArgs;
+use commands::simulate::SimulateArgs;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -42,6 +43,7 @@ pub enum Command {
     Models(ModelsArgs),
     Model(ModelArgs),
     Hardware(HardwareArgs),
+    Simulate(Box<SimulateArgs>),
     Claims(commands::claims::ClaimsArgs),
     Validate(commands::validate::ValidateArgs),
 }
@@ -54,6 +56,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(Command::Models(args)) => commands::models::run(&args, out),
         Some(Command::Model(args)) => commands::model::run(&args, out),
         Some(Command::Hardware(args)) => commands::hardware::run(&args, out),
+        Some(Command::Simulate(args)) => commands::simulate::run(&args, out),
         Some(Command::Claims(args)) => commands::claims::run(&args),
         Some(Command::Validate(args)) => commands::validate::run(&args),
     }
@@ -72,6 +75,7 @@ Go further:\n  \
   servemath models                                                        the built-in models\n  \
   servemath model qwen3-235b-a22b                                         one model's parameters, weights and KV cache\n  \
   servemath hardware h100-sxm                                             a catalog entry with its sources\n  \
+  servemath simulate --replicas 8 --rate 40 --slo-ttft 2s --slo-tpot 50ms  a fleet under traffic: latency percentiles, goodput\n  \
   servemath claims                                                        the seed claims, derived\n  \
   servemath validate                                                      predictions against published measurements\n  \
   servemath help estimate                                                 every flag"

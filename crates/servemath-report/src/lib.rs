@@ -1,6 +1,6 @@
 //! The output boundary: versioned, serializable report types behind `--json` (and, later, the
-//! web API), built from the domain types of `servemath-model`, `servemath-hardware` and
-//! `servemath-cost`.
+//! web API), built from the domain types of `servemath-model`, `servemath-hardware`,
+//! `servemath-cost` and `servemath-sim`.
 //!
 //! Every number is in SI base units (seconds, bytes, FLOP/s, tokens, tokens/s, watts) with the
 //! unit in the field name where it is not a plain count. Each top-level report carries a
@@ -14,6 +14,7 @@
 mod estimate;
 mod hardware;
 mod model;
+mod simulate;
 
 pub use estimate::{
     BatchReport, EstimateReport, HardwareSummary, LayoutReport, MemoryReport, ModelSummary,
@@ -23,6 +24,10 @@ pub use hardware::{HardwareListReport, HardwareReport, PeakReport, PriceReport};
 pub use model::{
     AttentionReport, LayerGroupReport, MlpReport, ModelListReport, ModelListRow, ModelReport,
     ParamsReport, SpanReport, WeightBytesReport, WeightPrecisionsReport, KV_FORMAT, WEIGHT_FORMATS,
+};
+pub use simulate::{
+    KvReport, KvTransferReport, LatencyReport, PoolReport, RequestCounts, SimulateReport,
+    SimulateSetup, SloReport, ThroughputReport, WorkloadReport,
 };
 
 use serde::Serialize;

@@ -105,6 +105,10 @@ pub struct SimReport {
     pub gpus: u32,
     /// Completed requests per second meeting both SLOs (if SLOs were given).
     pub goodput_rps: Option<f64>,
+    /// Completed requests meeting both SLOs (if SLOs were given).
+    pub goodput_requests: Option<u64>,
+    /// KV-cache capacity of the fleet in tokens (blocks times block size, all replicas).
+    pub kv_capacity_tokens: u64,
     /// Busy time over duration, averaged over replicas.
     pub utilization: f64,
     pub mfu: f64,
@@ -521,6 +525,12 @@ fn summarize(
         output_tokens_per_s_per_gpu: tally.output_tokens / d / f64::from(gpus.max(1)),
         gpus,
         goodput_rps: cfg.slo.map(|_| tally.good as f64 / d),
+        goodput_requests: cfg.slo.map(|_| tally.good),
+        kv_capacity_tokens: replicas
+            .iter()
+            .zip(&cfg.replicas)
+            .map(|(r, spec)| r.capacity_blocks * u64::from(spec.scheduler.block_tokens))
+            .sum(),
         utilization: busy / (d * replicas.len().max(1) as f64),
         // Per-device FLOPs and bytes of the busiest device, over each replica's per-device capacity.
         mfu: flops / flops_capacity.max(f64::MIN_POSITIVE),

@@ -44,6 +44,7 @@ pub struct Histogram {
     counts: Vec<u64>,
     n: u64,
     sum: f64,
+    min: f64,
     max: f64,
 }
 
@@ -57,6 +58,7 @@ impl Default for Histogram {
             counts: vec![0; buckets],
             n: 0,
             sum: 0.0,
+            min: f64::INFINITY,
             max: 0.0,
         }
     }
@@ -72,6 +74,7 @@ impl Histogram {
         self.counts[i] += 1;
         self.n += 1;
         self.sum += v;
+        self.min = self.min.min(v);
         self.max = self.max.max(v);
     }
 
@@ -105,7 +108,8 @@ impl Histogram {
             seen += c;
             if seen >= rank {
                 if i == 0 {
-                    return LO.min(self.max);
+                    // At or below 1 µs: the smallest value seen (often exactly 0).
+                    return self.min;
                 }
                 let lo = LO * GROWTH.powi(i as i32 - 1);
                 return (lo * GROWTH.sqrt()).min(self.max);
@@ -140,6 +144,16 @@ impl From<&Histogram> for Percentiles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_latencies_read_as_zero() {
+        let mut h = Histogram::default();
+        for _ in 0..10 {
+            h.add(0.0);
+        }
+        h.add(1.0);
+        assert_eq!(h.quantile(0.5).to_bits(), 0.0f64.to_bits());
+    }
 
     #[test]
     fn quantiles_are_within_a_bucket() {

@@ -1,7 +1,7 @@
 //! `servemath estimate`: a deployment priced at a list of batch sizes: latency, throughput,
 //! the bound, utilization and memory fit per batch, with the floor, B* and the largest batch.
 
-mod plot;
+pub(crate) mod plot;
 
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};

@@ -6,6 +6,7 @@ pub mod estimate;
 pub mod hardware;
 pub mod model;
 pub mod models;
+pub mod simulate;
 pub mod validate;
 
 use serde::Serialize;

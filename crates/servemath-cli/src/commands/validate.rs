@@ -262,12 +262,23 @@ const SERVER_DURATION_S: f64 = 600.0;
 /// limits, by bisection over simulations with a fixed seed; and the mean running batch there.
 fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
     use servemath_sim::workload::{Arrivals, LengthDist, Lengths, Limit, Synthetic};
-    use servemath_sim::{simulate, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, Workload};
+    use servemath_sim::{
+        simulate, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, Workload,
+    };
     let output = c.output.unwrap_or(1.0);
-    let (ttft, tpot) = (c.ttft_p99_s.unwrap_or(f64::INFINITY), c.tpot_p99_s.unwrap_or(f64::INFINITY));
+    let (ttft, tpot) = (
+        c.ttft_p99_s.unwrap_or(f64::INFINITY),
+        c.tpot_p99_s.unwrap_or(f64::INFINITY),
+    );
     let lengths = Lengths::Independent {
-        input: LengthDist::LogNormal { mean: c.input, sigma: c.input_sigma.unwrap_or(0.0) },
-        output: LengthDist::LogNormal { mean: output, sigma: c.output_sigma.unwrap_or(0.0) },
+        input: LengthDist::LogNormal {
+            mean: c.input,
+            sigma: c.input_sigma.unwrap_or(0.0),
+        },
+        output: LengthDist::LogNormal {
+            mean: output,
+            sigma: c.output_sigma.unwrap_or(0.0),
+        },
     };
     let dep = std::rc::Rc::new(d);
     let mut scheduler = SchedulerConfig::vllm(Policy::Chunked);
@@ -283,7 +294,14 @@ fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
         )
         .map_err(|e| anyhow!("{e}"))?;
         let cfg = SimConfig {
-            replicas: vec![ReplicaSpec { deployment: dep.clone(), scheduler, pool: Pool::Unified }; c.replicas as usize],
+            replicas: vec![
+                ReplicaSpec {
+                    deployment: dep.clone(),
+                    scheduler,
+                    pool: Pool::Unified
+                };
+                c.replicas as usize
+            ],
             router: Router::LeastOutstanding,
             leap: true,
             keep_records: false,
@@ -294,9 +312,13 @@ fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
             keep_steps: false,
             progress: None,
         };
-        Ok(simulate(cfg, Workload::Open(Box::new(synthetic.into_iter()))))
+        Ok(simulate(
+            cfg,
+            Workload::Open(Box::new(synthetic.into_iter())),
+        ))
     };
-    let meets = |r: &servemath_sim::SimReport| r.ttft.p99 <= ttft && r.tpot.p99 <= tpot && !r.overloaded;
+    let meets =
+        |r: &servemath_sim::SimReport| r.ttft.p99 <= ttft && r.tpot.p99 <= tpot && !r.overloaded;
     // Bracket: the offline capacity bounds the rate from above.
     let (mut lo, mut hi) = (0.0f64, 1.0f64);
     while meets(&run(hi)?) {

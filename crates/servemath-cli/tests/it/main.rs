@@ -2,6 +2,8 @@
 //! models, the hardware catalog and the shipped configs, bad inputs, and insta snapshots of
 //! complete runs (stdout, stderr, exit code).
 
+mod simulate;
+
 use clap::CommandFactory;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -11,8 +11,8 @@ use std::path::Path;
 
 /// DejaVu Sans (Bitstream Vera license, see assets/DejaVuSans-LICENSE.txt): the bitmap and SVG
 /// backends measure text with it, so the plot does not depend on fonts installed on the host.
-const FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(crate) const FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
+pub(crate) const FAMILY: &str = "sans-serif";
 const SIZE: (u32, u32) = (1000, 620);
 /// Points on the swept curves.
 const SWEEP_POINTS: usize = 96;

@@ -1,0 +1,279 @@
+//! The human table of `simulate`, rendered from the same report `--json` prints.
+
+use crate::commands::estimate::layout;
+use crate::common::fmt::{self, Align, Table};
+use servemath_report::{PoolReport, SimulateReport, WorkloadReport};
+use servemath_sim::{Percentiles, Policy, Pool, Router};
+
+pub fn render(r: &SimulateReport) -> String {
+    let mut s = String::new();
+    let mut line = |label: &str, value: String| {
+        s.push_str(&format!("{label:<13}{value}\n"));
+    };
+    for p in &r.pools {
+        let label = match p.role {
+            Pool::Unified => "fleet",
+            Pool::Prefill => "prefill pool",
+            Pool::Decode => "decode pool",
+        };
+        line(label, pool(p));
+    }
+    if let Some(p) = r.pools.first() {
+        line("scheduler", scheduler(p, r.router, r.pools.len() > 1));
+    }
+    if let Some(k) = &r.kv_transfer {
+        line(
+            "KV transfer",
+            format!(
+                "{} at {} per sequence, {} latency",
+                k.link.replace('_', "-"),
+                fmt::bytes_per_s(k.bytes_per_s),
+                fmt::seconds(k.latency_s)
+            ),
+        );
+    }
+    line("workload", workload(&r.workload));
+    if let Some(slo) = &r.slo {
+        let mut parts = Vec::new();
+        if let Some(t) = slo.ttft_s {
+            parts.push(format!("TTFT ≤ {}", fmt::seconds(t)));
+        }
+        if let Some(t) = slo.tpot_s {
+            parts.push(format!("TPOT ≤ {}", fmt::seconds(t)));
+        }
+        line("SLO", parts.join(", "));
+    }
+    line(
+        "simulated",
+        format!(
+            "{} of serving in {} steps ({} engine)",
+            fmt::seconds(r.duration_s),
+            fmt::int(r.steps as f64),
+            if r.engine == "leap" {
+                "event-leaping"
+            } else {
+                "step-by-step reference"
+            }
+        ),
+    );
+    s.push('\n');
+
+    let q = &r.requests;
+    let mut line = |label: &str, value: String| {
+        s.push_str(&format!("{label:<13}{value}\n"));
+    };
+    line(
+        "requests",
+        format!(
+            "{} arrived: {} completed, {} running, {} queued",
+            fmt::int(q.arrived as f64),
+            fmt::int(q.completed as f64),
+            fmt::int(q.running as f64),
+            fmt::int(q.queued as f64)
+        ),
+    );
+    s.push('\n');
+    s.push_str(&latency_table(r));
+    s.push('\n');
+
+    let t = &r.throughput;
+    let mut line = |label: &str, value: String| {
+        s.push_str(&format!("{label:<13}{value}\n"));
+    };
+    line(
+        "throughput",
+        format!(
+            "{} req/s; input {} ({} per GPU), output {} ({} per GPU)",
+            fmt::num(t.requests_per_s),
+            fmt::tok_per_s(t.input_tokens_per_s),
+            fmt::num(t.input_tokens_per_s_per_gpu),
+            fmt::tok_per_s(t.output_tokens_per_s),
+            fmt::num(t.output_tokens_per_s_per_gpu)
+        ),
+    );
+    if let (Some(g), Some(f)) = (t.goodput_requests_per_s, t.goodput_fraction) {
+        line(
+            "goodput",
+            format!(
+                "{} req/s meet the SLO ({} of completed requests)",
+                fmt::num(g),
+                fmt::percent(f)
+            ),
+        );
+    }
+    line(
+        "utilization",
+        format!(
+            "{} busy; MFU {}, MBU {}",
+            fmt::percent(r.utilization),
+            fmt::percent(r.mfu),
+            fmt::percent(r.mbu)
+        ),
+    );
+    let prefix =
+        r.kv.prefix_hit_rate
+            .map(|h| format!("; prefix-cache hits {} of prompt tokens", fmt::percent(h)))
+            .unwrap_or_default();
+    line(
+        "KV cache",
+        format!(
+            "peak {}, mean {} of blocks{prefix}",
+            fmt::percent(r.kv.peak_fraction),
+            fmt::percent(r.kv.mean_fraction)
+        ),
+    );
+    line("preemptions", fmt::int(r.preemptions as f64));
+    if r.pools
+        .iter()
+        .any(|p| matches!(p.scheduler.policy, Policy::Train { .. }))
+    {
+        line(
+            "overruns",
+            format!(
+                "{} train steps outlasted the period",
+                fmt::int(r.train_overruns as f64)
+            ),
+        );
+    }
+    if r.overloaded {
+        s.push_str(
+            "OVERLOADED: requests were still piling up when the last one arrived; the offered \
+             load is beyond capacity and latency grows with the length of the run\n",
+        );
+    }
+    s.push_str("every figure is defined in docs/metrics.md\n");
+    s
+}
+
+/// `8 × llama-3.1-70b on h100-sxm (TP4, 4 GPUs each) = 32 GPUs`.
+fn pool(p: &PoolReport) -> String {
+    let gpus = u64::from(p.replicas) * u64::from(p.layout.gpus);
+    format!(
+        "{} × {} on {} ({}, {} GPU{} each) = {} GPU{}",
+        p.replicas,
+        p.model.name,
+        p.hardware.id,
+        layout(&p.layout),
+        p.layout.gpus,
+        plural(u64::from(p.layout.gpus)),
+        fmt::int(gpus as f64),
+        plural(gpus)
+    )
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+fn scheduler(p: &PoolReport, router: Router, disaggregated: bool) -> String {
+    let c = &p.scheduler;
+    let policy = match c.policy {
+        Policy::Static { batch, timeout_s } => format!(
+            "static batches of {batch} (or what arrived {} after the first)",
+            fmt::seconds(timeout_s)
+        ),
+        Policy::Continuous => "continuous batching".to_string(),
+        Policy::Chunked if disaggregated => {
+            "disaggregated: prefill pool hands KV caches to the decode pool; chunked prefill"
+                .to_string()
+        }
+        Policy::Chunked => "chunked prefill".to_string(),
+        Policy::Train { period_s } => format!("a train departs every {}", fmt::seconds(period_s)),
+    };
+    let router = match router {
+        Router::RoundRobin => "round-robin",
+        Router::LeastOutstanding => "least-outstanding",
+        Router::LeastKv => "least-KV",
+    };
+    format!(
+        "{policy}; at most {} sequences and {} tokens per step, {}-token KV blocks; {router} router",
+        fmt::int(f64::from(c.max_seqs)),
+        fmt::int(f64::from(c.max_batched_tokens)),
+        c.block_tokens
+    )
+}
+
+fn workload(w: &WorkloadReport) -> String {
+    let means = format!(
+        "mean {} + {} tokens",
+        fmt::int(w.mean_input_tokens),
+        fmt::int(w.mean_output_tokens)
+    );
+    let limits = {
+        let mut l = Vec::new();
+        if let Some(n) = w.requests_limit {
+            l.push(format!("{} requests", fmt::int(n as f64)));
+        }
+        if let Some(d) = w.duration_limit_s {
+            l.push(fmt::seconds(d));
+        }
+        l.join(" or ")
+    };
+    let lengths = match (&w.lengths_from, &w.input, &w.output) {
+        (Some(file), _, _) => format!("lengths from {file}"),
+        (None, Some(i), Some(o)) => format!("input {i}, output {o}"),
+        _ => String::new(),
+    };
+    let seed = w.seed;
+    match w.kind {
+        "trace" => {
+            let mut what = w.trace.clone().unwrap_or_default();
+            if let Some((a, b)) = w.window_s {
+                let end = b.map_or("end".to_string(), fmt::seconds);
+                what.push_str(&format!(", window {} to {end}", fmt::seconds(a)));
+            }
+            if let Some(k) = w.trace_speed {
+                what.push_str(&format!(", at {}× speed", fmt::num(k)));
+            }
+            let rate = w
+                .mean_rate_per_s
+                .map(|r| format!(" ({} req/s)", fmt::num(r)))
+                .unwrap_or_default();
+            let limits = if limits.is_empty() {
+                String::new()
+            } else {
+                format!(", first {limits}")
+            };
+            format!("replay of {what}{limits}{rate}; {means}")
+        }
+        "closed_loop" => format!(
+            "closed loop of {} users for {limits}; {lengths} ({means}); seed {seed}",
+            w.users.unwrap_or(0)
+        ),
+        _ => format!(
+            "{} for {limits}; {lengths} ({means}); seed {seed}",
+            w.arrivals.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+fn latency_table(r: &SimulateReport) -> String {
+    let mut t = Table::new(&[
+        ("latency", Align::Left),
+        ("mean", Align::Right),
+        ("p50", Align::Right),
+        ("p90", Align::Right),
+        ("p99", Align::Right),
+        ("max", Align::Right),
+    ]);
+    let l = &r.latency;
+    for (name, p) in [
+        ("queue", &l.queue_s),
+        ("TTFT", &l.ttft_s),
+        ("TPOT", &l.tpot_s),
+        ("e2e", &l.e2e_s),
+    ] {
+        t.row(row(name, p));
+    }
+    t.render(0)
+}
+
+fn row(name: &str, p: &Percentiles) -> Vec<String> {
+    let mut cells = vec![name.to_string()];
+    cells.extend([p.mean, p.p50, p.p90, p.p99, p.max].map(fmt::seconds));
+    cells
+}

@@ -1,0 +1,381 @@
+//! `servemath.simulate/1`: a fleet under traffic, from the serving simulator: what was
+//! simulated (pools, router, workload, SLOs) and what came out (request counts, latency
+//! percentiles, throughput, goodput, utilization, KV occupancy, preemptions).
+
+use crate::estimate::{HardwareSummary, LayoutReport, ModelSummary, PrecisionsReport};
+use crate::model::WeightPrecisionsReport;
+use crate::Schema;
+use serde::Serialize;
+use servemath_cost::Deployment;
+use servemath_sim::{Percentiles, Pool, Router, SchedulerConfig, SimReport};
+use std::collections::BTreeMap;
+
+/// One simulation run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimulateReport {
+    /// The replica pools: one `unified` pool, or a `prefill` and a `decode` pool.
+    pub pools: Vec<PoolReport>,
+    pub router: Router,
+    /// The link prefilled KV caches cross between pools; `null` without disaggregation.
+    pub kv_transfer: Option<KvTransferReport>,
+    pub workload: WorkloadReport,
+    /// Latency targets for goodput; `null` when none was given.
+    pub slo: Option<SloReport>,
+    /// `leap` (the event-leaping engine) or `reference` (step by step).
+    pub engine: &'static str,
+    /// GPUs in the fleet, all pools.
+    pub gpus: u32,
+    /// Simulated time from 0 to the last event.
+    pub duration_s: f64,
+    /// Forward steps run, all replicas.
+    pub steps: u64,
+    pub requests: RequestCounts,
+    pub latency: LatencyReport,
+    pub throughput: ThroughputReport,
+    /// Busy time over the duration, averaged over replicas.
+    pub utilization: f64,
+    /// FLOPs of each replica's busiest GPU over its peak × duration, all replicas.
+    pub mfu: f64,
+    /// HBM bytes of each replica's busiest GPU over its bandwidth × duration, all replicas.
+    pub mbu: f64,
+    pub kv: KvReport,
+    /// Sequences evicted for lack of KV blocks and recomputed later.
+    pub preemptions: u64,
+    /// Train steps that outlasted the period (trains only; 0 otherwise).
+    pub train_overruns: u64,
+    /// More than 5 % of arrivals (at least 10) were waiting when the last one arrived: the
+    /// offered load is beyond capacity and latency grows with the run's length.
+    pub overloaded: bool,
+}
+
+impl Schema for SimulateReport {
+    const SCHEMA_VERSION: &'static str = "servemath.simulate/1";
+}
+
+/// A pool of identical replicas.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PoolReport {
+    pub role: Pool,
+    pub replicas: u32,
+    pub model: ModelSummary,
+    pub hardware: HardwareSummary,
+    pub layout: LayoutReport,
+    pub precisions: PrecisionsReport,
+    /// Every cost parameter as used.
+    pub params: BTreeMap<String, f64>,
+    pub scheduler: SchedulerConfig,
+}
+
+/// The network between prefill and decode pools.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KvTransferReport {
+    /// `scale_up` when both pools fit in one scale-up domain of the same hardware, else
+    /// `scale_out`.
+    pub link: &'static str,
+    /// One sequence's KV cache moves at this rate: the sending replica's GPUs × per-GPU link
+    /// bandwidth.
+    pub bytes_per_s: f64,
+    pub latency_s: f64,
+}
+
+/// Where the requests came from, as given (specifications in their text form).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadReport {
+    /// `synthetic` (an arrival process and length distributions), `trace` (timed replay) or
+    /// `closed_loop` (N users, each sending the next request when the last completes).
+    pub kind: &'static str,
+    /// The arrival process (`poisson:2`, `gamma:40,2`); `null` for a trace or closed loop.
+    pub arrivals: Option<String>,
+    /// Offered requests per second over the run: the process's mean rate, or a trace's
+    /// requests over its span; `null` for a closed loop.
+    pub mean_rate_per_s: Option<f64>,
+    /// Prompt and output length distributions; `null` when lengths come from a file.
+    pub input: Option<String>,
+    pub output: Option<String>,
+    /// The lengths-only file sampled for (input, output) pairs.
+    pub lengths_from: Option<String>,
+    /// The replayed trace file.
+    pub trace: Option<String>,
+    /// Replay speed-up (arrival times divided by it).
+    pub trace_speed: Option<f64>,
+    /// The window of the trace kept, `[start, end]` seconds of the file (end `null`: to the end).
+    pub window_s: Option<(f64, Option<f64>)>,
+    /// Closed-loop users.
+    pub users: Option<u32>,
+    /// Limits: at most this many requests, arrivals before this time.
+    pub requests_limit: Option<u64>,
+    pub duration_limit_s: Option<f64>,
+    /// Mean prompt and output tokens of the source.
+    pub mean_input_tokens: f64,
+    pub mean_output_tokens: f64,
+    pub seed: u64,
+}
+
+/// Latency targets; a request counts toward goodput when it meets every target given.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SloReport {
+    pub ttft_s: Option<f64>,
+    pub tpot_s: Option<f64>,
+}
+
+/// Conservation: `arrived = completed + running + queued`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RequestCounts {
+    pub arrived: u64,
+    pub completed: u64,
+    /// Admitted and unfinished at the end (a horizon or closed-loop duration cut the run).
+    pub running: u64,
+    /// Never admitted by the end.
+    pub queued: u64,
+}
+
+/// Percentiles over completed requests (TPOT over those with more than one output token).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LatencyReport {
+    /// Arrival to admission (first prompt token entering a step).
+    pub queue_s: Percentiles,
+    pub ttft_s: Percentiles,
+    pub tpot_s: Percentiles,
+    pub e2e_s: Percentiles,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ThroughputReport {
+    /// Completed requests over the duration.
+    pub requests_per_s: f64,
+    pub input_tokens_per_s: f64,
+    pub output_tokens_per_s: f64,
+    pub input_tokens_per_s_per_gpu: f64,
+    pub output_tokens_per_s_per_gpu: f64,
+    /// Completed requests per second that met the SLOs; `null` without SLOs.
+    pub goodput_requests_per_s: Option<f64>,
+    /// The share of completed requests that met the SLOs; `null` without SLOs.
+    pub goodput_fraction: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KvReport {
+    /// KV-cache capacity of the fleet in tokens.
+    pub capacity_tokens: u64,
+    /// Blocks in use at the busiest moment over blocks available, all replicas.
+    pub peak_fraction: f64,
+    /// Time-averaged blocks in use over blocks available, all replicas.
+    pub mean_fraction: f64,
+    /// Prompt tokens served from the prefix cache over prompt tokens looked up; `null` when
+    /// the workload carries no prefix hashes or caching is off.
+    pub prefix_hit_rate: Option<f64>,
+}
+
+/// What was simulated, as the caller resolved it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimulateSetup {
+    pub pools: Vec<PoolReport>,
+    pub router: Router,
+    pub kv_transfer: Option<KvTransferReport>,
+    pub workload: WorkloadReport,
+    pub slo: Option<SloReport>,
+    /// Whether the event-leaping engine ran (else the reference).
+    pub leap: bool,
+}
+
+impl SimulateReport {
+    pub fn new(setup: SimulateSetup, r: &SimReport) -> SimulateReport {
+        let d = r.duration_s.max(f64::MIN_POSITIVE);
+        let gpus = f64::from(r.gpus.max(1));
+        let goodput_fraction = r.goodput_requests.map(|g| {
+            if r.completed > 0 {
+                g as f64 / r.completed as f64
+            } else {
+                0.0
+            }
+        });
+        SimulateReport {
+            pools: setup.pools,
+            router: setup.router,
+            kv_transfer: setup.kv_transfer,
+            workload: setup.workload,
+            slo: setup.slo,
+            engine: if setup.leap { "leap" } else { "reference" },
+            gpus: r.gpus,
+            duration_s: r.duration_s,
+            steps: r.steps,
+            requests: RequestCounts {
+                arrived: r.arrived,
+                completed: r.completed,
+                running: r.running,
+                queued: r.queued,
+            },
+            latency: LatencyReport {
+                queue_s: r.queue,
+                ttft_s: r.ttft,
+                tpot_s: r.tpot,
+                e2e_s: r.e2e,
+            },
+            throughput: ThroughputReport {
+                requests_per_s: r.completed as f64 / d,
+                input_tokens_per_s: r.input_tokens_per_s,
+                output_tokens_per_s: r.output_tokens_per_s,
+                input_tokens_per_s_per_gpu: r.input_tokens_per_s / gpus,
+                output_tokens_per_s_per_gpu: r.output_tokens_per_s_per_gpu,
+                goodput_requests_per_s: r.goodput_rps,
+                goodput_fraction,
+            },
+            utilization: r.utilization,
+            mfu: r.mfu,
+            mbu: r.mbu,
+            kv: KvReport {
+                capacity_tokens: r.kv_capacity_tokens,
+                peak_fraction: r.kv_peak_fraction,
+                mean_fraction: r.kv_mean_fraction,
+                prefix_hit_rate: r.prefix_hit_rate,
+            },
+            preemptions: r.preemptions,
+            train_overruns: r.train_overruns,
+            overloaded: r.overloaded,
+        }
+    }
+}
+
+impl PoolReport {
+    /// `replicas` replicas of `dep` scheduled by `scheduler`, in role `role`.
+    pub fn new(
+        role: Pool,
+        replicas: u32,
+        dep: &Deployment,
+        scheduler: SchedulerConfig,
+    ) -> PoolReport {
+        let m = &dep.model;
+        let hw = &dep.hardware;
+        PoolReport {
+            role,
+            replicas,
+            model: ModelSummary {
+                name: m.name.clone(),
+                model_type: m.model_type.clone(),
+                layers: m.num_layers(),
+                total_params: m.params().total(),
+                active_params: m.active_params(),
+                weight_bytes: m.weight_bytes(&dep.prec.weights),
+            },
+            hardware: HardwareSummary {
+                id: hw.id.clone(),
+                name: hw.name.clone(),
+                family: hw.family.clone(),
+                peak_flop_per_s: dep.peak_flop_per_s(),
+                hbm_bytes: hw.hbm_bytes,
+                hbm_bytes_per_s: hw.hbm_bytes_per_s,
+            },
+            layout: LayoutReport {
+                tp: dep.par.tp,
+                pp: dep.par.pp,
+                ep: dep.par.ep,
+                dp_attn: dep.par.dp_attn,
+                gpus: dep.gpus(),
+            },
+            precisions: PrecisionsReport {
+                weights: WeightPrecisionsReport::new(&dep.prec.weights),
+                kv: dep.prec.kv.name(),
+                compute: dep.prec.compute.name(),
+                activations: dep.prec.activations.name(),
+            },
+            params: dep
+                .params
+                .as_map()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+            scheduler,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Versioned;
+    use servemath_cost::{Calibration, Parallelism, Precisions};
+    use servemath_sim::workload::Request;
+    use servemath_sim::{simulate, Policy, ReplicaSpec, SimConfig, Slo, Workload};
+    use std::rc::Rc;
+
+    fn deployment() -> Deployment {
+        let (Ok(model), Ok(hw)) = (
+            servemath_model::builtin("llama-3.1-8b"),
+            servemath_hardware::Catalog::builtin()
+                .get("h100-sxm")
+                .cloned(),
+        ) else {
+            panic!("built-in model or hardware missing");
+        };
+        let prec = Precisions::defaults_for(&model, |p| hw.peak_flop_per_s(p).is_ok());
+        let params = Calibration::builtin().for_family(&hw.family);
+        Deployment::new(&model, &hw, Parallelism::default(), prec, params)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn a_run_reports_counts_goodput_and_its_schema() {
+        let dep = Rc::new(deployment());
+        let scheduler = SchedulerConfig::vllm(Policy::Chunked);
+        let cfg = SimConfig {
+            replicas: vec![ReplicaSpec {
+                deployment: dep.clone(),
+                scheduler,
+                pool: Pool::Unified,
+            }],
+            router: Router::RoundRobin,
+            leap: true,
+            keep_records: false,
+            slo: Some(Slo {
+                ttft_s: 10.0,
+                tpot_s: 1.0,
+            }),
+            horizon_s: None,
+            kv_transfer: None,
+            timeseries_interval_s: None,
+            keep_steps: false,
+            progress: None,
+        };
+        // Seven requests 0.3 s apart, each easily within the SLOs.
+        let reqs = (0..7).map(|i| Request::new(0.3 * f64::from(i), 500, 20));
+        let sim = simulate(cfg, Workload::Open(Box::new(reqs)));
+        let setup = SimulateSetup {
+            pools: vec![PoolReport::new(Pool::Unified, 1, &dep, scheduler)],
+            router: Router::RoundRobin,
+            kv_transfer: None,
+            workload: WorkloadReport {
+                kind: "trace",
+                arrivals: None,
+                mean_rate_per_s: None,
+                input: None,
+                output: None,
+                lengths_from: None,
+                trace: Some("inline".into()),
+                trace_speed: None,
+                window_s: None,
+                users: None,
+                requests_limit: None,
+                duration_limit_s: None,
+                mean_input_tokens: 500.0,
+                mean_output_tokens: 20.0,
+                seed: 0,
+            },
+            slo: Some(SloReport {
+                ttft_s: Some(10.0),
+                tpot_s: Some(1.0),
+            }),
+            leap: true,
+        };
+        let r = SimulateReport::new(setup, &sim);
+        assert_eq!(r.requests.completed, 7);
+        // Every request met the SLOs: the fraction is exactly 1, not 1 + rounding.
+        assert_eq!(r.throughput.goodput_fraction, Some(1.0));
+        let json = serde_json::to_string(&Versioned::new(r)).unwrap_or_default();
+        assert!(
+            json.starts_with(
+                r#"{"schema_version":"servemath.simulate/1","pools":[{"role":"unified""#
+            ),
+            "{json}"
+        );
+    }
+}
