@@ -136,6 +136,8 @@ pub struct LatencyReport {
     pub queue_s: Percentiles,
     pub ttft_s: Percentiles,
     pub tpot_s: Percentiles,
+    /// Gaps between consecutive output tokens, over every token after each request's first.
+    pub itl_s: Percentiles,
     pub e2e_s: Percentiles,
 }
 
@@ -209,6 +211,7 @@ impl SimulateReport {
                 queue_s: r.queue,
                 ttft_s: r.ttft,
                 tpot_s: r.tpot,
+                itl_s: r.itl,
                 e2e_s: r.e2e,
             },
             throughput: ThroughputReport {

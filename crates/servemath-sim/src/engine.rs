@@ -20,6 +20,9 @@ pub enum Router {
     LeastOutstanding,
     /// Lowest fraction of KV blocks in use (at the replica's last step boundary).
     LeastKv,
+    /// The replica whose prefix cache holds the most leading blocks of the prompt (ties and
+    /// prompts without hashes: fewest outstanding), as prefix-aware routers do.
+    PrefixAffinity,
 }
 
 /// One replica's deployment and scheduler.
@@ -98,6 +101,9 @@ pub struct SimReport {
     pub queue: Percentiles,
     pub ttft: Percentiles,
     pub tpot: Percentiles,
+    /// Time between consecutive output tokens of a sequence, over all tokens after the first
+    /// (stalls behind other requests' prefill included).
+    pub itl: Percentiles,
     pub e2e: Percentiles,
     pub input_tokens_per_s: f64,
     pub output_tokens_per_s: f64,
@@ -192,6 +198,7 @@ struct Tally {
     queue: Histogram,
     ttft: Histogram,
     tpot: Histogram,
+    itl: Histogram,
     e2e: Histogram,
     good: u64,
     input_tokens: f64,
@@ -228,6 +235,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
         queue: Histogram::default(),
         ttft: Histogram::default(),
         tpot: Histogram::default(),
+        itl: Histogram::default(),
         e2e: Histogram::default(),
         good: 0,
         input_tokens: 0.0,
@@ -316,7 +324,13 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                     continue;
                 };
                 arrived += 1;
-                let r = route(cfg.router, &replicas, &mut rr, entry_pool);
+                let r = route(
+                    cfg.router,
+                    &replicas,
+                    &mut rr,
+                    entry_pool,
+                    req.prefix.as_ref(),
+                );
                 let seq = Seq::new(
                     next_id,
                     req.arrival_s,
@@ -352,7 +366,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                 if epoch != rep.epoch {
                     continue;
                 }
-                rep.finish(now, &mut done, &mut handoff);
+                rep.finish(now, &mut done, &mut handoff, &mut tally.itl);
                 if cfg.keep_steps {
                     step_spans.extend(rep.last_span.take());
                 }
@@ -378,7 +392,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                 let Some(seq) = wire.get_mut(slot).and_then(Option::take) else {
                     continue;
                 };
-                let r = route(cfg.router, &replicas, &mut rr, Pool::Decode);
+                let r = route(cfg.router, &replicas, &mut rr, Pool::Decode, None);
                 let rep = &mut replicas[r];
                 if let Some(wake) = rep.arrive(seq, now) {
                     q.push(
@@ -462,7 +476,13 @@ fn schedule(rep: &mut Replica, now: f64, q: &mut Queue) {
     }
 }
 
-fn route(router: Router, replicas: &[Replica], rr: &mut usize, pool: Pool) -> usize {
+fn route(
+    router: Router,
+    replicas: &[Replica],
+    rr: &mut usize,
+    pool: Pool,
+    prefix: Option<&crate::workload::Prefix>,
+) -> usize {
     let members = || (0..replicas.len()).filter(move |&i| replicas[i].pool == pool);
     match router {
         Router::RoundRobin => {
@@ -473,6 +493,12 @@ fn route(router: Router, replicas: &[Replica], rr: &mut usize, pool: Pool) -> us
         }
         Router::LeastOutstanding => members()
             .min_by_key(|&i| (replicas[i].outstanding(), i))
+            .unwrap_or(0),
+        Router::PrefixAffinity => members()
+            .min_by_key(|&i| {
+                let hits = prefix.map_or(0, |p| replicas[i].cached_blocks(&p.hashes));
+                (std::cmp::Reverse(hits), replicas[i].outstanding(), i)
+            })
             .unwrap_or(0),
         Router::LeastKv => members()
             .min_by(|&a, &b| {
@@ -519,6 +545,7 @@ fn summarize(
         queue: (&tally.queue).into(),
         ttft: (&tally.ttft).into(),
         tpot: (&tally.tpot).into(),
+        itl: (&tally.itl).into(),
         e2e: (&tally.e2e).into(),
         input_tokens_per_s: tally.input_tokens / d,
         output_tokens_per_s: tally.output_tokens / d,

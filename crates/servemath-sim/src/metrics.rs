@@ -66,14 +66,22 @@ impl Default for Histogram {
 
 impl Histogram {
     pub fn add(&mut self, v: f64) {
+        self.add_n(v, 1);
+    }
+
+    /// Adds `count` samples of value `v`.
+    pub fn add_n(&mut self, v: f64, count: u64) {
+        if count == 0 {
+            return;
+        }
         let i = if v <= LO {
             0
         } else {
             (((v / LO).ln() / GROWTH.ln()).floor() as usize + 1).min(self.counts.len() - 1)
         };
-        self.counts[i] += 1;
-        self.n += 1;
-        self.sum += v;
+        self.counts[i] += count;
+        self.n += count;
+        self.sum += v * count as f64;
         self.min = self.min.min(v);
         self.max = self.max.max(v);
     }

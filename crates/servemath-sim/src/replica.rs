@@ -2,7 +2,7 @@
 //! each step, and the leap over runs of identical decode steps.
 
 use crate::config::{Policy, Pool, SchedulerConfig};
-use crate::metrics::Record;
+use crate::metrics::{Histogram, Record};
 use crate::prefix::PrefixCache;
 use crate::workload::Prefix;
 use servemath_cost::{DecodeLine, Deployment, StepLoad};
@@ -46,6 +46,8 @@ pub(crate) struct Seq {
     kv: u32,
     blocks: u32,
     role: Role,
+    /// When its latest token came out.
+    last_token_s: f64,
 }
 
 impl Seq {
@@ -76,6 +78,7 @@ impl Seq {
             kv: 0,
             blocks: 0,
             role: Role::Idle,
+            last_token_s: 0.0,
         }
     }
 
@@ -636,23 +639,39 @@ impl Replica {
         now: f64,
         done: &mut Vec<(Record, Option<u32>)>,
         handoff: &mut Vec<Seq>,
+        itl: &mut Histogram,
     ) {
         let Some(flight) = self.flight.take() else {
             return;
         };
-        let (start_s, steps, load, (flops, bytes)) = match flight {
+        let (start_s, steps, load, (flops, bytes), first_end_s) = match flight {
             Flight::Step {
                 start_s,
                 load,
                 flops,
                 bytes,
-            } => (start_s, 1u32, load, (flops, bytes)),
+            } => (start_s, 1u32, load, (flops, bytes), now),
             Flight::Leap {
                 start_s,
                 steps,
                 load,
                 line,
-            } => (start_s, steps as u32, load, line.work(steps)),
+            } => {
+                // Inter-token latency: every decoder waits step k's time for its k-th token
+                // of the run (k >= 1); its first gap is taken per sequence below.
+                let mut k = 1.0;
+                while k < steps {
+                    itl.add_n(line.step_s(k), load.decode_seqs as u64);
+                    k += 1.0;
+                }
+                (
+                    start_s,
+                    steps as u32,
+                    load,
+                    line.work(steps),
+                    start_s + line.step_s(0.0),
+                )
+            }
         };
         self.stats.flops += flops;
         self.stats.bytes += bytes;
@@ -672,6 +691,8 @@ impl Replica {
             let mut used = 0u64;
             for s in &mut self.running {
                 if s.role == Role::Decode {
+                    itl.add(first_end_s - s.last_token_s);
+                    s.last_token_s = now;
                     s.kv += steps;
                     s.generated += steps;
                     let blocks = s.kv.div_ceil(bs);
@@ -696,6 +717,8 @@ impl Replica {
         for s in &mut self.running {
             match s.role {
                 Role::Decode => {
+                    itl.add(first_end_s - s.last_token_s);
+                    s.last_token_s = now;
                     s.kv += steps;
                     s.generated += steps;
                     let blocks = s.kv.div_ceil(bs);
@@ -713,6 +736,7 @@ impl Replica {
                             s.cold.pinned = p.hashes.len();
                         }
                         s.generated += 1;
+                        s.last_token_s = now;
                         s.cold.first_token_s.get_or_insert(now);
                         output_tokens += 1;
                     }
@@ -776,6 +800,13 @@ impl Replica {
     /// Running sequences (for the end-of-run census).
     pub fn running_len(&self) -> usize {
         self.running.len()
+    }
+
+    /// Leading blocks of `hashes` this replica's prefix cache holds.
+    pub fn cached_blocks(&self, hashes: &[u64]) -> usize {
+        self.prefix_cache
+            .as_ref()
+            .map_or(0, |c| c.leading_hits(hashes))
     }
 
     /// Fraction of KV blocks in use.

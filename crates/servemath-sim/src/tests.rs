@@ -370,3 +370,66 @@ fn littles_law_holds_on_the_queue() {
     let lw = 6000.0 / span * w;
     assert!((l / lw - 1.0).abs() < 0.1, "L = {l}, lambda W = {lw}");
 }
+
+#[test]
+fn inter_token_latency_is_the_decode_step_alone_and_includes_stalls_under_load() {
+    // Alone: every gap is one decode step, so ITL mean equals TPOT.
+    let dep = deployment("llama-3.1-8b", 1);
+    let one = simulate(
+        config(&dep, Policy::Continuous, 1, true),
+        open(vec![Request {
+            arrival_s: 0.0,
+            input_tokens: 500,
+            output_tokens: 50,
+            prefix: None,
+        }]),
+    );
+    assert!((one.itl.mean - one.tpot.mean).abs() < 1e-9 * one.tpot.mean);
+    assert!(one.itl.max > 0.0);
+    // Under continuous batching, a prefill-only step stalls every decoder: the worst gap
+    // exceeds the worst decode step by at least a prefill.
+    let busy = simulate(
+        config(&dep, Policy::Continuous, 1, true),
+        open(poisson(300, 20.0, 2000, 100, 3)),
+    );
+    assert!(busy.itl.max > 1.5 * busy.itl.p50, "{:?}", busy.itl);
+    // Leaping and stepping agree on ITL.
+    let slow = simulate(
+        config(&dep, Policy::Continuous, 1, false),
+        open(poisson(300, 20.0, 2000, 100, 3)),
+    );
+    assert!((busy.itl.mean - slow.itl.mean).abs() < 1e-9 * slow.itl.mean);
+    assert_eq!(busy.itl.p99.to_bits(), slow.itl.p99.to_bits());
+}
+
+#[test]
+fn prefix_affinity_routing_keeps_shared_prefixes_together() {
+    // 120 requests in 3 groups sharing an 8-block prefix, over 4 replicas: round-robin warms
+    // every group on every replica (12 cold starts), affinity on one replica each (3).
+    let reqs: Vec<Request> = (0..120u64)
+        .map(|i| Request {
+            arrival_s: i as f64 * 0.5,
+            input_tokens: 4608,
+            output_tokens: 10,
+            prefix: Some(crate::workload::Prefix {
+                block_tokens: 512,
+                hashes: (0..8)
+                    .map(|b| (i % 3) * 100 + b)
+                    .chain(std::iter::once(1000 + i))
+                    .collect(),
+            }),
+        })
+        .collect();
+    let dep = deployment("llama-3.1-8b", 1);
+    let run = |router| {
+        let mut cfg = config(&dep, Policy::Chunked, 4, true);
+        cfg.router = router;
+        simulate(cfg, open(reqs.clone()))
+    };
+    let rr = run(Router::RoundRobin).prefix_hit_rate.unwrap_or(0.0);
+    let affinity = run(Router::PrefixAffinity).prefix_hit_rate.unwrap_or(0.0);
+    // Hit tokens: 4,096 per warm request of 4,608: RR (120-12)/120, affinity (120-3)/120.
+    let per = 4096.0 / 4608.0;
+    assert!((rr - per * 108.0 / 120.0).abs() < 1e-9, "{rr}");
+    assert!((affinity - per * 117.0 / 120.0).abs() < 1e-9, "{affinity}");
+}

@@ -76,7 +76,8 @@ pub struct FleetFlags {
     pub replicas: Option<i64>,
 
     /// How arrivals are spread over replicas: round-robin, least-outstanding (fewest running
-    /// and waiting requests) or least-kv (lowest KV occupancy) [default: least-outstanding].
+    /// and waiting requests), least-kv (lowest KV occupancy) or prefix-affinity (most cached
+    /// prompt-prefix blocks, for traces with hashes) [default: least-outstanding].
     #[arg(long, value_name = "POLICY")]
     pub router: Option<Text>,
 

@@ -188,6 +188,7 @@ fn scheduler(p: &PoolReport, router: Router, disaggregated: bool) -> String {
         Router::RoundRobin => "round-robin",
         Router::LeastOutstanding => "least-outstanding",
         Router::LeastKv => "least-KV",
+        Router::PrefixAffinity => "prefix-affinity",
     };
     format!(
         "{policy}; at most {} sequences and {} tokens per step, {}-token KV blocks; {router} router",
@@ -265,6 +266,7 @@ fn latency_table(r: &SimulateReport) -> String {
         ("queue", &l.queue_s),
         ("TTFT", &l.ttft_s),
         ("TPOT", &l.tpot_s),
+        ("ITL", &l.itl_s),
         ("e2e", &l.e2e_s),
     ] {
         t.row(row(name, p));

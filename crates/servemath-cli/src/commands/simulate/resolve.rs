@@ -529,10 +529,11 @@ const SCHEDULERS: [(&str, SchedulerKind); 5] = [
     ("disagg", SchedulerKind::Disagg),
 ];
 
-const ROUTERS: [(&str, Router); 3] = [
+const ROUTERS: [(&str, Router); 4] = [
     ("round-robin", Router::RoundRobin),
     ("least-outstanding", Router::LeastOutstanding),
     ("least-kv", Router::LeastKv),
+    ("prefix-affinity", Router::PrefixAffinity),
 ];
 
 /// `value` among `names`, case-insensitively with `_` for `-`; else an error with the nearest.
