@@ -37,8 +37,9 @@ impl Record {
     }
 }
 
-/// Log-bucketed histogram: buckets 0.1 % wide from 1 µs to 1e6 s, so percentiles carry at
-/// most 0.1 % relative error and the memory is fixed (about 28,000 counters).
+/// Log-linear histogram (HDR style): one bucket per 1/1024 of each power of two from 2⁻²⁰ s
+/// (about 1 µs) to 2²⁰ s, so percentiles carry at most 0.1 % relative error, a sample costs a
+/// shift of its bits (no logarithm), and the memory is fixed (40,962 counters).
 #[derive(Debug, Clone)]
 pub struct Histogram {
     counts: Vec<u64>,
@@ -48,20 +49,45 @@ pub struct Histogram {
     max: f64,
 }
 
-const LO: f64 = 1e-6;
-const GROWTH: f64 = 1.001;
+/// Mantissa bits kept per bucket: 2¹⁰ buckets per octave.
+const SUB_BITS: u32 = 10;
+const MIN_EXP: i64 = -20;
+const MAX_EXP: i64 = 20;
+const BUCKETS: usize = ((MAX_EXP - MIN_EXP) as usize) << SUB_BITS;
 
 impl Default for Histogram {
     fn default() -> Self {
-        let buckets = ((1e6f64 / LO).ln() / GROWTH.ln()).ceil() as usize + 2;
         Histogram {
-            counts: vec![0; buckets],
+            // Bucket 0: at or below 2⁻²⁰ s; the last: at or above 2²⁰ s.
+            counts: vec![0; BUCKETS + 2],
             n: 0,
             sum: 0.0,
             min: f64::INFINITY,
             max: 0.0,
         }
     }
+}
+
+/// Bucket of a positive finite value: biased exponent and top mantissa bits of its IEEE bits.
+fn bucket(v: f64) -> usize {
+    let bits = v.to_bits() >> (52 - SUB_BITS);
+    let lo = ((MIN_EXP + 1023) as u64) << SUB_BITS;
+    let hi = ((MAX_EXP + 1023) as u64) << SUB_BITS;
+    if v.is_nan() || v <= 0.0 || bits < lo {
+        0
+    } else if bits >= hi {
+        BUCKETS + 1
+    } else {
+        (bits - lo) as usize + 1
+    }
+}
+
+/// The geometric middle of bucket `i` (1..=BUCKETS).
+fn bucket_middle(i: usize) -> f64 {
+    let lo_bits = ((i as u64 - 1) + (((MIN_EXP + 1023) as u64) << SUB_BITS)) << (52 - SUB_BITS);
+    let lo = f64::from_bits(lo_bits);
+    let hi = f64::from_bits(lo_bits + (1u64 << (52 - SUB_BITS)));
+    (lo * hi).sqrt()
 }
 
 impl Histogram {
@@ -74,12 +100,7 @@ impl Histogram {
         if count == 0 {
             return;
         }
-        let i = if v <= LO {
-            0
-        } else {
-            (((v / LO).ln() / GROWTH.ln()).floor() as usize + 1).min(self.counts.len() - 1)
-        };
-        self.counts[i] += count;
+        self.counts[bucket(v)] += count;
         self.n += count;
         self.sum += v * count as f64;
         self.min = self.min.min(v);
@@ -102,7 +123,8 @@ impl Histogram {
         self.max
     }
 
-    /// The `q`-quantile (0..=1), as the geometric middle of its bucket (the max for q = 1).
+    /// The `q`-quantile (0..=1), as the geometric middle of its bucket, clamped to the range
+    /// seen (exact at the ends: 0 stays 0, q = 1 is the max).
     pub fn quantile(&self, q: f64) -> f64 {
         if self.n == 0 {
             return 0.0;
@@ -115,12 +137,11 @@ impl Histogram {
         for (i, c) in self.counts.iter().enumerate() {
             seen += c;
             if seen >= rank {
-                if i == 0 {
-                    // At or below 1 µs: the smallest value seen (often exactly 0).
-                    return self.min;
-                }
-                let lo = LO * GROWTH.powi(i as i32 - 1);
-                return (lo * GROWTH.sqrt()).min(self.max);
+                return match i {
+                    0 => self.min,
+                    i if i > BUCKETS => self.max,
+                    i => bucket_middle(i).clamp(self.min, self.max),
+                };
             }
         }
         self.max
@@ -161,6 +182,15 @@ mod tests {
         }
         h.add(1.0);
         assert_eq!(h.quantile(0.5).to_bits(), 0.0f64.to_bits());
+    }
+
+    #[test]
+    fn out_of_range_values_read_back_as_seen() {
+        let mut h = Histogram::default();
+        h.add(1e7);
+        assert!((h.quantile(0.5) - 1e7).abs() < 1e-6);
+        h.add(3e-9);
+        assert!((h.quantile(0.1) - 3e-9).abs() < 1e-20);
     }
 
     #[test]

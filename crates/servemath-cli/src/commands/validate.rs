@@ -460,7 +460,7 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
             s.worst_case
         );
     }
-    println!("\nWaiting for the serving simulator or a layout servemath does not model:");
+    println!("\nNot expressed (a layout servemath does not model yet):");
     for p in &pending {
         println!("  {}: {}", p.id, p.reason);
     }
