@@ -154,6 +154,30 @@ pub(crate) struct Replica {
     partial_prefills: bool,
 }
 
+/// Equal samples collected into one histogram update.
+#[derive(Default)]
+struct RunLength {
+    value: f64,
+    count: u64,
+}
+
+impl RunLength {
+    fn add(&mut self, v: f64, h: &mut Histogram) {
+        if self.count > 0 && v.to_bits() == self.value.to_bits() {
+            self.count += 1;
+        } else {
+            self.flush(h);
+            self.value = v;
+            self.count = 1;
+        }
+    }
+
+    fn flush(&mut self, h: &mut Histogram) {
+        h.add_n(self.value, self.count);
+        self.count = 0;
+    }
+}
+
 /// One step, or a run of identical decode steps, of one replica.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct StepSpan {
@@ -686,12 +710,14 @@ impl Replica {
         self.stats.busy_s += now - start_s;
         self.stats.steps += u64::from(steps);
         let bs = self.cfg.block_tokens;
+        // Decoders of the previous step share their last token's time, so equal gaps come in runs.
+        let mut gaps = RunLength::default();
         if load.prefill_seqs == 0.0 && self.decode_run.is_some_and(|left| left > steps) {
             // Only decoders, none finishing: advance them in place.
             let mut used = 0u64;
             for s in &mut self.running {
                 if s.role == Role::Decode {
-                    itl.add(first_end_s - s.last_token_s);
+                    gaps.add(first_end_s - s.last_token_s, itl);
                     s.last_token_s = now;
                     s.kv += steps;
                     s.generated += steps;
@@ -701,6 +727,7 @@ impl Replica {
                     s.role = Role::Idle;
                 }
             }
+            gaps.flush(itl);
             self.free_blocks -= used;
             self.stats.output_tokens += load.decode_seqs * f64::from(steps);
             // Free memory only shrank during the run, so one trim now equals a trim per step.
@@ -717,7 +744,7 @@ impl Replica {
         for s in &mut self.running {
             match s.role {
                 Role::Decode => {
-                    itl.add(first_end_s - s.last_token_s);
+                    gaps.add(first_end_s - s.last_token_s, itl);
                     s.last_token_s = now;
                     s.kv += steps;
                     s.generated += steps;
@@ -746,6 +773,7 @@ impl Replica {
             s.role = Role::Idle;
             leaving += usize::from(leaves(s));
         }
+        gaps.flush(itl);
         // Trim at the low point of free memory, before anything leaves: a run of steps and
         // the same steps one at a time then evict the same blocks.
         self.free_blocks -= used;
