@@ -44,7 +44,12 @@ pub enum Command {
     Model(ModelArgs),
     Hardware(HardwareArgs),
     Simulate(Box<SimulateArgs>),
+    Search(Box<commands::search::SearchArgs>),
+    Fleet(Box<commands::fleet::FleetArgs>),
     Claims(commands::claims::ClaimsArgs),
+    Cost(commands::cost::CostArgs),
+    Prices(Box<commands::prices::PricesArgs>),
+    Lifecycle(commands::lifecycle::LifecycleArgs),
     Validate(commands::validate::ValidateArgs),
 }
 
@@ -57,7 +62,12 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(Command::Model(args)) => commands::model::run(&args, out),
         Some(Command::Hardware(args)) => commands::hardware::run(&args, out),
         Some(Command::Simulate(args)) => commands::simulate::run(&args, out),
+        Some(Command::Search(args)) => commands::search::run(&args, out),
+        Some(Command::Fleet(args)) => commands::fleet::run(&args, out),
         Some(Command::Claims(args)) => commands::claims::run(&args),
+        Some(Command::Cost(args)) => commands::cost::run(&args, out),
+        Some(Command::Prices(args)) => commands::prices::run(&args, out),
+        Some(Command::Lifecycle(args)) => commands::lifecycle::run(&args, out),
         Some(Command::Validate(args)) => commands::validate::run(&args),
     }
 }
@@ -76,6 +86,11 @@ Go further:\n  \
   servemath model qwen3-235b-a22b                                         one model's parameters, weights and KV cache\n  \
   servemath hardware h100-sxm                                             a catalog entry with its sources\n  \
   servemath simulate --replicas 8 --rate 40 --slo-ttft 2s --slo-tpot 50ms  a fleet under traffic: latency percentiles, goodput\n  \
+  servemath search --hardware h100-sxm,b200 --slo-ttft 2s --slo-tpot 50ms  the best layout and the Pareto front\n  \
+  servemath fleet --demand 1e9tok/day --slo-ttft 2s --slo-tpot 50ms     the smallest fleet for a demand, MW and $\n  \
+  servemath cost --hardware gb200-nvl72 --mode owned                     what a GPU-hour costs, broken down\n  \
+  servemath prices                                                        API price lists against the cost model's ratios\n  \
+  servemath lifecycle                                                     training vs inference over a model's life\n  \
   servemath claims                                                        the seed claims, derived\n  \
   servemath validate                                                      predictions against published measurements\n  \
   servemath help estimate                                                 every flag"

@@ -31,7 +31,31 @@ pub struct EstimateReport {
     pub max_batch: u64,
     /// KV-cache bytes one sequence of `context_tokens` holds on the busiest GPU.
     pub kv_bytes_per_seq_per_gpu: f64,
+    /// What a GPU-hour costs for the $/Mtok columns; `null` when the hardware has no price.
+    pub token_cost: Option<TokenCostBasis>,
     pub batches: Vec<BatchReport>,
+}
+
+/// The price a batch's token costs are computed at.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TokenCostBasis {
+    /// `rental` or `owned`.
+    pub mode: &'static str,
+    /// Dollars per held GPU-hour at `utilization`.
+    pub usd_per_gpu_hour: f64,
+    /// Fraction of held hours doing useful work.
+    pub utilization: f64,
+    /// Where the GPU-hour price came from.
+    pub source: String,
+}
+
+/// A batch's dollars per million tokens: input from prefill time per input token
+/// (`ttft / (batch · input)`), output from decode time per output token (`tpot / batch`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct BatchTokenCost {
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    pub output_over_input: f64,
 }
 
 impl Schema for EstimateReport {
@@ -105,6 +129,8 @@ pub struct BatchReport {
     pub fits: bool,
     /// Why the batch does not fit; `null` when it fits.
     pub reason: Option<String>,
+    /// `null` when the report has no `token_cost` basis.
+    pub usd_per_mtok: Option<BatchTokenCost>,
     pub prefill: StepReport,
     pub decode: StepReport,
     pub memory: MemoryReport,
@@ -204,11 +230,37 @@ impl EstimateReport {
             balance_batch: finite(dep.balance_batch()),
             max_batch: dep.max_batch(ctx),
             kv_bytes_per_seq_per_gpu: dep.kv_bytes_per_seq_per_device(ctx),
+            token_cost: None,
             batches: batches
                 .iter()
                 .map(|&b| BatchReport::new(b, &dep.estimate(b as f64, input as f64, output as f64)))
                 .collect(),
         }
+    }
+}
+
+impl EstimateReport {
+    /// Adds input and output $/Mtok to every batch at `basis`.
+    pub fn with_token_costs(mut self, basis: TokenCostBasis) -> EstimateReport {
+        let gpus = f64::from(self.layout.gpus);
+        let input = self.input_tokens as f64;
+        for b in &mut self.batches {
+            let batch = b.batch as f64;
+            let t = servemath_econ::token_cost(
+                basis.usd_per_gpu_hour,
+                gpus,
+                b.ttft_s / (batch * input),
+                b.tpot_s / batch,
+                basis.utilization,
+            );
+            b.usd_per_mtok = Some(BatchTokenCost {
+                input_usd_per_mtok: t.input_usd_per_mtok,
+                output_usd_per_mtok: t.output_usd_per_mtok,
+                output_over_input: t.output_over_input,
+            });
+        }
+        self.token_cost = Some(basis);
+        self
     }
 }
 
@@ -227,6 +279,7 @@ impl BatchReport {
             kv_bytes_per_gpu: e.memory.kv_bytes,
             fits: e.memory.fits,
             reason: e.memory.reason(),
+            usd_per_mtok: None,
             prefill: StepReport::new(&e.prefill),
             decode: StepReport::new(&e.decode),
             memory: MemoryReport::new(&e.memory),

@@ -11,19 +11,32 @@
 //! Human output in the CLI is rendered from these same types, so a table and its `--json`
 //! never disagree.
 
+mod cost;
 mod estimate;
+mod fleet;
 mod hardware;
+mod lifecycle;
 mod model;
+mod prices;
+mod search;
 mod simulate;
 
+pub use cost::{CostHardware, CostInputReport, CostReport, GpuHourReport, ScaleReport};
 pub use estimate::{
-    BatchReport, EstimateReport, HardwareSummary, LayoutReport, MemoryReport, ModelSummary,
-    PrecisionsReport, StepReport, TrafficReport,
+    BatchReport, BatchTokenCost, EstimateReport, HardwareSummary, LayoutReport, MemoryReport,
+    ModelSummary, PrecisionsReport, StepReport, TokenCostBasis, TrafficReport,
 };
+pub use fleet::{DemandReport, FleetReport, FleetSize, SlackRow, TrialReport};
 pub use hardware::{HardwareListReport, HardwareReport, PeakReport, PriceReport};
+pub use lifecycle::{LifecycleReport, SensitivityRow, WhatIf};
 pub use model::{
     AttentionReport, LayerGroupReport, MlpReport, ModelListReport, ModelListRow, ModelReport,
     ParamsReport, SpanReport, WeightBytesReport, WeightPrecisionsReport, KV_FORMAT, WEIGHT_FORMATS,
+};
+pub use prices::{LongContextCheck, ModelRatios, PriceRow, PricesReport};
+pub use search::{
+    AnalyticScore, SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRow, SearchSlo,
+    SimulatedScore, SimulationSetup, WhyReport,
 };
 pub use simulate::{
     KvReport, KvTransferReport, LatencyReport, PoolReport, RequestCounts, SimulateReport,

@@ -3,12 +3,13 @@
 
 pub(crate) mod plot;
 
+use crate::commands::cost::{self, money, CostFlags};
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
 use crate::common::{self, DeployArgs};
 use clap::Args;
 use servemath_cost::Deployment;
-use servemath_report::{EstimateReport, LayoutReport, Versioned};
+use servemath_report::{EstimateReport, LayoutReport, TokenCostBasis, Versioned};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -45,6 +46,13 @@ pub struct EstimateArgs {
     )]
     pub batch: Vec<u64>,
 
+    /// Fraction of held GPU-hours doing useful work, for the $/Mtok columns, in (0, 1].
+    #[arg(long, default_value_t = 0.7, value_name = "U")]
+    pub utilization: f64,
+
+    #[command(flatten)]
+    pub costs: CostFlags,
+
     /// Print the versioned JSON report (`servemath.estimate/1`) instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -66,6 +74,8 @@ impl Default for EstimateArgs {
             input: 2048,
             output: 256,
             batch: vec![1, 8, 32, 128, 512],
+            utilization: 0.7,
+            costs: CostFlags::default(),
             json: false,
             plot: None,
         }
@@ -117,7 +127,10 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut batches = args.batch.clone();
     batches.sort_unstable();
     batches.dedup();
-    let report = EstimateReport::new(&dep, args.input, args.output, &batches);
+    let mut report = EstimateReport::new(&dep, args.input, args.output, &batches);
+    if let Some(basis) = token_cost_basis(args, &dep)? {
+        report = report.with_token_costs(basis);
+    }
     if !report.batches.iter().any(|b| b.fits) {
         return Err(nothing_fits(&report, args, &dep));
     }
@@ -130,6 +143,32 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     write!(out, "{}", render(&report))?;
     Ok(())
+}
+
+/// The GPU-hour price of the $/Mtok columns: the hardware's default cost inputs with the cost
+/// flags applied, at `--utilization`. Bad flags are errors; a hardware entry with no price
+/// only drops the columns, with a warning.
+fn token_cost_basis(
+    args: &EstimateArgs,
+    dep: &Deployment,
+) -> anyhow::Result<Option<TokenCostBasis>> {
+    let u = cost::check_utilization(args.utilization)?;
+    let inputs = cost::apply_cost_flags(&args.costs, &dep.hardware)?;
+    if let Err(e) = inputs.check() {
+        crate::warn(&format!("no $/Mtok columns: {e}"));
+        return Ok(None);
+    }
+    let g = servemath_econ::gpu_hour_cost(&inputs, u);
+    let source = match inputs.mode {
+        servemath_econ::Mode::Rental => inputs.source("rental_usd_per_gpu_hour"),
+        servemath_econ::Mode::Owned => inputs.source("capital_usd_per_gpu"),
+    };
+    Ok(Some(TokenCostBasis {
+        mode: inputs.mode.name(),
+        usd_per_gpu_hour: g.total_usd,
+        utilization: u,
+        source: source.unwrap_or("servemath cost").to_string(),
+    }))
 }
 
 /// The error when no requested batch fits, with the reason for the smallest and a layout hint.
@@ -273,6 +312,17 @@ pub fn render(r: &EstimateReport) -> String {
             fmt::bytes(r.kv_bytes_per_seq_per_gpu)
         ),
     );
+    if let Some(c) = &r.token_cost {
+        line(
+            "$/GPU-hour",
+            format!(
+                "{} ({}, `servemath cost`) at {} utilization; $/Mtok in = prefill, out = decode",
+                money(c.usd_per_gpu_hour),
+                c.mode,
+                fmt::percent(c.utilization)
+            ),
+        );
+    }
     s.push('\n');
 
     let mut t = Table::new(&[
@@ -286,6 +336,9 @@ pub fn render(r: &EstimateReport) -> String {
         ("MFU", Align::Right),
         ("MBU", Align::Right),
         ("KV/GPU", Align::Right),
+        ("$/Mtok in", Align::Right),
+        ("$/Mtok out", Align::Right),
+        ("out/in", Align::Right),
         ("fits", Align::Left),
     ]);
     for b in &r.batches {
@@ -300,6 +353,13 @@ pub fn render(r: &EstimateReport) -> String {
             fmt::percent(b.mfu),
             fmt::percent(b.mbu),
             fmt::bytes(b.kv_bytes_per_gpu),
+            b.usd_per_mtok
+                .map_or("-".to_string(), |c| money(c.input_usd_per_mtok)),
+            b.usd_per_mtok
+                .map_or("-".to_string(), |c| money(c.output_usd_per_mtok)),
+            b.usd_per_mtok.map_or("-".to_string(), |c| {
+                format!("{}x", fmt::num(c.output_over_input))
+            }),
             if b.fits { "yes" } else { "no" }.to_string(),
         ]);
     }

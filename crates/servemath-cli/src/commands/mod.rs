@@ -2,10 +2,15 @@
 //! `run`, which writes data to the given output and returns errors for `main` to print.
 
 pub mod claims;
+pub mod cost;
 pub mod estimate;
+pub mod fleet;
 pub mod hardware;
+pub mod lifecycle;
 pub mod model;
 pub mod models;
+pub mod prices;
+pub mod search;
 pub mod simulate;
 pub mod validate;
 

@@ -11,9 +11,9 @@
 mod output;
 mod plot;
 mod progress;
-mod render;
-mod resolve;
-mod scenario;
+pub(crate) mod render;
+pub(crate) mod resolve;
+pub(crate) mod scenario;
 mod units;
 
 use crate::commands::write_json;

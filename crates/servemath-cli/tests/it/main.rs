@@ -2,6 +2,8 @@
 //! models, the hardware catalog and the shipped configs, bad inputs, and insta snapshots of
 //! complete runs (stdout, stderr, exit code).
 
+mod econ;
+mod search;
 mod simulate;
 
 use clap::CommandFactory;

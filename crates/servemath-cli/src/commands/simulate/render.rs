@@ -198,7 +198,7 @@ fn scheduler(p: &PoolReport, router: Router, disaggregated: bool) -> String {
     )
 }
 
-fn workload(w: &WorkloadReport) -> String {
+pub(crate) fn workload(w: &WorkloadReport) -> String {
     let means = format!(
         "mean {} + {} tokens",
         fmt::int(w.mean_input_tokens),

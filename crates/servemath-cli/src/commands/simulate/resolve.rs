@@ -225,7 +225,7 @@ fn outputs(m: &Merged, o: &Origins) -> anyhow::Result<Outputs> {
     })
 }
 
-fn slo(m: &Merged, o: &Origins) -> anyhow::Result<Option<(Slo, SloReport)>> {
+pub(crate) fn slo(m: &Merged, o: &Origins) -> anyhow::Result<Option<(Slo, SloReport)>> {
     let ttft = duration(&m.slo.slo_ttft, "--slo-ttft", o, parse_positive_duration_s)?;
     let tpot = duration(&m.slo.slo_tpot, "--slo-tpot", o, parse_positive_duration_s)?;
     if ttft.is_none() && tpot.is_none() {
@@ -245,9 +245,9 @@ fn slo(m: &Merged, o: &Origins) -> anyhow::Result<Option<(Slo, SloReport)>> {
 
 // ---------------------------------------------------------------------------- workload
 
-type WorkloadParts = (Source, WorkloadReport, Option<f64>, Expected);
+pub(crate) type WorkloadParts = (Source, WorkloadReport, Option<f64>, Expected);
 
-fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts> {
+pub(crate) fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts> {
     let w = &m.workload;
     let seed = w.seed.unwrap_or(0);
     let duration_s = duration(&w.duration, "--duration", o, parse_positive_duration_s)?;
@@ -735,7 +735,7 @@ fn scheduler(
 
 /// The deployment the flags describe; without a tensor-parallel degree, the smallest power of
 /// two (within the scale-up domain) at which a request of the mean context fits.
-fn deploy(
+pub(crate) fn deploy(
     args: &DeployArgs,
     tp_given: bool,
     context: f64,

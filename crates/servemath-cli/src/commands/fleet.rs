@@ -1,0 +1,554 @@
+//! `servemath fleet`: the smallest fleet that meets latency targets at a demand's peak, found
+//! with the simulator; its GPUs, racks, megawatts and yearly cost; and the price of slack.
+//! The sizing is `servemath_search::fleet`; this module parses the demand and daily profile,
+//! resolves the deployment and lengths as `simulate` does, and writes the answer.
+
+use crate::commands::cost::{money, resolve_cost_inputs, CostFlags};
+use crate::commands::estimate::layout;
+use crate::commands::simulate::resolve::{self, Source};
+use crate::commands::simulate::scenario::{Merged, Origins};
+use crate::commands::simulate::{SloFlags, Text, WorkloadFlags};
+use crate::commands::write_json;
+use crate::common::fmt::{self, Align, Table};
+use crate::common::DeployArgs;
+use anyhow::{anyhow, bail};
+use clap::Args;
+use servemath_report::{
+    DemandReport, FleetReport, FleetSize, LayoutReport, SlackRow, TrialReport, Versioned,
+};
+use servemath_search::fleet::{footprint, replica_plan, size, FleetSpec, Trial};
+use servemath_search::{Slo, Traffic};
+use servemath_sim::workload::DailyProfile;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Size a fleet for a demand: the smallest replica count that meets the latency targets at the
+/// peak hour in the simulator; then GPUs, racks, megawatts, yearly cost and $ per million
+/// tokens, and the price of slack (the same peak at target utilizations, with its p99s).
+///
+/// The demand is tokens (prompt + output) or requests per day, spread over the day by
+/// --profile; the peak hour's rate is simulated for --duration (default 1 h) on r replicas
+/// behind a least-outstanding router, and r is found by an exponential search and bisection.
+/// A count meets the targets when p99 TTFT and p99 TPOT are within them and the run keeps up.
+/// Definitions: docs/search.md; the --json schema (servemath.fleet/1) in docs/json-schema.md.
+#[derive(Debug, Clone, Args)]
+pub struct FleetArgs {
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+
+    /// Demand per day: tokens (prompt + output) as `1e9tok/day`, or requests as
+    /// `50000req/day`; `/h` and `/s` also read.
+    #[arg(
+        long,
+        allow_hyphen_values = true,
+        default_value = "1e9tok/day",
+        value_name = "N{tok|req}/day",
+        help_heading = "Demand"
+    )]
+    pub demand: String,
+
+    /// How the demand spreads over the day: flat, diurnal (1 + 0.5·sin, peak 1.5× at 15:00,
+    /// trough 0.5× at 03:00) or 24 comma-separated hourly multipliers.
+    #[arg(
+        long,
+        default_value = "diurnal",
+        value_name = "flat|diurnal|M0,...,M23",
+        help_heading = "Demand"
+    )]
+    pub profile: String,
+
+    /// Prompt lengths: fixed:N, uniform:LO,HI or lognormal:MEAN,SIGMA [default:
+    /// lognormal:2000,1.0].
+    #[arg(long, value_name = "SPEC", help_heading = "Demand")]
+    pub input: Option<Text>,
+
+    /// Output lengths, as --input [default: lognormal:300,0.8].
+    #[arg(long, value_name = "SPEC", help_heading = "Demand")]
+    pub output: Option<Text>,
+
+    /// Sample (input, output) pairs from a trace file instead of --input/--output.
+    #[arg(long, value_name = "FILE", help_heading = "Demand")]
+    pub lengths_from: Option<PathBuf>,
+
+    /// Replay a timed trace as the peak hour's shape (its rate is scaled to the peak; its
+    /// lengths are the demand's).
+    #[arg(long, value_name = "FILE", help_heading = "Demand")]
+    pub trace: Option<PathBuf>,
+
+    /// Simulated time at the peak rate for each fleet size [default: 1h].
+    #[arg(long, value_name = "DURATION", help_heading = "Demand")]
+    pub duration: Option<Text>,
+
+    /// At most this many requests per simulated fleet size.
+    #[arg(
+        long,
+        value_name = "N",
+        allow_negative_numbers = true,
+        help_heading = "Demand"
+    )]
+    pub requests: Option<i64>,
+
+    /// Seed of the arrival and length streams (the same for every fleet size).
+    #[arg(long, value_name = "N", help_heading = "Demand")]
+    pub seed: Option<u64>,
+
+    #[command(flatten)]
+    pub slo: SloFlags,
+
+    /// Peak utilizations to price the slack at: the fleet sized so the peak is that fraction
+    /// of its analytic capacity, each simulated.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.6, 0.8, 0.95], value_name = "U,U,...", help_heading = "Fleet")]
+    pub utilization_targets: Vec<f64>,
+
+    /// Most sequences per replica (vLLM max_num_seqs; fewer when memory says so).
+    #[arg(long, default_value_t = 256, value_name = "N", help_heading = "Fleet")]
+    pub max_seqs: u32,
+
+    /// No fleet larger than this is tried.
+    #[arg(long, default_value_t = 4096, value_name = "N", help_heading = "Fleet")]
+    pub max_replicas: u32,
+
+    #[command(flatten)]
+    pub costs: CostFlags,
+
+    /// Print the versioned JSON report (servemath.fleet/1) instead of the table.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// No notes on stderr (warnings and errors still).
+    #[arg(long, short = 'q', help_heading = "Output")]
+    pub quiet: bool,
+}
+
+const DAY_S: f64 = 86_400.0;
+/// The built-in diurnal shape: `1 + 0.5·sin(2π(h − 9)/24)`, mean 1.
+fn diurnal() -> [f64; 24] {
+    std::array::from_fn(|h| {
+        let x = 2.0 * std::f64::consts::PI * (h as f64 - 9.0) / 24.0;
+        ((1.0 + 0.5 * x.sin()) * 1000.0).round() / 1000.0
+    })
+}
+
+/// A demand as typed: an amount per second of tokens or of requests.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Demand {
+    TokensPerDay(f64),
+    RequestsPerDay(f64),
+}
+
+fn parse_demand(s: &str) -> anyhow::Result<Demand> {
+    let t = s.trim().to_ascii_lowercase().replace(['_', ' '], "");
+    let at = t.find("tok").or_else(|| t.find("req")).ok_or_else(|| {
+        anyhow!("--demand {s}: give tokens or requests per day, e.g. 1e9tok/day or 50000req/day")
+    })?;
+    let (number, unit) = t.split_at(at);
+    let n: f64 = number
+        .parse()
+        .map_err(|_| anyhow!("--demand {s}: `{number}` is not a number"))?;
+    let (what, per) = unit
+        .split_once('/')
+        .ok_or_else(|| anyhow!("--demand {s}: say per what, e.g. tok/day"))?;
+    let per_day = match per {
+        "day" | "d" => 1.0,
+        "h" | "hour" => 24.0,
+        "min" | "m" => 1440.0,
+        "s" | "sec" => DAY_S,
+        other => bail!("--demand {s}: unknown period `{other}`; use day, h or s"),
+    };
+    if !(n.is_finite() && n > 0.0) {
+        bail!("--demand {s}: must be positive; zero demand needs no fleet");
+    }
+    match what {
+        "tok" | "toks" | "token" | "tokens" => Ok(Demand::TokensPerDay(n * per_day)),
+        "req" | "reqs" | "request" | "requests" => Ok(Demand::RequestsPerDay(n * per_day)),
+        other => bail!("--demand {s}: unknown unit `{other}`; use tok or req"),
+    }
+}
+
+/// The profile's name and multipliers.
+fn parse_profile(s: &str) -> anyhow::Result<(&'static str, [f64; 24])> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "flat" => Ok(("flat", [1.0; 24])),
+        "diurnal" => Ok(("diurnal", diurnal())),
+        _ => {
+            let p: DailyProfile = s
+                .parse()
+                .map_err(|e| anyhow!("--profile: {e}; or use flat or diurnal"))?;
+            Ok(("custom", *p.multipliers()))
+        }
+    }
+}
+
+pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let demand = parse_demand(&args.demand)?;
+    let (profile_name, hourly) = parse_profile(&args.profile)?;
+    let merged = Merged {
+        deploy: args.deploy.clone(),
+        tp_given: args.deploy.tp != 1,
+        fleet: Default::default(),
+        scheduler: Default::default(),
+        workload: WorkloadFlags {
+            input: args.input.clone(),
+            output: args.output.clone(),
+            lengths_from: args.lengths_from.clone(),
+            trace: args.trace.clone(),
+            duration: Some(args.duration.clone().unwrap_or(Text("1h".to_string()))),
+            requests: args.requests,
+            seed: args.seed,
+            ..WorkloadFlags::default()
+        },
+        slo: args.slo.clone(),
+        output: Default::default(),
+        origins: Origins::default(),
+    };
+    let o = &merged.origins;
+    let (source, mut workload, _, _) = resolve::workload(&merged, o)?;
+    let traffic = match source {
+        Source::Synthetic(s) => Traffic::Synthetic(s),
+        Source::Trace(t) => Traffic::Trace(t),
+        Source::Closed { .. } => {
+            bail!("fleet sizes for open arrivals; a closed loop does not apply")
+        }
+    };
+    let (input, output) = (workload.mean_input_tokens, workload.mean_output_tokens);
+    let (slo, slo_report) = resolve::slo(&merged, o)?.unwrap_or((
+        Slo {
+            ttft_s: f64::INFINITY,
+            tpot_s: f64::INFINITY,
+        },
+        servemath_report::SloReport {
+            ttft_s: None,
+            tpot_s: None,
+        },
+    ));
+    let mut notes = Vec::new();
+    let dep = resolve::deploy(
+        &args.deploy,
+        merged.tp_given,
+        (input + output).ceil(),
+        "",
+        &mut notes,
+    )?;
+    if !args.quiet {
+        for n in &notes {
+            crate::note(n);
+        }
+    }
+    let plan = replica_plan(&dep, args.max_seqs.max(1), input, output, &slo).ok_or_else(|| {
+        anyhow!(
+            "{} on {}: not one sequence of {} tokens fits",
+            dep.model.name,
+            dep.hardware.id,
+            fmt::int(input + output)
+        )
+    })?;
+
+    let requests_per_day = match demand {
+        Demand::TokensPerDay(t) => t / (input + output),
+        Demand::RequestsPerDay(r) => r,
+    };
+    let mean_m = hourly.iter().sum::<f64>() / 24.0;
+    let (peak_hour, peak_m) =
+        hourly
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, f64::NEG_INFINITY),
+                |b, (h, m)| if m > b.1 { (h, m) } else { b },
+            );
+    let mean_rate = requests_per_day / DAY_S;
+    let peak_rate = mean_rate * peak_m / mean_m;
+    // What is simulated is the peak: say so in the workload's own terms.
+    if workload.arrivals.is_some() {
+        workload.arrivals = Some(format!("poisson:{peak_rate:.4}"));
+    }
+    workload.mean_rate_per_s = Some(peak_rate);
+    let cost = match resolve_cost_inputs(&args.costs, &dep.hardware) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            crate::warn(&format!("no $ figures: {e:#}"));
+            None
+        }
+    };
+    let spec = FleetSpec {
+        replica: plan,
+        traffic,
+        peak_rate_per_s: peak_rate,
+        slo,
+        max_replicas: args.max_replicas,
+    };
+    if !args.quiet {
+        crate::note(&format!(
+            "sizing for {} req/s at the peak ({} per replica at capacity)",
+            fmt::num(peak_rate),
+            fmt::num(spec.replica.capacity_per_s)
+        ));
+    }
+    let sizing = size(&spec)?;
+    let slack = spec.at_utilizations(&args.utilization_targets)?;
+
+    let gpus_per_replica = dep.gpus();
+    let domain = dep.hardware.scale_up_domain;
+    let tokens_per_day = requests_per_day * (input + output);
+    let output_per_day = requests_per_day * output;
+    let fleet_size = |t: &Trial| {
+        let mean_u = mean_rate / (f64::from(t.replicas) * spec.replica.capacity_per_s);
+        let fp = footprint(t.replicas * gpus_per_replica, domain, cost.as_ref(), mean_u);
+        FleetSize::new(t, &fp, mean_u, tokens_per_day, output_per_day)
+    };
+    let weights = if dep.model.is_moe() {
+        dep.prec.weights.experts
+    } else {
+        dep.prec.weights.dense_mlp
+    };
+    let report = FleetReport {
+        model: dep.model.name.clone(),
+        hardware: dep.hardware.id.clone(),
+        scale_up_domain: domain,
+        layout: LayoutReport {
+            tp: dep.par.tp,
+            pp: dep.par.pp,
+            ep: dep.par.ep,
+            dp_attn: dep.par.dp_attn,
+            gpus: gpus_per_replica,
+        },
+        weights: weights.name(),
+        kv: dep.prec.kv.name(),
+        compute: dep.prec.compute.name(),
+        max_seqs: spec.replica.scheduler.max_seqs,
+        slo_batch: spec.replica.slo_batch,
+        max_batched_tokens: spec.replica.scheduler.max_batched_tokens,
+        demand: DemandReport {
+            given: args.demand.clone(),
+            requests_per_day,
+            tokens_per_day,
+            output_tokens_per_day: output_per_day,
+            profile: profile_name,
+            hourly_multipliers: hourly.to_vec(),
+            mean_rate_per_s: mean_rate,
+            peak_rate_per_s: peak_rate,
+            peak_hour: peak_hour as u32,
+        },
+        workload,
+        slo: slo_report,
+        capacity_per_replica_per_s: spec.replica.capacity_per_s,
+        feasible: sizing.smallest.is_some(),
+        infeasible_reason: sizing.infeasible.clone(),
+        fleet: sizing.smallest.as_ref().map(fleet_size),
+        one_fewer: sizing.one_fewer.as_ref().map(TrialReport::from),
+        closest_miss: sizing.closest_miss.as_ref().map(TrialReport::from),
+        slack: slack
+            .iter()
+            .map(|(u, t)| SlackRow {
+                target_utilization: *u,
+                fleet: fleet_size(t),
+            })
+            .collect(),
+        trials: sizing.trials.iter().map(TrialReport::from).collect(),
+    };
+    if args.json {
+        write_json(out, &Versioned::new(report.clone()))?;
+    } else if report.feasible {
+        write!(out, "{}", render(&report))?;
+    }
+    if !report.feasible {
+        return Err(infeasible(&report));
+    }
+    Ok(())
+}
+
+fn targets(r: &FleetReport) -> String {
+    let mut t = Vec::new();
+    if let Some(s) = r.slo.ttft_s {
+        t.push(format!("p99 TTFT ≤ {}", fmt::seconds(s)));
+    }
+    if let Some(s) = r.slo.tpot_s {
+        t.push(format!("p99 TPOT ≤ {}", fmt::seconds(s)));
+    }
+    if t.is_empty() {
+        "keeping up (no latency targets given)".to_string()
+    } else {
+        t.join(", ")
+    }
+}
+
+fn infeasible(r: &FleetReport) -> anyhow::Error {
+    let why = r.infeasible_reason.clone().unwrap_or_default();
+    match &r.closest_miss {
+        Some(m) => anyhow!(
+            "infeasible: {why} ({}); the closest miss is {} replicas with p99 TTFT {} and p99 TPOT {}{}",
+            targets(r),
+            m.replicas,
+            fmt::seconds(m.ttft_p99_s),
+            fmt::seconds(m.tpot_p99_s),
+            if m.overloaded { ", overloaded" } else { "" }
+        ),
+        None => anyhow!("infeasible: {why} ({})", targets(r)),
+    }
+}
+
+fn mw(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |mw| fmt::watts(mw * 1e6))
+}
+
+fn usd(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), money)
+}
+
+/// `1 rack`, `3 racks`.
+fn plural(n: u32, what: &str) -> String {
+    format!(
+        "{} {what}{}",
+        fmt::int(f64::from(n)),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+fn trial_line(t: &TrialReport) -> String {
+    format!(
+        "p99 TTFT {}, p99 TPOT {}{}",
+        fmt::seconds(t.ttft_p99_s),
+        fmt::seconds(t.tpot_p99_s),
+        if t.overloaded { ", overloaded" } else { "" }
+    )
+}
+
+/// The table view of a feasible fleet.
+pub fn render(r: &FleetReport) -> String {
+    let mut s = String::new();
+    let mut line = |label: &str, value: String| s.push_str(&format!("{label:<13}{value}\n"));
+    line(
+        "replica",
+        format!(
+            "{} on {}, {} ({} GPU{}); weights {}, KV {}; up to {} sequences, {}-token steps",
+            r.model,
+            r.hardware,
+            layout(&r.layout),
+            r.layout.gpus,
+            if r.layout.gpus == 1 { "" } else { "s" },
+            r.weights,
+            r.kv,
+            fmt::int(f64::from(r.max_seqs)),
+            fmt::int(f64::from(r.max_batched_tokens))
+        ),
+    );
+    let d = &r.demand;
+    line(
+        "demand",
+        format!(
+            "{} = {} requests/day of {} + {} tokens; {} profile, peak {}x the mean at {:02}:00: {} req/s",
+            d.given,
+            fmt::int(d.requests_per_day),
+            fmt::int(r.workload.mean_input_tokens),
+            fmt::int(r.workload.mean_output_tokens),
+            d.profile,
+            fmt::num(d.peak_rate_per_s / d.mean_rate_per_s),
+            d.peak_hour,
+            fmt::num(d.peak_rate_per_s)
+        ),
+    );
+    line(
+        "targets",
+        format!(
+            "{} at the peak, simulated: {}",
+            targets(r),
+            crate::commands::simulate::render::workload(&r.workload)
+        ),
+    );
+    line(
+        "capacity",
+        format!(
+            "{} req/s per replica at batch {}, the largest within the targets (cost model, steady state)",
+            fmt::num(r.capacity_per_replica_per_s),
+            fmt::int(f64::from(r.slo_batch))
+        ),
+    );
+    if let Some(f) = &r.fleet {
+        s.push('\n');
+        let mut line = |label: &str, value: String| s.push_str(&format!("{label:<13}{value}\n"));
+        line(
+            "fleet",
+            format!(
+                "{} = {} in {}{}",
+                plural(f.replicas, "replica"),
+                plural(f.gpus, "GPU"),
+                plural(f.scale_up_domains, "scale-up domain"),
+                f.racks
+                    .map(|k| format!(", {}", plural(k, "rack")))
+                    .unwrap_or_default()
+            ),
+        );
+        line("at the peak", trial_line(&f.peak));
+        if let Some(o) = &r.one_fewer {
+            line(
+                "one fewer",
+                format!("{} replicas: {} (misses)", o.replicas, trial_line(o)),
+            );
+        }
+        line(
+            "utilization",
+            format!(
+                "{} at the peak, {} on average (of the cost model's capacity)",
+                fmt::percent(f.peak_utilization),
+                fmt::percent(f.mean_utilization)
+            ),
+        );
+        line(
+            "power",
+            format!(
+                "{} at the meter on average, {} provisioned",
+                mw(f.mw_at_meter),
+                mw(f.mw_provisioned)
+            ),
+        );
+        line(
+            "cost",
+            format!(
+                "{} a year at {}/GPU-hour: {} per million tokens, {} per million output tokens",
+                usd(f.usd_per_year),
+                usd(f.usd_per_gpu_hour),
+                usd(f.usd_per_m_tokens),
+                usd(f.usd_per_m_output_tokens)
+            ),
+        );
+    }
+    s.push_str(
+        "\nThe price of slack: the same peak on fleets sized for a target peak utilization\n",
+    );
+    let mut t = Table::new(&[
+        ("target", Align::Right),
+        ("replicas", Align::Right),
+        ("GPUs", Align::Right),
+        ("p99 TTFT", Align::Right),
+        ("p99 TPOT", Align::Right),
+        ("meets", Align::Left),
+        ("$/year", Align::Right),
+        ("$/Mtok", Align::Right),
+        ("power", Align::Right),
+    ]);
+    for row in &r.slack {
+        let f = &row.fleet;
+        t.row(vec![
+            fmt::percent(row.target_utilization),
+            fmt::int(f64::from(f.replicas)),
+            fmt::int(f64::from(f.gpus)),
+            fmt::seconds(f.peak.ttft_p99_s),
+            fmt::seconds(f.peak.tpot_p99_s),
+            if f.peak.overloaded {
+                "overload"
+            } else if f.peak.meets_slo {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_string(),
+            usd(f.usd_per_year),
+            usd(f.usd_per_m_tokens),
+            mw(f.mw_at_meter),
+        ]);
+    }
+    s.push_str(&t.render(0));
+    s.push_str("$/Mtok: the yearly cost over the year's prompt plus output tokens. Definitions: docs/search.md\n");
+    s
+}

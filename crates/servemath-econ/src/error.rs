@@ -1,0 +1,39 @@
+//! Typed errors of the economics crate: each names where a value came from, the field and the
+//! value, with the nearest valid name when one was misspelt.
+
+/// A bad cost input, price list or lifecycle input.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EconError {
+    #[error("{origin}: unknown cost input `{name}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+    Unknown {
+        origin: String,
+        name: String,
+        suggestion: Option<String>,
+    },
+    #[error("{origin}: `{name}` = {value}: {reason}")]
+    OutOfRange {
+        origin: String,
+        name: String,
+        value: f64,
+        reason: &'static str,
+    },
+    /// A figure the chosen mode needs has no public source for this hardware.
+    #[error("{hardware}: no `{name}` ({why}); set it with --cost {name}=VALUE or a --costs file")]
+    Missing {
+        hardware: String,
+        name: &'static str,
+        why: &'static str,
+    },
+    #[error("{origin}: {message}")]
+    Parse { origin: String, message: String },
+}
+
+/// The nearest of `candidates` to `given`, if any is close (the same rule as model names).
+pub(crate) fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::normalized_damerau_levenshtein(given, c), *c))
+        .filter(|(score, _)| *score >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}

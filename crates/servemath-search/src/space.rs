@@ -1,0 +1,251 @@
+//! The design space: hardware options (a catalog entry at a scale-up size, with its cost
+//! parameters and cost inputs), the precision menu each one supports, and the parallel layouts
+//! that divide a model.
+
+use crate::error::SearchError;
+use servemath_cost::{CostParams, Parallelism, Precisions};
+use servemath_econ::CostInputs;
+use servemath_hardware::Hardware;
+use servemath_model::{MathPrecision, ModelSpec, Precision};
+use servemath_sim::Slo;
+
+/// Prompt tokens a chunked-prefill step carries beside its decodes when the batch does not
+/// need more (vLLM's default `max_num_batched_tokens` with chunked prefill).
+pub const CHUNK_TOKENS: f64 = 2048.0;
+/// Disaggregated units are `xPyD` with `x`, `y` in `1..=RATIOS_MAX` and no common factor.
+pub const RATIOS_MAX: u32 = 8;
+/// Pipeline depths up to this are tried one by one; beyond it, powers of two.
+const PP_DENSE_UP_TO: u32 = 8;
+/// The largest batch tried (sequences per replica).
+pub(crate) const MAX_BATCH: u32 = 1 << 16;
+
+/// One machine to search on: a catalog entry (its scale-up domain possibly overridden), the
+/// cost parameters of its family, and its cost inputs for dollar figures.
+#[derive(Debug, Clone)]
+pub struct HardwareOption {
+    /// `h100-sxm`, or `h100-sxm@72` when the scale-up domain was set to 72.
+    pub label: String,
+    pub hardware: Hardware,
+    pub params: CostParams,
+    /// `None`: no dollar figures for this machine (no public price and no override).
+    pub cost: Option<CostInputs>,
+    /// Dollars per held GPU-hour at full utilization, from `cost`.
+    pub usd_per_gpu_hour: Option<f64>,
+}
+
+impl HardwareOption {
+    /// `hardware` with its scale-up domain set to `scale_up` (when given), its `params`, and
+    /// the GPU-hour price the cost inputs imply (none when the inputs lack a figure).
+    pub fn new(
+        mut hardware: Hardware,
+        scale_up: Option<u32>,
+        params: CostParams,
+        cost: Option<CostInputs>,
+    ) -> HardwareOption {
+        let label = match scale_up {
+            Some(s) if s != hardware.scale_up_domain => format!("{}@{s}", hardware.id),
+            _ => hardware.id.clone(),
+        };
+        if let Some(s) = scale_up {
+            hardware.scale_up_domain = s;
+        }
+        let usd_per_gpu_hour = cost.as_ref().and_then(|c| usd_per_gpu_hour(c, 1.0));
+        HardwareOption {
+            label,
+            hardware,
+            params,
+            cost,
+            usd_per_gpu_hour,
+        }
+    }
+
+    /// Dollars per held GPU-hour at `utilization` (power draw follows it when owned).
+    pub fn usd_per_gpu_hour_at(&self, utilization: f64) -> Option<f64> {
+        self.cost
+            .as_ref()
+            .and_then(|c| usd_per_gpu_hour(c, utilization.clamp(1e-3, 1.0)))
+    }
+}
+
+fn usd_per_gpu_hour(c: &CostInputs, utilization: f64) -> Option<f64> {
+    servemath_econ::try_gpu_hour_cost(c, utilization)
+        .ok()
+        .map(|h| h.total_usd)
+        .filter(|v| v.is_finite())
+}
+
+/// What "best" means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Objective {
+    /// Most output tokens/s per GPU.
+    TokensPerGpu,
+    /// Fewest dollars per million output tokens (needs a price for every machine).
+    Cost,
+}
+
+/// Everything the analytic pass needs.
+#[derive(Debug, Clone)]
+pub struct SearchSpec {
+    pub model: ModelSpec,
+    pub hardware: Vec<HardwareOption>,
+    /// Mean prompt and output lengths of the workload.
+    pub input_tokens: f64,
+    pub output_tokens: f64,
+    pub slo: Slo,
+    /// Most GPUs in one replica, or in one disaggregated xPyD unit.
+    pub max_gpus: u32,
+    /// Also try prefill/decode-disaggregated units.
+    pub disaggregation: bool,
+}
+
+impl SearchSpec {
+    pub(crate) fn validate(&self) -> Result<(), SearchError> {
+        if self.hardware.is_empty() {
+            return Err(SearchError::NoHardware);
+        }
+        for (field, v) in [
+            ("input_tokens", self.input_tokens),
+            ("output_tokens", self.output_tokens),
+        ] {
+            if !(v.is_finite() && v >= 1.0) {
+                return Err(SearchError::invalid(
+                    field,
+                    v,
+                    "must be a finite number of tokens, at least 1",
+                ));
+            }
+        }
+        if self.max_gpus == 0 {
+            return Err(SearchError::invalid("max_gpus", 0, "must be at least 1"));
+        }
+        for (field, v) in [
+            ("slo.ttft_s", self.slo.ttft_s),
+            ("slo.tpot_s", self.slo.tpot_s),
+        ] {
+            if v.is_nan() || v <= 0.0 {
+                return Err(SearchError::invalid(field, v, "must be positive"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Context a sequence reaches: prompt plus output.
+    pub(crate) fn context(&self) -> f64 {
+        self.input_tokens + self.output_tokens
+    }
+}
+
+/// Whole bits per element of a format (block scales rounded away): fp8-block128 is 8, nvfp4 4.
+fn bits(p: Precision) -> u32 {
+    (p.bytes_per_element() * 8.0).floor() as u32
+}
+
+/// The weight and KV formats to try on `hw`: the checkpoint's own weights, then each narrower
+/// class (fp8, fp4) the hardware has a peak for; KV in bf16 and each narrower class with a
+/// peak. Weights are never widened beyond the checkpoint (that only costs).
+pub fn precision_menu(model: &ModelSpec, hw: &Hardware) -> Vec<Precisions> {
+    let has = |p: MathPrecision| hw.peak_flop_per_s(p).is_ok();
+    let base = Precisions::defaults_for(model, has);
+    let bulk = if model.is_moe() {
+        model.checkpoint.experts
+    } else {
+        model.checkpoint.dense_mlp
+    };
+    let fp4 = if hw.vendor.eq_ignore_ascii_case("nvidia") {
+        Precision::Nvfp4
+    } else {
+        Precision::Mxfp4
+    };
+    let narrower = [
+        (Precision::Fp8, MathPrecision::Fp8),
+        (fp4, MathPrecision::Fp4),
+    ];
+    let mut weights = vec![base];
+    for (p, class) in narrower {
+        if bits(p) < bits(bulk) && has(class) {
+            weights.push(base.with_linear_weights(p, has));
+        }
+    }
+    let mut kv = vec![Precision::Bf16];
+    kv.extend(narrower.iter().filter(|(_, c)| has(*c)).map(|(p, _)| *p));
+    weights
+        .iter()
+        .flat_map(|w| kv.iter().map(move |&k| Precisions { kv: k, ..*w }))
+        .collect()
+}
+
+fn divisors(n: u64, cap: u32) -> Vec<u32> {
+    (1..=u64::from(cap).min(n))
+        .filter(|d| n.is_multiple_of(*d))
+        .map(|d| d as u32)
+        .collect()
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// Pipeline depths: every depth up to 8, then powers of two, up to `cap`.
+fn pipeline_depths(cap: u32) -> Vec<u32> {
+    let mut v: Vec<u32> = (1..=cap.min(PP_DENSE_UP_TO)).collect();
+    let mut p = PP_DENSE_UP_TO * 2;
+    while p <= cap {
+        v.push(p);
+        p *= 2;
+    }
+    v
+}
+
+/// The parallel layouts of one replica of `model` on `hw` with at most `max_gpus` GPUs:
+/// tensor parallelism over divisors of the attention heads, attention-data parallelism in
+/// powers of two (MoE only), the TP x DP group inside one scale-up domain, expert parallelism
+/// over divisors of the group that divide the experts, and pipeline stages (which may span
+/// domains). Every layout here still goes through `validate_layout` when it is priced.
+pub fn layouts(model: &ModelSpec, hw: &Hardware, max_gpus: u32) -> Vec<Parallelism> {
+    let heads = model
+        .groups
+        .iter()
+        .map(|g| g.attention.heads())
+        .fold(0, gcd);
+    let experts = model
+        .groups
+        .iter()
+        .filter_map(|g| g.mlp.routing())
+        .map(|(e, _)| e)
+        .max();
+    let group_cap = hw.scale_up_domain.max(1).min(max_gpus);
+    let layers = u32::try_from(model.num_layers()).unwrap_or(u32::MAX);
+    let mut out = Vec::new();
+    for tp in divisors(heads, group_cap) {
+        let mut dp = 1;
+        while tp * dp <= group_cap {
+            let g = tp * dp;
+            let eps = match experts {
+                Some(e) => divisors(u64::from(g), g)
+                    .into_iter()
+                    .filter(|&ep| e % u64::from(ep) == 0)
+                    .collect(),
+                None => vec![1],
+            };
+            for &ep in &eps {
+                for pp in pipeline_depths(layers.min(max_gpus / g)) {
+                    out.push(Parallelism {
+                        tp,
+                        pp,
+                        ep,
+                        dp_attn: dp,
+                    });
+                }
+            }
+            if experts.is_none() {
+                break;
+            }
+            dp *= 2;
+        }
+    }
+    out
+}
