@@ -39,8 +39,8 @@ pub use search::{
     SimulatedScore, SimulationSetup, WhyReport,
 };
 pub use simulate::{
-    KvReport, KvTransferReport, LatencyReport, PoolReport, RequestCounts, SimulateReport,
-    SimulateSetup, SloReport, ThroughputReport, WorkloadReport,
+    KvReport, KvTransferReport, LatencyReport, PoolReport, RequestCounts, SimCostReport,
+    SimulateReport, SimulateSetup, SloReport, ThroughputReport, WorkloadReport,
 };
 
 use serde::Serialize;

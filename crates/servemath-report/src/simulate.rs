@@ -46,6 +46,53 @@ pub struct SimulateReport {
     /// More than 5 % of arrivals (at least 10) were waiting when the last one arrived: the
     /// offered load is beyond capacity and latency grows with the run's length.
     pub overloaded: bool,
+    /// What the run's tokens cost; `null` when a pool's hardware has no price.
+    pub cost: Option<SimCostReport>,
+}
+
+/// The fleet's GPU-hours over the run, charged to the tokens it produced. Prompt tokens carry
+/// the busy time of prefill-only steps and the marginal time prompt chunks add to mixed steps;
+/// output tokens carry the rest, idle time included in proportion.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SimCostReport {
+    /// Mean $ per held GPU-hour over the fleet, at the run's utilization.
+    pub usd_per_gpu_hour: f64,
+    /// $ for the whole run: GPUs × duration × $/GPU-hour.
+    pub total_usd: f64,
+    /// Share of busy GPU time charged to prompt tokens.
+    pub prefill_time_share: f64,
+    pub input_usd_per_mtok: f64,
+    pub output_usd_per_mtok: f64,
+    /// All tokens, prompt and output, at the run's total cost.
+    pub blended_usd_per_mtok: f64,
+    pub output_over_input: f64,
+}
+
+impl SimCostReport {
+    /// Charges `usd_per_gpu_hour` × GPUs × duration to the run's tokens.
+    pub fn new(usd_per_gpu_hour: f64, r: &SimReport) -> SimCostReport {
+        let total_usd = usd_per_gpu_hour * f64::from(r.gpus) * r.duration_s / 3600.0;
+        let input_tokens = r.input_tokens_per_s * r.duration_s;
+        let output_tokens = r.output_tokens_per_s * r.duration_s;
+        let per_mtok = |usd: f64, tokens: f64| {
+            if tokens > 0.0 {
+                usd / tokens * 1e6
+            } else {
+                f64::NAN
+            }
+        };
+        let input = per_mtok(total_usd * r.prefill_time_share, input_tokens);
+        let output = per_mtok(total_usd * (1.0 - r.prefill_time_share), output_tokens);
+        SimCostReport {
+            usd_per_gpu_hour,
+            total_usd,
+            prefill_time_share: r.prefill_time_share,
+            input_usd_per_mtok: input,
+            output_usd_per_mtok: output,
+            blended_usd_per_mtok: per_mtok(total_usd, input_tokens + output_tokens),
+            output_over_input: output / input,
+        }
+    }
 }
 
 impl Schema for SimulateReport {
@@ -235,6 +282,7 @@ impl SimulateReport {
             preemptions: r.preemptions,
             train_overruns: r.train_overruns,
             overloaded: r.overloaded,
+            cost: None,
         }
     }
 }
@@ -380,5 +428,31 @@ mod tests {
             ),
             "{json}"
         );
+    }
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use super::*;
+
+    #[test]
+    fn run_cost_is_split_by_prefill_time_share() {
+        // 4 GPUs for one hour at $2 = $8. A quarter of busy time is prefill: $2 on 1,000,000
+        // prompt tokens = $2/Mtok in; $6 on 100,000 output tokens = $60/Mtok out (30x);
+        // $8 on 1.1 M tokens = $7.27/Mtok blended.
+        let r = SimReport {
+            gpus: 4,
+            duration_s: 3600.0,
+            input_tokens_per_s: 1e6 / 3600.0,
+            output_tokens_per_s: 1e5 / 3600.0,
+            prefill_time_share: 0.25,
+            ..SimReport::default()
+        };
+        let c = SimCostReport::new(2.0, &r);
+        assert!((c.total_usd - 8.0).abs() < 1e-9);
+        assert!((c.input_usd_per_mtok - 2.0).abs() < 1e-9);
+        assert!((c.output_usd_per_mtok - 60.0).abs() < 1e-9);
+        assert!((c.output_over_input - 30.0).abs() < 1e-9);
+        assert!((c.blended_usd_per_mtok - 8.0 / 1.1).abs() < 1e-9);
     }
 }

@@ -90,7 +90,7 @@ pub struct Sample {
 }
 
 /// The simulation's answer.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SimReport {
     pub arrived: u64,
     pub completed: u64,
@@ -117,6 +117,9 @@ pub struct SimReport {
     pub kv_capacity_tokens: u64,
     /// Busy time over duration, averaged over replicas.
     pub utilization: f64,
+    /// Share of busy GPU time charged to prompt tokens (prefill-only steps, and the marginal
+    /// time prompt chunks add to mixed steps), weighted by GPUs; the rest is decode's.
+    pub prefill_time_share: f64,
     pub mfu: f64,
     pub mbu: f64,
     pub preemptions: u64,
@@ -559,6 +562,17 @@ fn summarize(
             .map(|(r, spec)| r.capacity_blocks * u64::from(spec.scheduler.block_tokens))
             .sum(),
         utilization: busy / (d * replicas.len().max(1) as f64),
+        prefill_time_share: {
+            let (pf, all) = replicas.iter().fold((0.0, 0.0), |(pf, all), r| {
+                let g = f64::from(r.gpus());
+                (pf + g * r.stats.prefill_busy_s, all + g * r.stats.busy_s)
+            });
+            if all > 0.0 {
+                pf / all
+            } else {
+                0.0
+            }
+        },
         // Per-device FLOPs and bytes of the busiest device, over each replica's per-device capacity.
         mfu: flops / flops_capacity.max(f64::MIN_POSITIVE),
         mbu: bytes / bytes_capacity.max(f64::MIN_POSITIVE),

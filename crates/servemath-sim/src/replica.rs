@@ -100,6 +100,7 @@ enum Flight {
         load: StepLoad,
         flops: f64,
         bytes: f64,
+        prefill_share: f64,
     },
     Leap {
         start_s: f64,
@@ -113,6 +114,9 @@ enum Flight {
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ReplicaStats {
     pub busy_s: f64,
+    /// Busy time charged to prompt tokens: all of a prefill-only step, and of a mixed step the
+    /// time it takes beyond its decodes alone (the marginal cost of the prompt chunks).
+    pub prefill_busy_s: f64,
     pub steps: u64,
     pub preemptions: u64,
     pub peak_blocks: u64,
@@ -609,6 +613,19 @@ impl Replica {
             }
         }
         let cost = self.dep.step(&load);
+        let prefill_share = if load.prefill_seqs == 0.0 {
+            0.0
+        } else if load.decode_seqs == 0.0 {
+            1.0
+        } else {
+            let decode_only = StepLoad {
+                prefill_seqs: 0.0,
+                prefill_tokens: 0.0,
+                prefill_prefix_sum: 0.0,
+                ..load
+            };
+            (1.0 - self.dep.step(&decode_only).time_s / cost.time_s).clamp(0.0, 1.0)
+        };
         if let Policy::Train { period_s } = self.cfg.policy {
             if cost.time_s > period_s {
                 self.stats.train_overruns += 1;
@@ -620,6 +637,7 @@ impl Replica {
             load,
             flops: cost.flops,
             bytes: cost.bytes.total(),
+            prefill_share,
         });
         Next::Wake(end_s)
     }
@@ -674,7 +692,11 @@ impl Replica {
                 load,
                 flops,
                 bytes,
-            } => (start_s, 1u32, load, (flops, bytes), now),
+                prefill_share,
+            } => {
+                self.stats.prefill_busy_s += (now - start_s) * prefill_share;
+                (start_s, 1u32, load, (flops, bytes), now)
+            }
             Flight::Leap {
                 start_s,
                 steps,

@@ -305,6 +305,22 @@ fn given_ids(m: &ArgMatches) -> BTreeSet<String> {
         .collect()
 }
 
+/// Mean $ per held GPU-hour over the fleet at `utilization`, from each replica's hardware
+/// defaults (`servemath cost`); `None` when some replica's hardware has no price.
+fn fleet_gpu_hour_price(replicas: &[servemath_sim::ReplicaSpec], utilization: f64) -> Option<f64> {
+    let u = utilization.clamp(1e-6, 1.0);
+    let (mut usd, mut gpus) = (0.0, 0.0);
+    for r in replicas {
+        let hw = &r.deployment.hardware;
+        let inputs = crate::commands::cost::resolve_cost_inputs(&Default::default(), hw).ok()?;
+        let cost = servemath_econ::try_gpu_hour_cost(&inputs, u).ok()?;
+        let g = f64::from(r.deployment.gpus());
+        usd += cost.total_usd * g;
+        gpus += g;
+    }
+    (gpus > 0.0).then(|| usd / gpus)
+}
+
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let merged = scenario::merge(args)?;
     let plan = resolve::resolve(merged)?;
@@ -334,7 +350,9 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let sim = simulate(cfg, plan.workload.into_sim());
     let wall_s = start.elapsed().as_secs_f64();
     progress.finish();
-    let report = SimulateReport::new(plan.setup, &sim);
+    let mut report = SimulateReport::new(plan.setup, &sim);
+    report.cost = fleet_gpu_hour_price(&plan.replicas, sim.utilization)
+        .map(|price| servemath_report::SimCostReport::new(price, &sim));
     output::write_files(&plan.outputs, &plan.replicas, &sim, &report)?;
     if plan.outputs.bench {
         progress::bench(&sim, wall_s);

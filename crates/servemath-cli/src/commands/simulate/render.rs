@@ -110,6 +110,20 @@ pub fn render(r: &SimulateReport) -> String {
             fmt::percent(r.mbu)
         ),
     );
+    if let Some(c) = &r.cost {
+        line(
+            "cost",
+            format!(
+                "${:.2}/GPU-hour (`servemath cost`): ${:.3}/Mtok in, ${:.3}/Mtok out ({:.1}x), ${:.3}/Mtok blended; {} of busy time is prefill",
+                c.usd_per_gpu_hour,
+                c.input_usd_per_mtok,
+                c.output_usd_per_mtok,
+                c.output_over_input,
+                c.blended_usd_per_mtok,
+                fmt::percent(c.prefill_time_share)
+            ),
+        );
+    }
     let prefix =
         r.kv.prefix_hit_rate
             .map(|h| format!("; prefix-cache hits {} of prompt tokens", fmt::percent(h)))
