@@ -184,44 +184,12 @@ impl EstimateReport {
     pub fn new(dep: &Deployment, input: u64, output: u64, batches: &[u64]) -> EstimateReport {
         let context = input.saturating_add(output);
         let ctx = context as f64;
-        let m = &dep.model;
-        let hw = &dep.hardware;
         EstimateReport {
-            model: ModelSummary {
-                name: m.name.clone(),
-                model_type: m.model_type.clone(),
-                layers: m.num_layers(),
-                total_params: m.params().total(),
-                active_params: m.active_params(),
-                weight_bytes: m.weight_bytes(&dep.prec.weights),
-            },
-            hardware: HardwareSummary {
-                id: hw.id.clone(),
-                name: hw.name.clone(),
-                family: hw.family.clone(),
-                peak_flop_per_s: dep.peak_flop_per_s(),
-                hbm_bytes: hw.hbm_bytes,
-                hbm_bytes_per_s: hw.hbm_bytes_per_s,
-            },
-            layout: LayoutReport {
-                tp: dep.par.tp,
-                pp: dep.par.pp,
-                ep: dep.par.ep,
-                dp_attn: dep.par.dp_attn,
-                gpus: dep.gpus(),
-            },
-            precisions: PrecisionsReport {
-                weights: WeightPrecisionsReport::new(&dep.prec.weights),
-                kv: dep.prec.kv.name(),
-                compute: dep.prec.compute.name(),
-                activations: dep.prec.activations.name(),
-            },
-            params: dep
-                .params
-                .as_map()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            model: ModelSummary::of(dep),
+            hardware: HardwareSummary::of(dep),
+            layout: LayoutReport::of(dep),
+            precisions: PrecisionsReport::of(dep),
+            params: params_of(dep),
             input_tokens: input,
             output_tokens: output,
             context_tokens: context,
@@ -325,4 +293,66 @@ impl MemoryReport {
             fits: m.fits,
         }
     }
+}
+
+impl ModelSummary {
+    /// The model of a deployment, at the deployment's weight precisions.
+    pub fn of(dep: &Deployment) -> ModelSummary {
+        let m = &dep.model;
+        ModelSummary {
+            name: m.name.clone(),
+            model_type: m.model_type.clone(),
+            layers: m.num_layers(),
+            total_params: m.params().total(),
+            active_params: m.active_params(),
+            weight_bytes: m.weight_bytes(&dep.prec.weights),
+        }
+    }
+}
+
+impl HardwareSummary {
+    /// The hardware of a deployment, with the peak at its compute precision.
+    pub fn of(dep: &Deployment) -> HardwareSummary {
+        let hw = &dep.hardware;
+        HardwareSummary {
+            id: hw.id.clone(),
+            name: hw.name.clone(),
+            family: hw.family.clone(),
+            peak_flop_per_s: dep.peak_flop_per_s(),
+            hbm_bytes: hw.hbm_bytes,
+            hbm_bytes_per_s: hw.hbm_bytes_per_s,
+        }
+    }
+}
+
+impl LayoutReport {
+    pub fn of(dep: &Deployment) -> LayoutReport {
+        LayoutReport {
+            tp: dep.par.tp,
+            pp: dep.par.pp,
+            ep: dep.par.ep,
+            dp_attn: dep.par.dp_attn,
+            gpus: dep.gpus(),
+        }
+    }
+}
+
+impl PrecisionsReport {
+    pub fn of(dep: &Deployment) -> PrecisionsReport {
+        PrecisionsReport {
+            weights: WeightPrecisionsReport::new(&dep.prec.weights),
+            kv: dep.prec.kv.name(),
+            compute: dep.prec.compute.name(),
+            activations: dep.prec.activations.name(),
+        }
+    }
+}
+
+/// The deployment's cost parameters by name.
+pub fn params_of(dep: &Deployment) -> BTreeMap<String, f64> {
+    dep.params
+        .as_map()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
 }

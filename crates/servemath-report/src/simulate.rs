@@ -2,8 +2,7 @@
 //! simulated (pools, router, workload, SLOs) and what came out (request counts, latency
 //! percentiles, throughput, goodput, utilization, KV occupancy, preemptions).
 
-use crate::estimate::{HardwareSummary, LayoutReport, ModelSummary, PrecisionsReport};
-use crate::model::WeightPrecisionsReport;
+use crate::estimate::{params_of, HardwareSummary, LayoutReport, ModelSummary, PrecisionsReport};
 use crate::Schema;
 use serde::Serialize;
 use servemath_cost::Deployment;
@@ -295,46 +294,14 @@ impl PoolReport {
         dep: &Deployment,
         scheduler: SchedulerConfig,
     ) -> PoolReport {
-        let m = &dep.model;
-        let hw = &dep.hardware;
         PoolReport {
             role,
             replicas,
-            model: ModelSummary {
-                name: m.name.clone(),
-                model_type: m.model_type.clone(),
-                layers: m.num_layers(),
-                total_params: m.params().total(),
-                active_params: m.active_params(),
-                weight_bytes: m.weight_bytes(&dep.prec.weights),
-            },
-            hardware: HardwareSummary {
-                id: hw.id.clone(),
-                name: hw.name.clone(),
-                family: hw.family.clone(),
-                peak_flop_per_s: dep.peak_flop_per_s(),
-                hbm_bytes: hw.hbm_bytes,
-                hbm_bytes_per_s: hw.hbm_bytes_per_s,
-            },
-            layout: LayoutReport {
-                tp: dep.par.tp,
-                pp: dep.par.pp,
-                ep: dep.par.ep,
-                dp_attn: dep.par.dp_attn,
-                gpus: dep.gpus(),
-            },
-            precisions: PrecisionsReport {
-                weights: WeightPrecisionsReport::new(&dep.prec.weights),
-                kv: dep.prec.kv.name(),
-                compute: dep.prec.compute.name(),
-                activations: dep.prec.activations.name(),
-            },
-            params: dep
-                .params
-                .as_map()
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
+            model: ModelSummary::of(dep),
+            hardware: HardwareSummary::of(dep),
+            layout: LayoutReport::of(dep),
+            precisions: PrecisionsReport::of(dep),
+            params: params_of(dep),
             scheduler,
         }
     }
