@@ -1,7 +1,8 @@
 //! Prefix caching (vLLM's automatic prefix caching, by prompt-block hash): blocks of prompts
 //! stay in the hash table while sequences use them and, after that, for as long as the free
 //! memory they sit in is not reallocated (least recently used goes first). Later prompts that
-//! start with the same blocks skip computing them.
+//! start with the same blocks skip computing them. The cache is trimmed to free memory when
+//! the batch changes (admissions, completions, preemptions), not inside a run of decode steps.
 
 use std::collections::{BTreeMap, HashMap};
 

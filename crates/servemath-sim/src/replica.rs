@@ -156,6 +156,10 @@ pub(crate) struct Replica {
     decode_run: Option<u32>,
     /// Whether some running prompt is only partly prefilled.
     partial_prefills: bool,
+    /// Every layer attends to its full context, so decode lines shift linearly with context.
+    linear_in_context: bool,
+    /// Decode lines at context 0, by batch size.
+    line_cache: Vec<Option<DecodeLine>>,
 }
 
 /// Equal samples collected into one histogram update.
@@ -220,6 +224,11 @@ impl Replica {
             0.0
         };
         let capacity_blocks = (per_rank * f64::from(dep.par.dp_attn)) as u64;
+        let linear_in_context = dep
+            .model
+            .groups
+            .iter()
+            .all(|g| g.attention.span() == servemath_model::AttentionSpan::Full);
         Replica {
             id,
             pool,
@@ -241,6 +250,8 @@ impl Replica {
             load: StepLoad::default(),
             decode_run: None,
             partial_prefills: false,
+            linear_in_context,
+            line_cache: Vec::new(),
         }
     }
 
@@ -404,7 +415,9 @@ impl Replica {
             any = true;
             self.running.push(seq);
         }
-        self.trim_prefix_cache();
+        if any {
+            self.trim_prefix_cache();
+        }
         (used, any)
     }
 
@@ -595,9 +608,7 @@ impl Replica {
         if leapable {
             let steps = self.leap_steps();
             if steps >= 2.0 {
-                let line = self
-                    .dep
-                    .decode_line(load.decode_seqs, load.decode_context_sum);
+                let line = self.decode_line(load.decode_seqs, load.decode_context_sum);
                 let steps = steps.min(line.valid_steps);
                 if steps >= 2.0 {
                     // The first step's block was reserved by mark_decoders; the rest at the end.
@@ -640,6 +651,36 @@ impl Replica {
             prefill_share,
         });
         Next::Wake(end_s)
+    }
+
+    /// The closed-form line of decode steps for `batch` sequences at `context_sum`. With full
+    /// attention everywhere a step's times, FLOPs and bytes are linear in the context sum, so
+    /// the line at context 0 is kept per batch size and shifted, instead of pricing two steps.
+    fn decode_line(&mut self, batch: f64, context_sum: f64) -> DecodeLine {
+        if !self.linear_in_context {
+            return self.dep.decode_line(batch, context_sum);
+        }
+        let b = batch as usize;
+        if self.line_cache.len() <= b {
+            self.line_cache.resize(b + 1, None);
+        }
+        let base = match self.line_cache[b] {
+            Some(line) => line,
+            None => {
+                let line = self.dep.decode_line(batch, 0.0);
+                self.line_cache[b] = Some(line);
+                line
+            }
+        };
+        // A step adds `batch` tokens of context: k steps' worth of context is context_sum / batch.
+        let k = context_sum / batch;
+        DecodeLine {
+            c0: base.c0 + base.dc * k,
+            m0: base.m0 + base.dm * k,
+            flops0: base.flops0 + base.dflops * k,
+            bytes0: base.bytes0 + base.dbytes * k,
+            ..base
+        }
     }
 
     /// How many identical decode steps can run before a sequence finishes or KV blocks run out.
@@ -752,8 +793,9 @@ impl Replica {
             gaps.flush(itl);
             self.free_blocks -= used;
             self.stats.output_tokens += load.decode_seqs * f64::from(steps);
-            // Free memory only shrank during the run, so one trim now equals a trim per step.
-            self.trim_prefix_cache();
+            // No trim here: the cache is trimmed to free memory only when the batch changes
+            // (admissions, completions, preemptions), so a run of decode steps, leapt or
+            // stepped, sees one cache and admission stays decided for the whole run.
             return;
         }
         let id = self.id;

@@ -182,7 +182,7 @@ fn policy() -> impl Strategy<Value = Policy> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(32))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
     #[test]
     fn event_leaping_matches_the_step_by_step_reference(
         policy in policy(),
