@@ -486,6 +486,9 @@ fn route(
     pool: Pool,
     prefix: Option<&crate::workload::Prefix>,
 ) -> usize {
+    if replicas.len() == 1 {
+        return 0;
+    }
     let members = || (0..replicas.len()).filter(move |&i| replicas[i].pool == pool);
     match router {
         Router::RoundRobin => {
