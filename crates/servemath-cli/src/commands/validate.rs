@@ -8,9 +8,7 @@
 use anyhow::{anyhow, Context};
 use clap::Args;
 use serde::{Deserialize, Serialize};
-use servemath_cost::{
-    Bound, Calibration, CostParams, Deployment, Parallelism, Precisions, StepLoad,
-};
+use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, Precisions, StepLoad};
 use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{MathPrecision, ModelSpec, Precision};
 use std::collections::BTreeMap;
@@ -221,7 +219,7 @@ fn price(r: &Resolved, params: CostParams) -> anyhow::Result<Outcome> {
             let load = StepLoad::decode(batch * beams, c.input + output / 2.0)
                 + StepLoad::prefill(batch / output, c.input, 0.0);
             let step = d.step(&load);
-            (replicas * batch / step.time_s, batch, step.bound)
+            (replicas * batch / step.time_s, batch, step.bound.name())
         }
         Scenario::Prefill => {
             let batch = c.batch.unwrap_or(1.0);
@@ -230,16 +228,17 @@ fn price(r: &Resolved, params: CostParams) -> anyhow::Result<Outcome> {
                 Metric::Mfu => step.mfu,
                 _ => step.time_s,
             };
-            (value, batch, step.bound)
+            (value, batch, step.bound.name())
         }
         Scenario::Server => {
+            // The limit is set by the p99 targets in simulation, not by one step's bound.
             let (rate, batch) = server_rate(c, d)?;
-            (rate * output, batch, servemath_cost::Bound::Compute)
+            (rate * output, batch, "p99 limits")
         }
         Scenario::Decode => {
             let batch = c.batch.unwrap_or(1.0);
             let step = d.step(&StepLoad::decode(batch, c.input + output / 2.0));
-            (step.time_s * 1e3, batch, step.bound)
+            (step.time_s * 1e3, batch, step.bound.name())
         }
     };
     Ok(Outcome {
@@ -249,7 +248,7 @@ fn price(r: &Resolved, params: CostParams) -> anyhow::Result<Outcome> {
         predicted,
         error: predicted / c.measured - 1.0,
         batch,
-        bound: bound_name(bound),
+        bound,
         source: c.source.clone(),
     })
 }
@@ -340,10 +339,6 @@ fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
     let at = run(lo.max(f64::MIN_POSITIVE))?;
     let per_step = at.output_tokens_per_s * at.duration_s / (at.steps.max(1) as f64);
     Ok((lo, per_step))
-}
-
-fn bound_name(b: Bound) -> &'static str {
-    b.name()
 }
 
 /// Median and worst absolute error per metric.
