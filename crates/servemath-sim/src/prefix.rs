@@ -20,6 +20,8 @@ pub(crate) struct PrefixCache {
     /// Unreferenced blocks by last use, oldest first: the eviction order.
     idle: BTreeMap<u64, u64>,
     clock: u64,
+    /// Tokens per hashed block, from the prompts seen (Mooncake traces: 512).
+    pub block_tokens: u32,
     /// Prompt tokens looked up, and of those found cached.
     pub lookup_tokens: u64,
     pub hit_tokens: u64,
@@ -35,7 +37,8 @@ impl PrefixCache {
     }
 
     /// A sequence starts using `hashes` (inserting those not cached yet).
-    pub fn pin(&mut self, hashes: &[u64]) {
+    pub fn pin(&mut self, hashes: &[u64], block_tokens: u32) {
+        self.block_tokens = self.block_tokens.max(block_tokens);
         for &h in hashes {
             self.clock += 1;
             let e = self.entries.entry(h).or_insert(Entry {
@@ -85,9 +88,9 @@ mod tests {
     #[test]
     fn pinned_blocks_survive_and_idle_ones_go_lru() {
         let mut c = PrefixCache::default();
-        c.pin(&[1, 2, 3]);
+        c.pin(&[1, 2, 3], 512);
         c.unpin(&[1, 2, 3]);
-        c.pin(&[1, 4]);
+        c.pin(&[1, 4], 512);
         assert_eq!(c.leading_hits(&[1, 2, 9, 3]), 2);
         // Idle: 2 then 3 (1 is pinned again); keep one idle block -> 2 goes.
         c.shrink_idle_to(1);

@@ -398,7 +398,7 @@ impl Replica {
             if let (Some(cache), Some(p)) = (self.prefix_cache.as_mut(), seq.cold.prefix.as_ref()) {
                 if seq.kv == 0 {
                     cache.record(seq.prompt, cached);
-                    cache.pin(&p.hashes[..hits]);
+                    cache.pin(&p.hashes[..hits], p.block_tokens);
                     seq.cold.pinned = hits;
                 }
             }
@@ -439,8 +439,9 @@ impl Replica {
     fn trim_prefix_cache(&mut self) {
         let free_tokens = self.free_blocks * u64::from(self.cfg.block_tokens);
         if let Some(cache) = self.prefix_cache.as_mut() {
-            // Mooncake's hash blocks are 512 tokens; idle cached blocks fill free memory.
-            cache.shrink_idle_to((free_tokens / 512) as usize);
+            // Idle cached blocks fill free memory, in units of the prompts' hash blocks.
+            let per_entry = u64::from(cache.block_tokens.max(1));
+            cache.shrink_idle_to((free_tokens / per_entry) as usize);
         }
     }
 
@@ -823,7 +824,7 @@ impl Replica {
                     prompt_tokens += u64::from(chunk);
                     if s.prefilled == s.prompt {
                         if let (Some(c), Some(p)) = (cache.as_mut(), s.cold.prefix.as_ref()) {
-                            c.pin(&p.hashes[s.cold.pinned..]);
+                            c.pin(&p.hashes[s.cold.pinned..], p.block_tokens);
                             s.cold.pinned = p.hashes.len();
                         }
                         s.generated += 1;
