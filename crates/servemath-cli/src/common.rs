@@ -146,6 +146,16 @@ pub struct DeployArgs {
     #[arg(long = "dp-attn", default_value_t = 1, value_name = "N")]
     pub dp_attn: u32,
 
+    /// Redundant expert slots (EPLB): lets an EP degree that does not divide the experts run
+    /// (256 experts on EP72 with 32 redundant) and balances the routing skew away.
+    #[arg(long = "redundant-experts", default_value_t = 0, value_name = "N")]
+    pub redundant_experts: u32,
+
+    /// Two-batch overlap: split each step into two micro-batches and hide one's communication
+    /// behind the other's GEMMs.
+    #[arg(long)]
+    pub tbo: bool,
+
     /// Store the linear layers in this format (bf16, fp8, fp8-block128, int8, int4, mxfp4,
     /// nvfp4); embeddings keep the checkpoint's. Default: the checkpoint's own formats.
     #[arg(long, value_name = "PRECISION")]
@@ -164,6 +174,23 @@ pub struct DeployArgs {
     #[arg(long, default_value = "bf16", value_name = "PRECISION")]
     pub activations: Precision,
 
+    /// Attention projections' weight format, after `--weights` (checkpoints often keep them
+    /// FP8 or BF16 when the experts are FP4).
+    #[arg(long = "attention-weights", value_name = "PRECISION")]
+    pub attention_weights: Option<Precision>,
+
+    /// Dense MLP and shared experts' weight format, after `--weights`.
+    #[arg(long = "dense-weights", value_name = "PRECISION")]
+    pub dense_weights: Option<Precision>,
+
+    /// Routed experts' weight format, after `--weights`.
+    #[arg(long = "expert-weights", value_name = "PRECISION")]
+    pub expert_weights: Option<Precision>,
+
+    /// Math rate of the attention kernels (bf16, or fp8 where the engine runs FP8 attention).
+    #[arg(long = "attention-math", value_parser = parse_math_precision, value_name = "PRECISION")]
+    pub attention_math: Option<MathPrecision>,
+
     #[command(flatten)]
     pub params: ParamArgs,
 }
@@ -178,10 +205,16 @@ impl Default for DeployArgs {
             pp: 1,
             ep: 1,
             dp_attn: 1,
+            redundant_experts: 0,
+            tbo: false,
             weights: None,
             kv: Precision::Bf16,
             compute: None,
             activations: Precision::Bf16,
+            attention_weights: None,
+            dense_weights: None,
+            expert_weights: None,
+            attention_math: None,
             params: ParamArgs::default(),
         }
     }
@@ -227,8 +260,20 @@ pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
     }
     prec.kv = args.kv;
     prec.activations = args.activations;
+    if let Some(w) = args.attention_weights {
+        prec.weights.attention = w;
+    }
+    if let Some(w) = args.dense_weights {
+        prec.weights.dense_mlp = w;
+    }
+    if let Some(w) = args.expert_weights {
+        prec.weights.experts = w;
+    }
     if let Some(c) = args.compute {
         prec.compute = c;
+    }
+    if let Some(a) = args.attention_math {
+        prec.attention = a;
     }
     let params = resolve_params(&args.params, hw)?;
     let par = Parallelism {
@@ -236,6 +281,8 @@ pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
         pp: args.pp,
         ep: args.ep,
         dp_attn: args.dp_attn,
+        redundant_experts: args.redundant_experts,
+        two_batch_overlap: args.tbo,
     };
     let dep = Deployment::new(&model, hw, par, prec, params)
         .with_context(|| format!("cannot deploy {} on {}", model.name, hw.id))?;

@@ -28,6 +28,8 @@ fn bench(c: &mut Criterion) {
             dp_attn: 8,
             ep: 8,
             pp: 2,
+            redundant_experts: 0,
+            two_batch_overlap: false,
         },
     );
     c.bench_function("decode_step/llama-3.1-70b tp4", |b| {

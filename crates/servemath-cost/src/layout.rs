@@ -16,6 +16,17 @@ pub struct Parallelism {
     pub pp: u32,
     pub ep: u32,
     pub dp_attn: u32,
+    /// Extra expert slots beyond the model's experts (EPLB's redundant experts): the
+    /// `E + redundant_experts` slots are spread evenly over the `ep` ranks, so EP degrees that
+    /// do not divide `E` work (256 experts on EP72 with 288 slots), hot experts are copied,
+    /// and the routing skew (`moe_load_imbalance`) is balanced away; each slot adds one
+    /// expert's weights.
+    pub redundant_experts: u32,
+    /// Two-batch overlap: each step runs as two micro-batches, the expert-parallel and
+    /// tensor-parallel communication of one hidden behind the other's GEMMs (DeepSeek,
+    /// SGLang `--enable-two-batch-overlap`, TensorRT-LLM); weights are read once per
+    /// micro-batch.
+    pub two_batch_overlap: bool,
 }
 
 impl Default for Parallelism {
@@ -25,6 +36,8 @@ impl Default for Parallelism {
             pp: 1,
             ep: 1,
             dp_attn: 1,
+            redundant_experts: 0,
+            two_batch_overlap: false,
         }
     }
 }
@@ -55,6 +68,10 @@ pub struct Precisions {
     pub compute: MathPrecision,
     /// Format of activations sent over the network (all-reduce, all-to-all, pipeline hand-off).
     pub activations: Precision,
+    /// Math rate class of the attention kernels: BF16 (FlashAttention, FlashInfer, FlashMLA,
+    /// TensorRT-LLM FMHA by default) or FP8 where the engine runs FP8 attention. Never the
+    /// GEMMs' FP4 rate.
+    pub attention: MathPrecision,
 }
 
 impl Precisions {
@@ -72,6 +89,7 @@ impl Precisions {
             kv: Precision::Bf16,
             compute: compute_for(bulk, &peak_has),
             activations: Precision::Bf16,
+            attention: MathPrecision::Bf16,
         }
     }
 
@@ -180,11 +198,26 @@ pub fn validate(model: &ModelSpec, par: &Parallelism) -> Result<(), LayoutError>
                 ),
             })
         }
-        Some(e) if e % u64::from(par.ep) != 0 => {
+        None if par.redundant_experts > 0 => {
+            return Err(LayoutError::Invalid {
+                field: "redundant_experts",
+                value: par.redundant_experts,
+                reason: format!("{} has no experts", model.name),
+            })
+        }
+        Some(e) if (e + u64::from(par.redundant_experts)) % u64::from(par.ep) != 0 => {
+            let slots = e + u64::from(par.redundant_experts);
+            let need = slots.div_ceil(u64::from(par.ep)) * u64::from(par.ep) - e;
             return Err(LayoutError::Invalid {
                 field: "ep",
                 value: par.ep,
-                reason: format!("does not divide the {e} experts of {}", model.name),
+                reason: format!(
+                    "does not divide the {slots} expert slots of {} ({e} experts + {} redundant); \
+                     {need} redundant experts would make {} slots",
+                    model.name,
+                    par.redundant_experts,
+                    e + need
+                ),
             })
         }
         _ => {}

@@ -1,4 +1,5 @@
-//! The roofline cost model of one forward step: compute vs memory-bandwidth vs communication,
+//! The cost model of one forward step, priced kernel class by kernel class (each on its own
+//! roofline, from measured kernel curves where they exist), plus communication,
 //! with KV cache, MoE sparsity, precisions and tensor / expert / pipeline / attention-data
 //! parallelism; memory fit; the floor and the balance batch.
 //!
@@ -7,6 +8,7 @@
 
 mod collective;
 mod deployment;
+mod kernels;
 mod layout;
 mod memory;
 mod params;
@@ -19,10 +21,11 @@ mod testkit;
 #[cfg(test)]
 mod tests;
 
-pub use collective::Network;
-pub use deployment::{DeployError, Deployment};
+pub use collective::{Network, Phase};
+pub use deployment::{expert_rank_imbalance, DeployError, Deployment};
+pub use kernels::RateSource;
 pub use layout::{compute_for, validate as validate_layout, LayoutError, Parallelism, Precisions};
 pub use memory::MemoryFit;
 pub use params::{Calibration, CostParams, ParamDoc, ParamError, PARAM_DOCS};
 pub use scenario::{BatchEstimate, DecodeLine};
-pub use step::{Bound, ByteTraffic, StepCost, StepLoad};
+pub use step::{Bound, ByteTraffic, ClassTime, KernelTimes, StepCost, StepLoad};

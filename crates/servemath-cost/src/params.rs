@@ -12,23 +12,58 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CostParams {
-    /// Achievable fraction of dense peak FLOP/s in large matmuls and attention.
+    /// GEMM fraction of dense peak FLOP/s where the hardware has no measured kernel curve
+    /// (datasheet entries); measured entries take theirs from `catalog/kernels.toml`.
     pub compute_efficiency: f64,
-    /// Achievable fraction of HBM bandwidth in streaming reads (weights, KV cache).
+    /// Fraction of HBM bandwidth in streaming kernels (elementwise, norms) and, where no
+    /// measured curve exists, in GEMMs and attention.
     pub memory_efficiency: f64,
-    /// Achievable fraction of link bandwidth in collectives (NCCL "bus bandwidth" over line rate).
+    /// Attention-kernel fraction of the BF16 (or FP8) peak where no measured curve exists
+    /// (FlashAttention-3 reaches 0.75 of BF16 peak on H100).
+    pub attention_efficiency: f64,
+    /// Achievable fraction of link bandwidth in collectives without a measured table
+    /// (NCCL bus bandwidth over line rate).
     pub comm_efficiency: f64,
     /// Fraction of communication time hidden behind compute (0: fully exposed; 1: fully hidden).
     pub comm_overlap: f64,
-    /// Fixed cost per step: scheduling, sampling, launch of the step's graph.
+    /// Fixed GPU-side cost per step not overlapped with anything: graph launch, sampling,
+    /// host-device synchronisation. Fitted globally on end-to-end results.
     pub step_overhead_s: f64,
-    /// Fixed cost per layer per step: kernel launches and small ops not covered by the roofline.
+    /// Extra cost per layer per step beyond the kernel curves (0: the curves' launch times
+    /// cover it).
     pub layer_overhead_s: f64,
-    /// Cost per sequence in a step: host-side scheduling, sampling and bookkeeping that grow with the batch.
+    /// Host (CPU) time per sequence per step: scheduling, sampling bookkeeping,
+    /// detokenization. Fitted globally.
     pub seq_overhead_s: f64,
+    /// 1: the engine prepares step n+1 on the CPU while the GPU runs step n (TensorRT-LLM's
+    /// overlap scheduler, SGLang's zero-overhead scheduler, vLLM async scheduling), so a step
+    /// takes max(GPU, host); 0: host time adds to the GPU time.
+    pub host_overlap: f64,
+    /// Fixed time of one kernel where no measured curve exists (launch, ramp and tail under
+    /// CUDA graphs).
+    pub kernel_launch_s: f64,
+    /// Fraction of a measured kernel's fixed time (its curve's `launch_s`) hidden when kernels
+    /// run back to back in a CUDA graph: the tables time each kernel alone, while in a graph
+    /// with programmatic dependent launch a kernel's prologue overlaps its predecessor's tail.
+    /// Fitted globally on end-to-end latency.
+    pub graph_launch_overlap: f64,
+    /// Time of one small elementwise kernel (norm, rotary, activation, residual) beyond its
+    /// bytes: the floor of a tiny memory-bound kernel under CUDA graphs.
+    pub elementwise_kernel_s: f64,
+    /// Small-message all-reduce latency inside a scale-up domain where no measured table
+    /// exists (custom one-shot/two-shot all-reduce, NVLS): nearly flat in the GPU count.
+    pub allreduce_latency_s: f64,
+    /// Fixed latency of one expert-parallel dispatch or combine inside a scale-up domain
+    /// (DeepEP-style kernels); across domains the scale-out latency is added.
+    pub all_to_all_latency_s: f64,
+    /// Per-request front end in a client-measured TTFT: HTTP, tokenization, scheduling of
+    /// the new request, detokenization and streaming of its first token. Added to the
+    /// client-side TTFT of `estimate` and of client-measured validation cases.
+    pub request_overhead_s: f64,
     /// Hidden-state-sized tensors read or written per token per layer (norms, residuals, matmul inputs and outputs) with fused kernels.
     pub activation_io_per_layer: f64,
-    /// Busiest expert-parallel device's routed tokens over the mean (1: perfectly balanced).
+    /// Routing skew: the busiest expert-parallel rank's load over what uniform routing would
+    /// give it (the balls-into-bins maximum is computed; this multiplies it; 1: uniform).
     pub moe_load_imbalance: f64,
     /// Fraction of HBM the serving engine may use (vLLM `gpu_memory_utilization`, TRT-LLM `kv_cache_free_gpu_mem_fraction` analogue).
     pub hbm_usable_fraction: f64,
@@ -45,73 +80,205 @@ pub struct ParamDoc {
     pub name: &'static str,
     pub unit: &'static str,
     pub doc: &'static str,
+    /// Hard limits a value must lie within (fractions exclude 0).
+    pub min: f64,
+    pub max: f64,
+    /// The limits in words, for errors.
+    pub range: &'static str,
+    /// The range a physical value falls in, with its source: a fit outside it has failed.
+    pub plausible: &'static str,
 }
 
 pub const PARAM_DOCS: &[ParamDoc] = &[
     ParamDoc {
         name: "compute_efficiency",
         unit: "fraction",
-        doc: "achievable fraction of dense peak FLOP/s",
+        doc: "GEMM fraction of dense peak FLOP/s without a measured curve",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in (0, 1]",
+        plausible: "0.3-0.8 (DeepGEMM H800 FP8 0.30-0.69; B200 FP4 0.34-0.63)",
     },
     ParamDoc {
         name: "memory_efficiency",
         unit: "fraction",
-        doc: "achievable fraction of HBM bandwidth",
+        doc: "fraction of HBM bandwidth in streaming kernels",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in (0, 1]",
+        plausible: "0.7-0.95 (FlashMLA 3000 of 3350 GB/s = 0.9)",
+    },
+    ParamDoc {
+        name: "attention_efficiency",
+        unit: "fraction",
+        doc: "attention fraction of BF16/FP8 peak without a measured curve",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in (0, 1]",
+        plausible: "0.4-0.8 (FA3 0.75 BF16, FlashMLA 0.67)",
     },
     ParamDoc {
         name: "comm_efficiency",
         unit: "fraction",
-        doc: "achievable fraction of link bandwidth in collectives",
+        doc: "fraction of link bandwidth in collectives without a measured table",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in (0, 1]",
+        plausible: "0.6-0.9 (NCCL ring 370 of 450 GB/s = 0.82)",
     },
     ParamDoc {
         name: "comm_overlap",
         unit: "fraction",
         doc: "fraction of communication hidden behind compute",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in [0, 1]",
+        plausible: "0 (TP decode) to 0.9 (two-batch overlap)",
     },
     ParamDoc {
         name: "step_overhead_s",
         unit: "s",
-        doc: "fixed cost per step (scheduling, sampling, launch)",
+        doc: "fixed GPU-side cost per step (launch, sampling, sync)",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in [0, 1] s",
+        plausible: "0.2-2 ms (small-model floors: Qwen3-0.6B 2.4 ms per step on H100)",
     },
     ParamDoc {
         name: "layer_overhead_s",
         unit: "s",
-        doc: "fixed cost per layer per step",
+        doc: "extra cost per layer per step beyond the kernel curves",
+        min: 0.0,
+        max: 0.1,
+        range: "must be in [0, 0.1] s",
+        plausible: "0-20 us",
     },
     ParamDoc {
         name: "seq_overhead_s",
         unit: "s",
-        doc: "cost per sequence per step (scheduling, sampling)",
+        doc: "host time per sequence per step (scheduling, sampling)",
+        min: 0.0,
+        max: 0.01,
+        range: "must be in [0, 0.01] s",
+        plausible: "2-40 us",
+    },
+    ParamDoc {
+        name: "host_overlap",
+        unit: "0 or 1",
+        doc: "1: host work overlaps the GPU step (overlap scheduler)",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in [0, 1]",
+        plausible: "1 for TRT-LLM >= 0.17, SGLang >= 0.4, vLLM async; 0 for older engines",
+    },
+    ParamDoc {
+        name: "kernel_launch_s",
+        unit: "s",
+        doc: "fixed time of one kernel without a measured curve",
+        min: 0.0,
+        max: 0.001,
+        range: "must be in [0, 1 ms]",
+        plausible: "2-10 us",
+    },
+    ParamDoc {
+        name: "graph_launch_overlap",
+        unit: "fraction",
+        doc: "fraction of a measured kernel's launch time hidden in a CUDA graph",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in [0, 1]",
+        plausible:
+            "0-0.8 (PDL overlaps prologue and tail; isolated timings include event overhead)",
+    },
+    ParamDoc {
+        name: "elementwise_kernel_s",
+        unit: "s",
+        doc: "floor of one small elementwise kernel",
+        min: 0.0,
+        max: 0.001,
+        range: "must be in [0, 1 ms]",
+        plausible: "1-5 us",
+    },
+    ParamDoc {
+        name: "allreduce_latency_s",
+        unit: "s",
+        doc: "small-message all-reduce latency without a measured table",
+        min: 0.0,
+        max: 0.001,
+        range: "must be in [0, 1 ms]",
+        plausible: "3-10 us (SGLang custom all-reduce on H100: 3.7-7.8 us for TP 2-8)",
+    },
+    ParamDoc {
+        name: "all_to_all_latency_s",
+        unit: "s",
+        doc: "fixed latency of one EP dispatch or combine in a domain",
+        min: 0.0,
+        max: 0.01,
+        range: "must be in [0, 10 ms]",
+        plausible: "5-80 us (DeepEP low-latency kernels: tens of us)",
+    },
+    ParamDoc {
+        name: "request_overhead_s",
+        unit: "s",
+        doc: "per-request front end in client-side TTFT (HTTP, tokenizer)",
+        min: 0.0,
+        max: 10.0,
+        range: "must be in [0, 10] s",
+        plausible: "1-50 ms (NIM c=1 TTFT minus the prefill step)",
     },
     ParamDoc {
         name: "activation_io_per_layer",
         unit: "hidden-size tensors",
         doc: "activation tensors moved per token per layer",
+        min: 0.0,
+        max: 1000.0,
+        range: "must not be negative (or absurdly large)",
+        plausible: "4-16",
     },
     ParamDoc {
         name: "moe_load_imbalance",
         unit: "ratio >= 1",
-        doc: "busiest expert device's load over the mean",
+        doc: "routing skew over uniform routing on the busiest expert rank",
+        min: 1.0,
+        max: 64.0,
+        range: "must be in [1, 64]",
+        plausible: "1.0-1.5 (1 with EPLB)",
     },
     ParamDoc {
         name: "hbm_usable_fraction",
         unit: "fraction",
         doc: "fraction of HBM the engine may use",
+        min: 0.0,
+        max: 1.0,
+        range: "must be in (0, 1]",
+        plausible: "0.85-0.95",
     },
     ParamDoc {
         name: "runtime_reserve_bytes",
         unit: "bytes",
         doc: "runtime memory outside weights, KV and activations",
+        min: 0.0,
+        max: 1000000000000.0,
+        range: "must not be negative (or absurdly large)",
+        plausible: "1-4 GB",
     },
     ParamDoc {
         name: "max_batched_tokens",
         unit: "tokens",
         doc: "most tokens in one step (activation workspace)",
+        min: 1.0,
+        max: 1000000000.0,
+        range: "must be at least 1 (and at most 1e9)",
+        plausible: "2048-16384",
     },
     ParamDoc {
         name: "kv_block_tokens",
         unit: "tokens",
         doc: "KV-cache page size",
+        min: 1.0,
+        max: 65536.0,
+        range: "must be in [1, 65536]",
+        plausible: "16-64 (vLLM 16, TRT-LLM 32/64)",
     },
 ];
 
@@ -146,11 +313,19 @@ impl CostParams {
         BTreeMap::from([
             ("compute_efficiency", self.compute_efficiency),
             ("memory_efficiency", self.memory_efficiency),
+            ("attention_efficiency", self.attention_efficiency),
             ("comm_efficiency", self.comm_efficiency),
             ("comm_overlap", self.comm_overlap),
             ("step_overhead_s", self.step_overhead_s),
             ("layer_overhead_s", self.layer_overhead_s),
             ("seq_overhead_s", self.seq_overhead_s),
+            ("host_overlap", self.host_overlap),
+            ("kernel_launch_s", self.kernel_launch_s),
+            ("graph_launch_overlap", self.graph_launch_overlap),
+            ("elementwise_kernel_s", self.elementwise_kernel_s),
+            ("allreduce_latency_s", self.allreduce_latency_s),
+            ("all_to_all_latency_s", self.all_to_all_latency_s),
+            ("request_overhead_s", self.request_overhead_s),
             ("activation_io_per_layer", self.activation_io_per_layer),
             ("moe_load_imbalance", self.moe_load_imbalance),
             ("hbm_usable_fraction", self.hbm_usable_fraction),
@@ -165,11 +340,19 @@ impl CostParams {
         let slot = match name {
             "compute_efficiency" => &mut self.compute_efficiency,
             "memory_efficiency" => &mut self.memory_efficiency,
+            "attention_efficiency" => &mut self.attention_efficiency,
             "comm_efficiency" => &mut self.comm_efficiency,
             "comm_overlap" => &mut self.comm_overlap,
             "step_overhead_s" => &mut self.step_overhead_s,
             "layer_overhead_s" => &mut self.layer_overhead_s,
             "seq_overhead_s" => &mut self.seq_overhead_s,
+            "host_overlap" => &mut self.host_overlap,
+            "kernel_launch_s" => &mut self.kernel_launch_s,
+            "graph_launch_overlap" => &mut self.graph_launch_overlap,
+            "elementwise_kernel_s" => &mut self.elementwise_kernel_s,
+            "allreduce_latency_s" => &mut self.allreduce_latency_s,
+            "all_to_all_latency_s" => &mut self.all_to_all_latency_s,
+            "request_overhead_s" => &mut self.request_overhead_s,
             "activation_io_per_layer" => &mut self.activation_io_per_layer,
             "moe_load_imbalance" => &mut self.moe_load_imbalance,
             "hbm_usable_fraction" => &mut self.hbm_usable_fraction,
@@ -202,57 +385,25 @@ impl CostParams {
                 return Err(bad(name, value, "must be a finite number"));
             }
         }
-        for (name, value) in [
-            ("compute_efficiency", self.compute_efficiency),
-            ("memory_efficiency", self.memory_efficiency),
-            ("comm_efficiency", self.comm_efficiency),
-            ("hbm_usable_fraction", self.hbm_usable_fraction),
-        ] {
-            if !(value > 0.0 && value <= 1.0) {
-                return Err(bad(name, value, "must be in (0, 1]"));
+        for d in PARAM_DOCS {
+            let value = self.get(d.name).unwrap_or(f64::NAN);
+            let fraction = d.unit == "fraction";
+            let ok = if fraction && d.name != "comm_overlap" && d.name != "graph_launch_overlap" {
+                value > d.min && value <= d.max
+            } else {
+                value >= d.min && value <= d.max
+            };
+            if !ok {
+                return Err(ParamError::OutOfRange {
+                    origin: origin.to_string(),
+                    name: d.name.to_string(),
+                    value,
+                    reason: d.range,
+                });
             }
         }
-        if !(0.0..=1.0).contains(&self.comm_overlap) {
-            return Err(bad("comm_overlap", self.comm_overlap, "must be in [0, 1]"));
-        }
-        for (name, value) in [
-            ("step_overhead_s", self.step_overhead_s),
-            ("layer_overhead_s", self.layer_overhead_s),
-            ("seq_overhead_s", self.seq_overhead_s),
-            ("activation_io_per_layer", self.activation_io_per_layer),
-            ("runtime_reserve_bytes", self.runtime_reserve_bytes),
-        ] {
-            if value < 0.0 {
-                return Err(bad(name, value, "must not be negative"));
-            }
-        }
-        if self.step_overhead_s > 1.0 || self.layer_overhead_s > 0.1 || self.seq_overhead_s > 0.01 {
-            return Err(bad(
-                "step_overhead_s",
-                self.step_overhead_s,
-                "overheads above 1 s per step are absurd",
-            ));
-        }
-        if self.moe_load_imbalance < 1.0 || self.moe_load_imbalance > 64.0 {
-            return Err(bad(
-                "moe_load_imbalance",
-                self.moe_load_imbalance,
-                "must be in [1, 64]",
-            ));
-        }
-        if self.max_batched_tokens < 1.0 {
-            return Err(bad(
-                "max_batched_tokens",
-                self.max_batched_tokens,
-                "must be at least 1",
-            ));
-        }
-        if self.kv_block_tokens < 1.0 || self.kv_block_tokens > 65536.0 {
-            return Err(bad(
-                "kv_block_tokens",
-                self.kv_block_tokens,
-                "must be in [1, 65536]",
-            ));
+        if self.host_overlap.fract().abs() > 0.0 {
+            return Err(bad("host_overlap", self.host_overlap, "must be 0 or 1"));
         }
         Ok(())
     }

@@ -9,7 +9,8 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BatchEstimate {
     pub batch: f64,
-    /// Prefill of every prompt in the batch in one step (simultaneous arrival).
+    /// The request front end (`request_overhead_s`) plus the prefill of every prompt of the
+    /// batch in one step (simultaneous arrival).
     pub ttft_s: f64,
     /// Decode step at the batch's mean context over the generation, `input + output/2`.
     pub tpot_s: f64,
@@ -28,7 +29,8 @@ impl Deployment {
     pub fn estimate(&self, batch: f64, input: f64, output: f64) -> BatchEstimate {
         let prefill = self.step(&StepLoad::prefill(batch, input, 0.0));
         let decode = self.step(&StepLoad::decode(batch, input + output / 2.0));
-        let ttft_s = prefill.time_s;
+        // What a client sees: the front end, then the prefill step.
+        let ttft_s = self.params.request_overhead_s + prefill.time_s;
         let tpot_s = decode.time_s;
         let e2e_s = ttft_s + (output - 1.0).max(0.0) * tpot_s;
         BatchEstimate {
@@ -57,19 +59,18 @@ impl Deployment {
     /// achievable bandwidth. No batch size makes a step faster.
     pub fn floor_s(&self) -> f64 {
         let s = self.step(&StepLoad::decode(1.0, 0.0));
-        s.bytes.weights / (self.hardware.hbm_bytes_per_s * self.params.memory_efficiency)
+        s.bytes.weights / self.gemm_bytes_per_s()
     }
 
     /// Balance batch B*: the decode batch at which matmul compute time equals weight-read time
-    /// (KV cache left out, context 0). Below it a step is weight-bound, above it compute-bound.
+    /// at the GEMMs' effective rates (KV cache left out, context 0). Below it a step is weight-bound, above it compute-bound.
     /// Found by bisection: compute grows linearly with batch while the weights touched grow
     /// only until every expert is read.
     pub fn balance_batch(&self) -> f64 {
         let gap = |b: f64| {
             let s = self.step(&StepLoad::decode(b, 0.0));
-            let compute = s.flops / (self.peak_flop_per_s() * self.params.compute_efficiency);
-            let weights =
-                s.bytes.weights / (self.hardware.hbm_bytes_per_s * self.params.memory_efficiency);
+            let compute = s.flops / self.gemm_flop_per_s();
+            let weights = s.bytes.weights / self.gemm_bytes_per_s();
             compute - weights
         };
         let (mut lo, mut hi) = (1e-3, 1e9);
@@ -95,15 +96,19 @@ impl Deployment {
 }
 
 /// A run of pure-decode steps of a fixed batch whose contexts grow by one token per step,
-/// in closed form: step `k` takes `max(c0 + k·dc, m0 + k·dm) + fixed` seconds, exactly as
-/// [`Deployment::step`] prices it, for `k < valid_steps` (beyond, a sliding window or chunk
-/// caps some layer's attention and a new line starts).
+/// in closed form: step `k` takes `max(c0 + k·dc, m0 + k·dm, floor) + fixed` seconds, exactly
+/// as [`Deployment::step`] prices it, for `k < valid_steps` (beyond, a sliding window or chunk
+/// caps some layer's attention and a new line starts). Only decode attention grows with the
+/// context: `c0`/`m0` are the step's GPU time with decode attention on its compute or its
+/// memory side; `floor` is the host time an overlapping engine hides behind the GPU (0
+/// otherwise); `fixed` the fixed step cost (plus the host time when it is not overlapped).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeLine {
     pub c0: f64,
     pub dc: f64,
     pub m0: f64,
     pub dm: f64,
+    pub floor: f64,
     pub fixed: f64,
     /// Steps (from k = 0) for which the line is exact; `f64::INFINITY` when no window lies ahead.
     pub valid_steps: f64,
@@ -117,7 +122,10 @@ pub struct DecodeLine {
 impl DecodeLine {
     /// Time of step `k`.
     pub fn step_s(&self, k: f64) -> f64 {
-        (self.c0 + k * self.dc).max(self.m0 + k * self.dm) + self.fixed
+        (self.c0 + k * self.dc)
+            .max(self.m0 + k * self.dm)
+            .max(self.floor)
+            + self.fixed
     }
 
     /// FLOPs and bytes of steps `0..n`.
@@ -129,33 +137,58 @@ impl DecodeLine {
         )
     }
 
-    /// Time of steps `0..n`: two arithmetic series, split where compute and memory cross.
+    /// Time of steps `0..n`: arithmetic series over the stretches of integer `k` on which one
+    /// of the three lines (compute, memory, floor) leads.
     pub fn total_s(&self, n: f64) -> f64 {
         if n <= 0.0 {
             return 0.0;
         }
+        let lines = [(self.c0, self.dc), (self.m0, self.dm), (self.floor, 0.0)];
+        // Where the upper envelope can change: every pairwise crossing inside (0, n).
+        let mut cuts = [0.0f64; 5];
+        let mut count = 0;
+        for i in 0..3 {
+            for j in (i + 1)..3 {
+                let (a, b) = (lines[i], lines[j]);
+                let slope = a.1 - b.1;
+                // Exact comparison is intended: parallel lines never cross.
+                if slope.abs() > 0.0 {
+                    let x = (b.0 - a.0) / slope;
+                    if x > 0.0 && x < n {
+                        cuts[count] = x;
+                        count += 1;
+                    }
+                }
+            }
+        }
+        let cuts = &mut cuts[..count];
+        cuts.sort_by(f64::total_cmp);
         // Sum of a + b·k over integer k in [from, to).
-        let series = |a: f64, b: f64, from: f64, to: f64| {
-            let count = to - from;
-            count * a + b * (from + to - 1.0) * count / 2.0
-        };
-        let compute = (self.c0, self.dc);
-        let memory = (self.m0, self.dm);
-        // D(k) = compute − memory is linear; find the steps on each side of its root.
-        // Equal slopes: one line leads throughout (exact comparison is intended: any other
-        // difference has a root).
-        let (before, after, split) = if (self.dc - self.dm).abs() <= 0.0 {
-            let lead = if self.c0 >= self.m0 { compute } else { memory };
-            (lead, lead, n)
-        } else {
-            let root = (self.m0 - self.c0) / (self.dc - self.dm);
-            if self.dc > self.dm {
-                (memory, compute, root.ceil().clamp(0.0, n))
+        let series = |(a, b): (f64, f64), from: f64, to: f64| {
+            let c = to - from;
+            if c <= 0.0 {
+                0.0
             } else {
-                (compute, memory, (root.floor() + 1.0).clamp(0.0, n))
+                c * a + b * (from + to - 1.0) * c / 2.0
             }
         };
-        series(before.0, before.1, 0.0, split) + series(after.0, after.1, split, n) + n * self.fixed
+        let mut total = 0.0;
+        let mut from = 0.0;
+        for end in cuts.iter().copied().chain(std::iter::once(n)) {
+            // Integer steps whose k lies in [from, end): one line leads throughout.
+            let to = end.ceil().min(n);
+            if to > from {
+                let mid = (from + to - 1.0) / 2.0;
+                let lead = lines
+                    .iter()
+                    .copied()
+                    .max_by(|x, y| (x.0 + x.1 * mid).total_cmp(&(y.0 + y.1 * mid)))
+                    .unwrap_or(lines[0]);
+                total += series(lead, from, to);
+                from = to;
+            }
+        }
+        total + n * self.fixed
     }
 }
 
@@ -187,12 +220,22 @@ impl Deployment {
                 }
             })
             .fold(f64::INFINITY, f64::min);
+        // GPU time with decode attention's roofline taken off; it is the only part that grows.
+        let a0 = s0.kernels.decode_attention;
+        let a1 = s1.kernels.decode_attention;
+        let rest = s0.gpu_s - (a0.time_s - a0.launch_s);
+        let (floor, fixed) = if self.params.host_overlap >= 1.0 {
+            (s0.host_s, self.params.step_overhead_s)
+        } else {
+            (0.0, self.params.step_overhead_s + s0.host_s)
+        };
         DecodeLine {
-            c0: s0.compute_s,
-            dc: s1.compute_s - s0.compute_s,
-            m0: s0.memory_s,
-            dm: s1.memory_s - s0.memory_s,
-            fixed: s0.time_s - s0.compute_s.max(s0.memory_s),
+            c0: rest + a0.compute_s,
+            dc: a1.compute_s - a0.compute_s,
+            m0: rest + a0.memory_s,
+            dm: a1.memory_s - a0.memory_s,
+            floor,
+            fixed,
             valid_steps: if valid_steps < 2.0 { 1.0 } else { valid_steps },
             flops0: s0.flops,
             dflops: s1.flops - s0.flops,

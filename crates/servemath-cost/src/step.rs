@@ -76,24 +76,40 @@ impl Add for StepLoad {
     }
 }
 
-/// Which resource sets a step's time.
+/// The kernel class that takes the largest share of a step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Bound {
-    Compute,
-    Memory,
+    /// Dense GEMMs: attention projections, dense MLP, shared experts, output head.
+    Gemm,
+    /// Grouped expert GEMMs of MoE layers.
+    Experts,
+    /// Attention kernels (decode and prefill).
+    Attention,
+    /// Norms, rotary, activations, residuals, MoE permutes: memory-bound small kernels.
+    Elementwise,
+    /// Exposed collectives and pipeline hand-offs.
     Communication,
+    /// Fixed step cost and exposed host time.
     Overhead,
 }
 
 impl Bound {
     pub fn name(self) -> &'static str {
         match self {
-            Bound::Compute => "compute",
-            Bound::Memory => "memory",
+            Bound::Gemm => "gemm",
+            Bound::Experts => "experts",
+            Bound::Attention => "attention",
+            Bound::Elementwise => "elementwise",
             Bound::Communication => "communication",
             Bound::Overhead => "overhead",
         }
+    }
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -112,17 +128,97 @@ impl ByteTraffic {
     }
 }
 
+/// One kernel class's time in a step: each kernel is bound by its own roofline, so the class
+/// takes `launch + Σ max(compute, memory)` over its kernels. `compute_s` and `memory_s` are the
+/// sums of the two sides, `launch_s` the fixed part.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct ClassTime {
+    pub time_s: f64,
+    pub compute_s: f64,
+    pub memory_s: f64,
+    pub launch_s: f64,
+}
+
+impl ClassTime {
+    /// Adds `count` kernels of `compute` and `memory` seconds each, plus their launches.
+    pub(crate) fn add(&mut self, count: f64, compute: f64, memory: f64, launch: f64) {
+        self.compute_s += count * compute;
+        self.memory_s += count * memory;
+        self.launch_s += count * launch;
+        self.time_s += count * (compute.max(memory) + launch);
+    }
+
+    pub(crate) fn scaled(self, f: f64) -> ClassTime {
+        ClassTime {
+            time_s: self.time_s * f,
+            compute_s: self.compute_s * f,
+            memory_s: self.memory_s * f,
+            launch_s: self.launch_s * f,
+        }
+    }
+
+    /// Which side of the roofline dominates: `compute`, `memory` or `latency`.
+    pub fn limit(&self) -> &'static str {
+        let (c, m, l) = (self.compute_s, self.memory_s, self.launch_s);
+        if l >= c && l >= m {
+            "latency"
+        } else if c >= m {
+            "compute"
+        } else {
+            "memory"
+        }
+    }
+}
+
+/// A step's time by kernel class, summed over layers and pipeline stages (the busiest device).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct KernelTimes {
+    pub gemm: ClassTime,
+    pub experts: ClassTime,
+    pub decode_attention: ClassTime,
+    pub prefill_attention: ClassTime,
+    pub elementwise: ClassTime,
+    /// Exposed communication (after overlap) and pipeline hand-offs; `launch_s` holds latencies.
+    pub communication: ClassTime,
+    /// Fixed step cost, per-layer extra and exposed host time.
+    pub overhead: ClassTime,
+}
+
+impl KernelTimes {
+    /// Classes with their names, in step order.
+    pub fn named(&self) -> [(&'static str, ClassTime); 7] {
+        [
+            ("gemm", self.gemm),
+            ("experts", self.experts),
+            ("decode_attention", self.decode_attention),
+            ("prefill_attention", self.prefill_attention),
+            ("elementwise", self.elementwise),
+            ("communication", self.communication),
+            ("overhead", self.overhead),
+        ]
+    }
+}
+
 /// The priced step. Times are for the whole step of the replica (all pipeline micro-batches);
 /// FLOPs and bytes are those of the busiest device, summed over the step.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct StepCost {
-    /// Wall time of the step: `max(compute, memory) + exposed communication + overhead`, per stage, times the stages a token crosses.
+    /// Wall time of the step: the GPU time (kernel classes summed, plus exposed communication),
+    /// or the host time where the engine overlaps it and it is longer, plus the fixed step cost.
     pub time_s: f64,
+    /// Sum over kernel classes of their compute sides.
     pub compute_s: f64,
+    /// Sum over kernel classes of their memory sides.
     pub memory_s: f64,
     /// Communication time not hidden behind compute.
     pub comm_s: f64,
+    /// Fixed step cost, per-layer extras and exposed host time.
     pub overhead_s: f64,
+    /// GPU busy time (every class but the fixed step cost and host time).
+    pub gpu_s: f64,
+    /// Host time for the step's sequences (exposed only beyond the GPU time with overlap).
+    pub host_s: f64,
+    pub kernels: KernelTimes,
     pub flops: f64,
     pub bytes: ByteTraffic,
     /// Bytes each device sends over the network.

@@ -55,10 +55,11 @@ pub fn toy_moe(experts: u64, top_k: u64) -> ModelSpec {
 }
 
 /// H100 SXM figures from the catalog's sources: 989.4 TFLOP/s bf16 dense, 3.35 TB/s, 80 GB,
-/// NVLink 450 GB/s per direction, 8 per domain, 50 GB/s NIC.
+/// NVLink 450 GB/s per direction, 8 per domain, 50 GB/s NIC. Its id is not the catalog's, so
+/// it has no measured kernel curves: the pure roofline at the fallback efficiencies.
 pub fn h100() -> Hardware {
     Hardware {
-        id: "h100-sxm".into(),
+        id: "test-h100".into(),
         name: "H100".into(),
         vendor: "NVIDIA".into(),
         family: "hopper".into(),
@@ -87,11 +88,19 @@ pub fn ideal() -> CostParams {
     CostParams {
         compute_efficiency: 1.0,
         memory_efficiency: 1.0,
+        attention_efficiency: 1.0,
         comm_efficiency: 1.0,
         comm_overlap: 0.0,
         step_overhead_s: 0.0,
         layer_overhead_s: 0.0,
         seq_overhead_s: 0.0,
+        host_overlap: 1.0,
+        kernel_launch_s: 0.0,
+        graph_launch_overlap: 0.0,
+        elementwise_kernel_s: 0.0,
+        allreduce_latency_s: 5e-6,
+        all_to_all_latency_s: 0.0,
+        request_overhead_s: 0.0,
         activation_io_per_layer: 0.0,
         moe_load_imbalance: 1.0,
         hbm_usable_fraction: 0.9,

@@ -12,3 +12,5 @@ mod raw;
 pub use accelerator::{figure, Hardware, HardwareError, PeakFlops, Price};
 pub use catalog::{Catalog, BUILTIN_FILE};
 pub use raw::{normalize_name, FAMILIES};
+pub mod kernels;
+pub use kernels::{Confidence, KernelCurves};

@@ -1,4 +1,4 @@
-//! `servemath.estimate/1`: a deployment priced at a list of batch sizes.
+//! `servemath.estimate/2`: a deployment priced at a list of batch sizes.
 
 use crate::model::WeightPrecisionsReport;
 use crate::{finite, Schema};
@@ -59,7 +59,7 @@ pub struct BatchTokenCost {
 }
 
 impl Schema for EstimateReport {
-    const SCHEMA_VERSION: &'static str = "servemath.estimate/1";
+    const SCHEMA_VERSION: &'static str = "servemath.estimate/2";
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,6 +82,22 @@ pub struct HardwareSummary {
     pub peak_flop_per_s: f64,
     pub hbm_bytes: f64,
     pub hbm_bytes_per_s: f64,
+    /// How the kernel efficiencies were obtained: `measured` (fitted kernel tables of this
+    /// accelerator), `derived` (a sibling's tables) or `datasheet` (calibrated fallbacks).
+    pub confidence: &'static str,
+    /// Where each kernel class's efficiency came from.
+    pub kernel_rates: Vec<KernelRateReport>,
+}
+
+/// One kernel class's rates: the fitted curve (or fallback), its efficiencies and source.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct KernelRateReport {
+    pub class: &'static str,
+    pub curve: String,
+    pub compute_efficiency: f64,
+    pub memory_efficiency: f64,
+    pub launch_s: f64,
+    pub source: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -90,6 +106,10 @@ pub struct LayoutReport {
     pub pp: u32,
     pub ep: u32,
     pub dp_attn: u32,
+    /// Extra expert slots (EPLB).
+    pub redundant_experts: u32,
+    /// Two micro-batches per step, communication hidden behind the other's GEMMs.
+    pub two_batch_overlap: bool,
     /// `tp · dp_attn · pp`.
     pub gpus: u32,
 }
@@ -100,6 +120,8 @@ pub struct PrecisionsReport {
     pub kv: &'static str,
     /// Matmul rate class (selects the peak FLOP/s figure).
     pub compute: &'static str,
+    /// Attention kernels' math rate class.
+    pub attention: &'static str,
     /// Format of activations on the network.
     pub activations: &'static str,
 }
@@ -137,7 +159,7 @@ pub struct BatchReport {
 }
 
 /// One priced step of the replica: times for the whole step, work of the busiest GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StepReport {
     pub time_s: f64,
     pub compute_s: f64,
@@ -152,6 +174,25 @@ pub struct StepReport {
     pub bound: &'static str,
     pub mfu: f64,
     pub mbu: f64,
+    /// GPU busy time and host time (the host's exposed only beyond the GPU's where the engine
+    /// overlaps them).
+    pub gpu_s: f64,
+    pub host_s: f64,
+    /// The step's time by kernel class, each class's kernels on their own roofline.
+    pub kernels: Vec<KernelClassReport>,
+}
+
+/// One kernel class's share of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct KernelClassReport {
+    pub class: &'static str,
+    pub time_s: f64,
+    /// Sum of the class's kernels' compute and memory sides, and their fixed launch times.
+    pub compute_s: f64,
+    pub memory_s: f64,
+    pub launch_s: f64,
+    /// `compute`, `memory` or `latency`: the side that dominates the class.
+    pub limit: &'static str,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -275,6 +316,21 @@ impl StepReport {
             bound: s.bound.name(),
             mfu: s.mfu,
             mbu: s.mbu,
+            gpu_s: s.gpu_s,
+            host_s: s.host_s,
+            kernels: s
+                .kernels
+                .named()
+                .into_iter()
+                .map(|(class, c)| KernelClassReport {
+                    class,
+                    time_s: c.time_s,
+                    compute_s: c.compute_s,
+                    memory_s: c.memory_s,
+                    launch_s: c.launch_s,
+                    limit: c.limit(),
+                })
+                .collect(),
         }
     }
 }
@@ -321,6 +377,20 @@ impl HardwareSummary {
             peak_flop_per_s: dep.peak_flop_per_s(),
             hbm_bytes: hw.hbm_bytes,
             hbm_bytes_per_s: hw.hbm_bytes_per_s,
+            confidence: dep.rate_sources().0.name(),
+            kernel_rates: dep
+                .rate_sources()
+                .1
+                .iter()
+                .map(|r| KernelRateReport {
+                    class: r.class,
+                    curve: r.curve.clone(),
+                    compute_efficiency: r.compute_efficiency,
+                    memory_efficiency: r.memory_efficiency,
+                    launch_s: r.launch_s,
+                    source: r.source.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -332,6 +402,8 @@ impl LayoutReport {
             pp: dep.par.pp,
             ep: dep.par.ep,
             dp_attn: dep.par.dp_attn,
+            redundant_experts: dep.par.redundant_experts,
+            two_batch_overlap: dep.par.two_batch_overlap,
             gpus: dep.gpus(),
         }
     }
@@ -343,6 +415,7 @@ impl PrecisionsReport {
             weights: WeightPrecisionsReport::new(&dep.prec.weights),
             kv: dep.prec.kv.name(),
             compute: dep.prec.compute.name(),
+            attention: dep.prec.attention.name(),
             activations: dep.prec.activations.name(),
         }
     }

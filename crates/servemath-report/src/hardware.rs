@@ -30,6 +30,11 @@ pub struct HardwareReport {
     /// Catalog field name -> where its figure comes from.
     pub sources: BTreeMap<String, String>,
     pub notes: String,
+    /// How its kernel-level efficiencies were obtained: `measured` (fitted kernel tables),
+    /// `derived` (a sibling's tables) or `datasheet` (calibrated fallbacks).
+    pub kernel_confidence: &'static str,
+    /// The engine whose kernel tables were fitted, when measured or derived.
+    pub kernel_engine: Option<String>,
 }
 
 impl Schema for HardwareReport {
@@ -90,6 +95,9 @@ impl HardwareReport {
             }),
             sources: h.sources.clone(),
             notes: h.notes.clone(),
+            kernel_confidence: servemath_hardware::kernels::confidence(&h.id).name(),
+            kernel_engine: servemath_hardware::kernels::builtin_curves(&h.id)
+                .map(|c| c.engine.clone()),
         }
     }
 }

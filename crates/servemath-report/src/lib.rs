@@ -4,7 +4,7 @@
 //!
 //! Every number is in SI base units (seconds, bytes, FLOP/s, tokens, tokens/s, watts) with the
 //! unit in the field name where it is not a plain count. Each top-level report carries a
-//! `schema_version` such as `servemath.estimate/1`; the schemas are documented in
+//! `schema_version` such as `servemath.estimate/2`; the schemas are documented in
 //! `docs/json-schema.md`. A field is never renamed or removed within a version; a new field may
 //! be added.
 //!
@@ -23,8 +23,9 @@ mod simulate;
 
 pub use cost::{CostHardware, CostInputReport, CostReport, GpuHourReport, ScaleReport};
 pub use estimate::{
-    BatchReport, BatchTokenCost, EstimateReport, HardwareSummary, LayoutReport, MemoryReport,
-    ModelSummary, PrecisionsReport, StepReport, TokenCostBasis, TrafficReport,
+    BatchReport, BatchTokenCost, EstimateReport, HardwareSummary, KernelClassReport,
+    KernelRateReport, LayoutReport, MemoryReport, ModelSummary, PrecisionsReport, StepReport,
+    TokenCostBasis, TrafficReport,
 };
 pub use fleet::{DemandReport, FleetReport, FleetSize, SlackRow, TrialReport};
 pub use hardware::{HardwareListReport, HardwareReport, PeakReport, PriceReport};
@@ -103,7 +104,7 @@ mod tests {
         let report = Versioned::new(EstimateReport::new(&dep, 1000, 100, &[1, 16]));
         let json = serde_json::to_string(&report).unwrap_or_default();
         assert!(
-            json.starts_with(r#"{"schema_version":"servemath.estimate/1","#),
+            json.starts_with(r#"{"schema_version":"servemath.estimate/2","#),
             "{json}"
         );
         let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();

@@ -244,6 +244,8 @@ fn layout(p: &Parallelism) -> LayoutReport {
         pp: p.pp,
         ep: p.ep,
         dp_attn: p.dp_attn,
+        redundant_experts: p.redundant_experts,
+        two_batch_overlap: p.two_batch_overlap,
         gpus: p.gpus(),
     }
 }

@@ -233,12 +233,20 @@ pub fn layouts(model: &ModelSpec, hw: &Hardware, max_gpus: u32) -> Vec<Paralleli
             };
             for &ep in &eps {
                 for pp in pipeline_depths(layers.min(max_gpus / g)) {
-                    out.push(Parallelism {
-                        tp,
-                        pp,
-                        ep,
-                        dp_attn: dp,
-                    });
+                    // Two-batch overlap is a choice wherever there is expert-parallel traffic.
+                    for tbo in [false, true] {
+                        if tbo && ep == 1 {
+                            continue;
+                        }
+                        out.push(Parallelism {
+                            tp,
+                            pp,
+                            ep,
+                            dp_attn: dp,
+                            redundant_experts: 0,
+                            two_batch_overlap: tbo,
+                        });
+                    }
                 }
             }
             if experts.is_none() {

@@ -358,7 +358,15 @@ fn littles_law_holds_on_the_queue() {
     let mut cfg = config(&dep, Policy::Continuous, 1, true);
     cfg.timeseries_interval_s = Some(0.05);
     cfg.replicas[0].scheduler.max_seqs = 32;
-    let rate = 12.0;
+    // 75 % of the replica's capacity at 32 sequences (prefill of 500 tokens plus 100 decode
+    // steps at the mean context, 32 at a time), whatever the calibration makes a step cost.
+    let decode = dep
+        .step(&servemath_cost::StepLoad::decode(32.0, 550.0))
+        .time_s;
+    let prefill = dep
+        .step(&servemath_cost::StepLoad::prefill(1.0, 500.0, 0.0))
+        .time_s;
+    let rate = 0.75 / (prefill + 100.0 * decode / 32.0);
     let reqs = poisson(6000, rate, 500, 100, 11);
     let span = reqs.last().map_or(1.0, |r| r.arrival_s);
     let r = simulate(cfg, open(reqs));

@@ -53,7 +53,7 @@ pub struct EstimateArgs {
     #[command(flatten)]
     pub costs: CostFlags,
 
-    /// Print the versioned JSON report (`servemath.estimate/1`) instead of the table.
+    /// Print the versioned JSON report (`servemath.estimate/2`) instead of the table.
     #[arg(long)]
     pub json: bool,
 
@@ -61,6 +61,11 @@ pub struct EstimateArgs {
     /// largest batch marked, to FILE.svg or FILE.png.
     #[arg(long, value_name = "FILE.svg|FILE.png")]
     pub plot: Option<PathBuf>,
+
+    /// Also print, per batch, the prefill and decode steps by kernel class (time, compute and
+    /// memory sides, launches, what limits each) and where each class's efficiency came from.
+    #[arg(long)]
+    pub explain: bool,
 }
 
 impl Default for EstimateArgs {
@@ -78,6 +83,7 @@ impl Default for EstimateArgs {
             costs: CostFlags::default(),
             json: false,
             plot: None,
+            explain: false,
         }
     }
 }
@@ -142,7 +148,80 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         return write_json(out, &Versioned::new(report));
     }
     write!(out, "{}", render(&report))?;
+    if args.explain {
+        write!(out, "{}", render_explain(&report))?;
+    }
     Ok(())
+}
+
+/// The kernel-class breakdown of every batch's steps, and the rates behind them.
+pub fn render_explain(r: &EstimateReport) -> String {
+    let mut s = String::new();
+    s.push_str(&format!(
+        "\nkernel rates on {} ({} confidence):\n",
+        r.hardware.id, r.hardware.confidence
+    ));
+    let mut t = Table::new(&[
+        ("class", Align::Left),
+        ("curve", Align::Left),
+        ("compute eff", Align::Right),
+        ("memory eff", Align::Right),
+        ("launch", Align::Right),
+        ("source", Align::Left),
+    ]);
+    for k in &r.hardware.kernel_rates {
+        t.row(vec![
+            k.class.to_string(),
+            k.curve.clone(),
+            if k.compute_efficiency > 0.0 {
+                fmt::percent(k.compute_efficiency)
+            } else {
+                "-".to_string()
+            },
+            if k.memory_efficiency > 0.0 {
+                fmt::percent(k.memory_efficiency)
+            } else {
+                "-".to_string()
+            },
+            fmt::seconds(k.launch_s),
+            k.source.clone(),
+        ]);
+    }
+    s.push_str(&t.render(0));
+    for b in &r.batches {
+        for (step, st) in [("prefill", &b.prefill), ("decode", &b.decode)] {
+            s.push_str(&format!(
+                "\nbatch {} {step} step: {} (GPU {}, host {}), bound {}\n",
+                fmt::int(b.batch as f64),
+                fmt::seconds(st.time_s),
+                fmt::seconds(st.gpu_s),
+                fmt::seconds(st.host_s),
+                st.bound
+            ));
+            let mut t = Table::new(&[
+                ("class", Align::Left),
+                ("time", Align::Right),
+                ("share", Align::Right),
+                ("compute", Align::Right),
+                ("memory", Align::Right),
+                ("launch", Align::Right),
+                ("limit", Align::Left),
+            ]);
+            for k in st.kernels.iter().filter(|k| k.time_s > 0.0) {
+                t.row(vec![
+                    k.class.to_string(),
+                    fmt::seconds(k.time_s),
+                    fmt::percent(k.time_s / st.time_s),
+                    fmt::seconds(k.compute_s),
+                    fmt::seconds(k.memory_s),
+                    fmt::seconds(k.launch_s),
+                    k.limit.to_string(),
+                ]);
+            }
+            s.push_str(&t.render(2));
+        }
+    }
+    s
 }
 
 /// The GPU-hour price of the $/Mtok columns: the hardware's default cost inputs with the cost
@@ -225,6 +304,12 @@ pub fn layout(l: &LayoutReport) -> String {
     if l.pp > 1 {
         parts.push(format!("PP{}", l.pp));
     }
+    if l.redundant_experts > 0 {
+        parts.push(format!("+{} redundant experts", l.redundant_experts));
+    }
+    if l.two_batch_overlap {
+        parts.push("TBO".to_string());
+    }
     parts.join(" · ")
 }
 
@@ -248,13 +333,14 @@ pub fn render(r: &EstimateReport) -> String {
     line(
         "hardware",
         format!(
-            "{}: {}; {} {} dense, {} HBM at {}",
+            "{}: {}; {} {} dense, {} HBM at {}; kernel efficiencies {}",
             r.hardware.id,
             r.hardware.name,
             fmt::flop_per_s(r.hardware.peak_flop_per_s),
             r.precisions.compute,
             fmt::bytes(r.hardware.hbm_bytes),
-            fmt::bytes_per_s(r.hardware.hbm_bytes_per_s)
+            fmt::bytes_per_s(r.hardware.hbm_bytes_per_s),
+            r.hardware.confidence
         ),
     );
     line(

@@ -307,11 +307,8 @@ pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         hardware: dep.hardware.id.clone(),
         scale_up_domain: domain,
         layout: LayoutReport {
-            tp: dep.par.tp,
-            pp: dep.par.pp,
-            ep: dep.par.ep,
-            dp_attn: dep.par.dp_attn,
             gpus: gpus_per_replica,
+            ..LayoutReport::of(&dep)
         },
         weights: weights.name(),
         kv: dep.prec.kv.name(),

@@ -70,6 +70,7 @@ fn render_list(entries: &[Hardware]) -> String {
         ("scale-out", Align::Right),
         ("TDP", Align::Right),
         ("$/GPU-h", Align::Right),
+        ("kernels", Align::Left),
     ]);
     for h in entries {
         t.row(vec![
@@ -90,12 +91,16 @@ fn render_list(entries: &[Hardware]) -> String {
             h.price
                 .as_ref()
                 .map_or_else(|| "-".to_string(), |p| fmt::usd(p.usd_per_gpu_hour)),
+            servemath_hardware::kernels::confidence(&h.id)
+                .name()
+                .to_string(),
         ]);
     }
     let mut s = t.render(0);
     s.push_str(
         "\nDense peak FLOP/s per GPU; bandwidths per GPU, one direction; scale-up: GPUs per domain x bandwidth.\n\
-         Every figure with its source: servemath hardware ID\n",
+         kernels: how kernel efficiencies are known (measured: fitted kernel tables; derived: a sibling's;\n\
+         datasheet: calibrated fallbacks). Every figure with its source: servemath hardware ID\n",
     );
     s
 }
@@ -176,6 +181,38 @@ fn render_entry(h: &Hardware, aliases: &[&str]) -> String {
             line("", &format!("source: {}", p.source));
         }
         None => line("price", "-"),
+    }
+    let confidence = servemath_hardware::kernels::confidence(&h.id);
+    match servemath_hardware::kernels::builtin_curves(&h.id) {
+        Some(c) => {
+            line(
+                "kernels",
+                &format!(
+                    "{} ({} tables, {} SMs; {} GEMM, {} attention, {} all-reduce curves)",
+                    confidence.name(),
+                    c.engine,
+                    c.sm_count,
+                    c.gemm.len(),
+                    c.decode_attention.len() + c.prefill_attention.len() + c.mla_decode.len() + c.mla_prefill.len(),
+                    c.all_reduce.len()
+                ),
+            );
+            if let Some((from, why)) = servemath_hardware::kernels::derived_from(&h.id) {
+                line("", &format!("from {from}: {why}"));
+            }
+            line(
+                "",
+                "source: crates/servemath-hardware/catalog/kernels.toml (fitted from aiconfigurator-core 0.12.0, Apache-2.0)",
+            );
+        }
+        None => line(
+            "kernels",
+            &format!(
+                "{}: no measured kernel tables; datasheet peaks times the calibrated efficiencies of family {}",
+                confidence.name(),
+                h.family
+            ),
+        ),
     }
     if !h.notes.is_empty() {
         line("notes", &h.notes);

@@ -254,13 +254,7 @@ fn model_ratios(
     let mut m = ModelRatios {
         model: dep.model.name.clone(),
         hardware: dep.hardware.id.clone(),
-        layout: layout(&LayoutReport {
-            tp: dep.par.tp,
-            pp: dep.par.pp,
-            ep: dep.par.ep,
-            dp_attn: dep.par.dp_attn,
-            gpus: dep.gpus(),
-        }),
+        layout: layout(&LayoutReport::of(dep)),
         gpus: dep.gpus(),
         batch,
         input_tokens: args.input,

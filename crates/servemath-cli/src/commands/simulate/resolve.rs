@@ -815,13 +815,7 @@ fn does_not_fit(dep: &Deployment, context: f64, pool: &str, hint: &str) -> anyho
     let reason = mem
         .reason()
         .unwrap_or_else(|| "no memory left for the KV cache".to_string());
-    let l = LayoutReport {
-        tp: dep.par.tp,
-        pp: dep.par.pp,
-        ep: dep.par.ep,
-        dp_attn: dep.par.dp_attn,
-        gpus: dep.gpus(),
-    };
+    let l = LayoutReport::of(dep);
     anyhow!(
         "{} on {} ({}{}): one request of the mean context, {} tokens, does not fit: {reason}{hint}",
         dep.model.name,
