@@ -134,20 +134,13 @@ impl Network {
         }
     }
 
-    /// A measured expert-parallel dispatch or combine on `n` GPUs inside one domain, of
-    /// `tokens` tokens per GPU each sent to `top_k` experts of width `hidden`: the fastest
-    /// implementation measured at the nearest GPU count at or above `n` (the largest below when
-    /// none is). `None` when no row is measured or the group spans domains.
-    pub fn ep_exchange(
-        &self,
-        n: u32,
-        phase: Phase,
-        tokens: f64,
-        top_k: f64,
-        hidden: f64,
-    ) -> Option<f64> {
-        if n <= 1 || self.spans(n) || tokens <= 0.0 {
-            return None;
+    /// The measured rows (latency, bus bandwidth) that price a dispatch or combine on `n` GPUs
+    /// inside one domain: every implementation measured at the nearest GPU count at or above
+    /// `n` (the largest below when none is). Empty when none is measured or the group spans
+    /// domains. Resolved once per deployment.
+    pub fn ep_rows(&self, n: u32, phase: Phase) -> Vec<(f64, f64)> {
+        if n <= 1 || self.spans(n) {
+            return Vec::new();
         }
         let tag = match phase {
             Phase::Dispatch => "dispatch",
@@ -159,13 +152,46 @@ impl Network {
                 .filter(move |r| r.implementation.ends_with(tag))
         };
         let above = rows().filter(|r| r.gpus >= n).map(|r| r.gpus).min();
-        let at = above.or_else(|| rows().map(|r| r.gpus).max())?;
-        let size = tokens * top_k * hidden * 2.0;
-        let nf = f64::from(n);
+        let Some(at) = above.or_else(|| rows().map(|r| r.gpus).max()) else {
+            return Vec::new();
+        };
         rows()
             .filter(|r| r.gpus == at)
-            .map(|r| r.latency_s + (nf - 1.0) / nf * size / r.bus_bytes_per_s)
+            .map(|r| (r.latency_s, r.bus_bytes_per_s))
+            .collect()
+    }
+
+    /// A measured expert-parallel dispatch or combine on `n` GPUs of `tokens` tokens per GPU
+    /// each sent to `top_k` experts of width `hidden`, with the rows of [`Network::ep_rows`]:
+    /// the fastest implementation, `latency + (n−1)/n · S / bus` with `S = tokens · top_k ·
+    /// hidden · 2`. `None` without rows.
+    pub fn ep_exchange_with(
+        rows: &[(f64, f64)],
+        n: u32,
+        tokens: f64,
+        top_k: f64,
+        hidden: f64,
+    ) -> Option<f64> {
+        if tokens <= 0.0 {
+            return None;
+        }
+        let size = tokens * top_k * hidden * 2.0;
+        let nf = f64::from(n);
+        rows.iter()
+            .map(|(lat, bw)| lat + (nf - 1.0) / nf * size / bw)
             .reduce(f64::min)
+    }
+
+    /// [`Network::ep_rows`] and [`Network::ep_exchange_with`] in one call.
+    pub fn ep_exchange(
+        &self,
+        n: u32,
+        phase: Phase,
+        tokens: f64,
+        top_k: f64,
+        hidden: f64,
+    ) -> Option<f64> {
+        Network::ep_exchange_with(&self.ep_rows(n, phase), n, tokens, top_k, hidden)
     }
 
     /// One point-to-point transfer of `bytes`, over scale-out when `crosses`.

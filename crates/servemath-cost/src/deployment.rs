@@ -100,6 +100,9 @@ pub struct Deployment {
     pub params: CostParams,
     kinds: Vec<Kind>,
     net: Network,
+    /// Measured dispatch and combine rows at this EP degree (latency, bus bandwidth).
+    ep_dispatch: Vec<(f64, f64)>,
+    ep_combine: Vec<(f64, f64)>,
     rates: Rates,
     peak_flop_per_s: f64,
     hidden: f64,
@@ -481,6 +484,8 @@ impl Deployment {
             })
             .sum();
 
+        let ep_dispatch = net.ep_rows(par.ep, Phase::Dispatch);
+        let ep_combine = net.ep_rows(par.ep, Phase::Combine);
         Ok(Deployment {
             model: model.clone(),
             hardware: hardware.clone(),
@@ -489,6 +494,8 @@ impl Deployment {
             params,
             kinds,
             net,
+            ep_dispatch,
+            ep_combine,
             rates,
             peak_flop_per_s,
             hidden: d,
@@ -737,13 +744,12 @@ impl Deployment {
                         let combine = rows * d * COMBINE_BYTES_PER_ELEMENT;
                         // A measured kernel where one exists (its size convention counts every
                         // pick in BF16; the busiest rank's share scales it), else the model.
-                        let measured = |phase| {
-                            self.net
-                                .ep_exchange(ep, phase, local * skew.min(epf), e.top_k, d)
+                        let measured = |rows: &[(f64, f64)]| {
+                            Network::ep_exchange_with(rows, ep, local * skew.min(epf), e.top_k, d)
                         };
-                        c += measured(Phase::Dispatch)
+                        c += measured(&self.ep_dispatch)
                             .unwrap_or_else(|| self.net.all_to_all(ep, dispatch))
-                            + measured(Phase::Combine)
+                            + measured(&self.ep_combine)
                                 .unwrap_or_else(|| self.net.all_to_all(ep, combine));
                         let frac = (epf - 1.0) / epf;
                         cb += (dispatch + combine) * frac;

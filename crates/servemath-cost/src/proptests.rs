@@ -68,6 +68,22 @@ fn on(model: &ModelSpec, hw: &Hardware, par: Parallelism, params: CostParams) ->
 
 const SLACK: f64 = 1.0 + 1e-12;
 
+/// The same, priced with H100's measured kernel curves (the catalog's fitted tables).
+fn on_measured(
+    model: &ModelSpec,
+    hw: &Hardware,
+    par: Parallelism,
+    params: CostParams,
+) -> Deployment {
+    let prec = Precisions::defaults_for(model, |p| hw.peak_flop_per_s(p).is_ok());
+    let curves = servemath_hardware::kernels::builtin_curves("h100-sxm");
+    assert!(curves.is_some());
+    match Deployment::with_curves(model, hw, curves, par, prec, params) {
+        Ok(d) => d,
+        Err(e) => panic!("deployment failed: {e}"),
+    }
+}
+
 proptest! {
     #[test]
     fn more_bandwidth_is_never_slower(m in model(), l in load(), par in layout(), p in params(), f in 1.0f64..4.0) {
@@ -127,5 +143,33 @@ proptest! {
             b *= 1.5;
             b = b.ceil();
         }
+    }
+
+    #[test]
+    fn measured_curves_more_bandwidth_is_never_slower(m in model(), l in load(), par in layout(), p in params(), f in 1.0f64..4.0) {
+        let hw = h100();
+        let mut fast = h100();
+        fast.hbm_bytes_per_s *= f;
+        fast.scale_up_bytes_per_s *= f;
+        fast.scale_out_bytes_per_s = fast.scale_out_bytes_per_s.map(|b| b * f);
+        let slow = on_measured(&m, &hw, par, p).step(&l).time_s;
+        let quick = on_measured(&m, &fast, par, p).step(&l).time_s;
+        prop_assert!(quick <= slow * SLACK, "{quick} > {slow}");
+    }
+
+    #[test]
+    fn measured_curves_step_time_never_decreases_with_batch_or_context(m in model(), par in layout(), p in params(),
+            b in 1.0f64..1024.0, db in 0.0f64..1024.0, c in 0.0f64..65536.0, dc in 0.0f64..65536.0) {
+        let d = on_measured(&m, &h100(), par, p);
+        let t = d.step(&StepLoad::decode(b, c)).time_s;
+        prop_assert!(d.step(&StepLoad::decode(b + db, c)).time_s * SLACK >= t);
+        prop_assert!(d.step(&StepLoad::decode(b, c + dc)).time_s * SLACK >= t);
+    }
+
+    #[test]
+    fn measured_curves_kernel_classes_add_up_to_the_step(m in model(), l in load(), par in layout(), p in params()) {
+        let s = on_measured(&m, &h100(), par, p).step(&l);
+        let sum: f64 = s.kernels.named().iter().map(|(_, c)| c.time_s).sum();
+        prop_assert!((sum - s.time_s).abs() <= 1e-9 * s.time_s, "{sum} vs {}", s.time_s);
     }
 }

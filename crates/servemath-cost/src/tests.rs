@@ -1,7 +1,7 @@
 //! Golden tests of the step model against hand derivations, and its invariants.
 
 use crate::testkit::*;
-use crate::{Bound, Parallelism, StepLoad};
+use crate::{Bound, Parallelism, Precisions, StepLoad};
 
 fn tp(n: u32) -> Parallelism {
     Parallelism {
@@ -212,4 +212,144 @@ fn decode_line_sums_match_step_by_step() {
         }
         assert_close(line.total_s(n), sum, 1e-9);
     }
+}
+
+#[test]
+fn the_busiest_expert_rank_follows_balls_into_bins() {
+    use crate::expert_rank_imbalance;
+    // One token picking 8 of 256 experts spread over 8 ranks: mean load 1 pick per rank;
+    // a rank's picks are hypergeometric, variance 8·(1/8)(7/8)(248/255) = 0.85098, sigma 0.92248;
+    // the expected maximum of 8 is about mean + sqrt(2 ln 8) = 2.03933 sigma: 2.8812 picks.
+    let one = expert_rank_imbalance(1.0, 8.0, 256.0, 8.0);
+    assert_close(
+        one,
+        1.0 + (8.0 * 0.125 * 0.875 * 248.0 / 255.0f64).sqrt() * (2.0 * 8.0f64.ln()).sqrt(),
+        1e-12,
+    );
+    assert_close(one, 2.8812, 1e-4);
+    // It fades with the batch: at a million tokens the busiest rank holds 1.0018x the mean.
+    assert!(expert_rank_imbalance(1e6, 8.0, 256.0, 8.0) < 1.002);
+    // No expert parallelism, no imbalance; never above every pick on one rank.
+    assert!((expert_rank_imbalance(7.0, 8.0, 256.0, 1.0) - 1.0).abs() < 1e-15);
+    assert!(expert_rank_imbalance(1.0, 2.0, 8.0, 8.0) <= 4.0);
+}
+
+#[test]
+fn attention_dp_waits_for_the_rank_holding_the_prefill_chunk() {
+    // 64 decode sequences and one 1,000-token prefill chunk over 8 attention-DP ranks: the
+    // decode spreads (8 per rank) but the chunk lands on one rank, whose dense GEMMs see
+    // m = 8 + 1000 tokens, not (64 + 1000)/8 = 133. So the step's dense GEMMs cost what a
+    // single rank serving 8 decodes and the chunk costs.
+    let m = toy_moe(64, 4);
+    let wide = deploy(
+        &m,
+        Parallelism {
+            dp_attn: 8,
+            ep: 8,
+            ..Parallelism::default()
+        },
+        ideal(),
+    );
+    let one = deploy(&m, Parallelism::default(), ideal());
+    let mixed = StepLoad::decode(64.0, 500.0) + StepLoad::prefill(1.0, 1000.0, 0.0);
+    let rank = StepLoad::decode(8.0, 500.0) + StepLoad::prefill(1.0, 1000.0, 0.0);
+    assert_close(
+        wide.step(&mixed).kernels.gemm.compute_s,
+        one.step(&rank).kernels.gemm.compute_s,
+        1e-12,
+    );
+    assert_close(
+        wide.step(&mixed).kernels.prefill_attention.compute_s,
+        one.step(&rank).kernels.prefill_attention.compute_s,
+        1e-12,
+    );
+}
+
+#[test]
+fn two_batch_overlap_reads_weights_twice_and_hides_communication() {
+    // DeepSeek-style layout of the toy MoE over 8 GPUs. With two-batch overlap each half of
+    // the step reads the weights again (at 2,048 tokens per half every expert is touched), so
+    // weight bytes double, and the communication exposed is what the other half's GEMMs do
+    // not cover.
+    let m = toy_moe(64, 4);
+    let par = Parallelism {
+        dp_attn: 8,
+        ep: 8,
+        ..Parallelism::default()
+    };
+    let plain = deploy(&m, par, ideal());
+    let tbo = deploy(
+        &m,
+        Parallelism {
+            two_batch_overlap: true,
+            ..par
+        },
+        ideal(),
+    );
+    let load = StepLoad::decode(4096.0, 1000.0);
+    let (a, b) = (plain.step(&load), tbo.step(&load));
+    assert_close(b.bytes.weights, 2.0 * a.bytes.weights, 1e-9);
+    assert!(b.comm_s < a.comm_s, "{} vs {}", b.comm_s, a.comm_s);
+    // The same work, except that each half has its own busiest expert rank: 2,048 tokens
+    // spread a little less evenly than 4,096 (balls into bins), so slightly more FLOPs there.
+    assert!(b.flops >= a.flops && b.flops < a.flops * 1.02);
+}
+
+#[test]
+fn redundant_experts_let_ep72_run_256_experts() {
+    // 256 experts do not divide over 72 ranks; with 32 redundant slots 288 = 72 x 4 do, and
+    // each rank holds 4 experts' weights, as EP64 does (256/64 = 4).
+    let m = toy_moe(256, 8);
+    let ep = |ep: u32, redundant: u32| Parallelism {
+        dp_attn: ep,
+        ep,
+        redundant_experts: redundant,
+        ..Parallelism::default()
+    };
+    let refused = crate::Deployment::new(
+        &m,
+        &h100(),
+        ep(72, 0),
+        Precisions::defaults_for(&m, |_| true),
+        ideal(),
+    );
+    let e = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        e.contains("32 redundant experts would make 288 slots"),
+        "{e}"
+    );
+    let d72 = deploy(&m, ep(72, 32), ideal());
+    let d64 = deploy(&m, ep(64, 0), ideal());
+    assert_close(
+        d72.weight_bytes_per_device(),
+        d64.weight_bytes_per_device(),
+        1e-12,
+    );
+}
+
+#[test]
+fn decode_line_with_host_time_above_the_gpu_matches_stepping() {
+    // A host cost of 200 us per sequence (overlapped) exceeds the GPU time at first, and the
+    // growing KV reads overtake it: the line has three pieces.
+    let p = crate::CostParams {
+        seq_overhead_s: 2e-4,
+        step_overhead_s: 1e-4,
+        ..ideal()
+    };
+    let d = deploy(&llama70b(), tp(4), p);
+    let (batch, ctx) = (64.0, 100.0);
+    let line = d.decode_line(batch, batch * ctx);
+    let mut sum = 0.0;
+    let n = 4000u64;
+    let mut above = 0;
+    for k in 0..n {
+        let s = d.step(&StepLoad::decode(batch, ctx + k as f64));
+        if s.host_s > s.gpu_s {
+            above += 1;
+        }
+        assert_close(line.step_s(k as f64), s.time_s, 1e-9);
+        sum += s.time_s;
+    }
+    assert!(above > 0 && above < n, "{above}");
+    assert_close(line.total_s(n as f64), sum, 1e-9);
 }

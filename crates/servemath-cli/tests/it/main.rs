@@ -778,3 +778,108 @@ fn truncated_and_unknown_configs_never_panic() {
         &["mamba.json", "model_type", "mamba"],
     );
 }
+
+// ------------------------------------------------------------------ kernel classes and layouts
+
+#[test]
+fn explain_shows_each_kernel_class_and_its_source() {
+    let run = servemath(&[
+        "estimate",
+        "--model",
+        "llama-3.1-8b",
+        "--batch",
+        "1,256",
+        "--explain",
+    ]);
+    run.assert_ok();
+    for want in [
+        "kernel rates on h100-sxm (measured confidence)",
+        "gemm.bf16",
+        "decode_attention.bf16",
+        "aiconfigurator-core 0.12.0",
+        "batch 256 decode step",
+        "decode_attention",
+        "elementwise",
+    ] {
+        assert!(
+            run.stdout.contains(want),
+            "missing `{want}`:\n{}",
+            run.stdout
+        );
+    }
+    // A datasheet entry says where its efficiencies came from instead.
+    let amd = servemath(&[
+        "estimate",
+        "--model",
+        "llama-3.1-8b",
+        "--hardware",
+        "mi300x",
+        "--batch",
+        "1",
+        "--explain",
+    ]);
+    amd.assert_ok();
+    assert!(
+        amd.stdout.contains("(datasheet confidence)"),
+        "{}",
+        amd.stdout
+    );
+    assert!(amd.stdout.contains("no measured curve"), "{}", amd.stdout);
+}
+
+#[test]
+fn redundant_experts_and_two_batch_overlap_from_the_command_line() {
+    // DeepSeek-V3's 256 experts on EP 72 need redundant slots; the error says how many.
+    let refused = servemath(&[
+        "estimate",
+        "--model",
+        "deepseek-v3",
+        "--hardware",
+        "gb200-nvl72",
+        "--dp-attn",
+        "72",
+        "--ep",
+        "72",
+        "--batch",
+        "64",
+    ]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("32 redundant experts would make 288 slots"),
+        "{}",
+        refused.stderr
+    );
+    let run = servemath(&[
+        "estimate",
+        "--model",
+        "deepseek-v3",
+        "--hardware",
+        "gb200-nvl72",
+        "--dp-attn",
+        "72",
+        "--ep",
+        "72",
+        "--redundant-experts",
+        "32",
+        "--tbo",
+        "--batch",
+        "4096",
+        "--json",
+    ]);
+    run.assert_ok();
+    let v = run.json();
+    assert_eq!(v["layout"]["redundant_experts"], 32);
+    assert_eq!(v["layout"]["two_batch_overlap"], true);
+}
+
+#[test]
+fn hardware_shows_its_kernel_confidence() {
+    let run = servemath(&["hardware", "h800"]);
+    run.assert_ok();
+    assert!(run.stdout.contains("derived"), "{}", run.stdout);
+    assert!(run.stdout.contains("from h100-sxm"), "{}", run.stdout);
+    let v = servemath(&["hardware", "b200", "--json"]).json();
+    assert_eq!(v["kernel_confidence"], "measured");
+}
