@@ -355,6 +355,24 @@ pub(crate) fn resolve(i: &RateInputs) -> Rates {
         ),
         None => (None, None, "", ""),
     };
+    // Without a measured curve both attention kernels run at the calibrated fallbacks.
+    let attention_fallback = |class: &'static str| {
+        fallback(
+            class,
+            p.attention_efficiency,
+            p.memory_efficiency,
+            p.kernel_launch_s,
+            "attention_efficiency, memory_efficiency",
+        )
+    };
+    let fallback_attention = AttentionRate {
+        launch_s: p.kernel_launch_s,
+        per_seq_s: 0.0,
+        per_seq_head_s: 0.0,
+        half_seq: 0.0,
+        flop_per_s: i.attention_peak * p.attention_efficiency,
+        bytes_per_s: hbm * p.memory_efficiency,
+    };
     let dec_curve: Option<(&str, &DecodeAttentionCurve)> = dec_map
         .and_then(|m| pick(m, &[kv_key, "bf16", "fp8"]))
         .or_else(|| curves.and_then(|c| pick(&c.decode_attention, &[kv_key, "bf16"])));
@@ -378,21 +396,8 @@ pub(crate) fn resolve(i: &RateInputs) -> Rates {
             }
         }
         None => {
-            sources.push(fallback(
-                "decode_attention",
-                p.attention_efficiency,
-                p.memory_efficiency,
-                p.kernel_launch_s,
-                "attention_efficiency, memory_efficiency",
-            ));
-            AttentionRate {
-                launch_s: p.kernel_launch_s,
-                per_seq_s: 0.0,
-                per_seq_head_s: 0.0,
-                half_seq: 0.0,
-                flop_per_s: i.attention_peak * p.attention_efficiency,
-                bytes_per_s: hbm * p.memory_efficiency,
-            }
+            sources.push(attention_fallback("decode_attention"));
+            fallback_attention
         }
     };
     let pf_curve: Option<(&str, &PrefillAttentionCurve)> = pf_map
@@ -418,21 +423,8 @@ pub(crate) fn resolve(i: &RateInputs) -> Rates {
             }
         }
         None => {
-            sources.push(fallback(
-                "prefill_attention",
-                p.attention_efficiency,
-                p.memory_efficiency,
-                p.kernel_launch_s,
-                "attention_efficiency, memory_efficiency",
-            ));
-            AttentionRate {
-                launch_s: p.kernel_launch_s,
-                per_seq_s: 0.0,
-                per_seq_head_s: 0.0,
-                half_seq: 0.0,
-                flop_per_s: i.attention_peak * p.attention_efficiency,
-                bytes_per_s: hbm * p.memory_efficiency,
-            }
+            sources.push(attention_fallback("prefill_attention"));
+            fallback_attention
         }
     };
     let all_reduce = curves.map(|c| c.all_reduce.clone()).unwrap_or_default();

@@ -386,22 +386,15 @@ fn price(r: &Resolved, params: CostParams) -> anyhow::Result<Outcome> {
     })
 }
 
-/// A serve case through the simulator: fixed lengths, chunked prefill (the engine's default),
-/// closed-loop users or Poisson arrivals; enough requests that the start-up burst washes out.
-fn serve(c: &Case, d: Deployment) -> anyhow::Result<servemath_sim::SimReport> {
-    use servemath_sim::workload::{Arrivals, LengthDist, Lengths, Limit, Synthetic};
-    use servemath_sim::{
-        simulate, ClosedLoop, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig,
-        Workload,
-    };
-    let input = c.input.round().max(1.0) as u32;
-    let output = c.output.unwrap_or(1.0).round().max(1.0) as u32;
-    let dep = std::rc::Rc::new(d);
+/// The simulated fleet of a case: `replicas` unified replicas with chunked prefill (the
+/// engines' default), the case's max batch as the sequence limit, least-outstanding routing.
+fn sim_config(c: &Case, dep: std::rc::Rc<Deployment>) -> servemath_sim::SimConfig {
+    use servemath_sim::{Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig};
     let mut scheduler = SchedulerConfig::vllm(Policy::Chunked);
     if let Some(m) = c.max_batch {
         scheduler.max_seqs = m as u32;
     }
-    let cfg = SimConfig {
+    SimConfig {
         replicas: vec![
             ReplicaSpec {
                 deployment: dep,
@@ -419,7 +412,17 @@ fn serve(c: &Case, d: Deployment) -> anyhow::Result<servemath_sim::SimReport> {
         timeseries_interval_s: None,
         keep_steps: false,
         progress: None,
-    };
+    }
+}
+
+/// A serve case through the simulator: fixed lengths, chunked prefill (the engine's default),
+/// closed-loop users or Poisson arrivals; enough requests that the start-up burst washes out.
+fn serve(c: &Case, d: Deployment) -> anyhow::Result<servemath_sim::SimReport> {
+    use servemath_sim::workload::{Arrivals, LengthDist, Lengths, Limit, Synthetic};
+    use servemath_sim::{simulate, ClosedLoop, Workload};
+    let input = c.input.round().max(1.0) as u32;
+    let output = c.output.unwrap_or(1.0).round().max(1.0) as u32;
+    let cfg = sim_config(c, std::rc::Rc::new(d));
     let workload = match (c.concurrency, c.rate) {
         (Some(users), None) => Workload::Closed(ClosedLoop {
             users,
@@ -457,9 +460,7 @@ const SERVER_DURATION_S: f64 = 600.0;
 /// limits, by bisection over simulations with a fixed seed; and the mean running batch there.
 fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
     use servemath_sim::workload::{Arrivals, LengthDist, Lengths, Limit, Synthetic};
-    use servemath_sim::{
-        simulate, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, Workload,
-    };
+    use servemath_sim::{simulate, Workload};
     let output = c.output.unwrap_or(1.0);
     let (ttft, tpot) = (
         c.ttft_p99_s.unwrap_or(f64::INFINITY),
@@ -476,10 +477,6 @@ fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
         },
     };
     let dep = std::rc::Rc::new(d);
-    let mut scheduler = SchedulerConfig::vllm(Policy::Chunked);
-    if let Some(m) = c.max_batch {
-        scheduler.max_seqs = m as u32;
-    }
     let run = |rate: f64| -> anyhow::Result<servemath_sim::SimReport> {
         let synthetic = Synthetic::new(
             Arrivals::Poisson { rate_per_s: rate },
@@ -488,25 +485,7 @@ fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
             Limit::duration_s(SERVER_DURATION_S),
         )
         .map_err(|e| anyhow!("{e}"))?;
-        let cfg = SimConfig {
-            replicas: vec![
-                ReplicaSpec {
-                    deployment: dep.clone(),
-                    scheduler,
-                    pool: Pool::Unified
-                };
-                c.replicas as usize
-            ],
-            router: Router::LeastOutstanding,
-            leap: true,
-            keep_records: false,
-            slo: None,
-            horizon_s: None,
-            kv_transfer: None,
-            timeseries_interval_s: None,
-            keep_steps: false,
-            progress: None,
-        };
+        let cfg = sim_config(c, dep.clone());
         Ok(simulate(
             cfg,
             Workload::Open(Box::new(synthetic.into_iter())),
