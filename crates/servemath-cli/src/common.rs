@@ -13,8 +13,9 @@ use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{MathPrecision, ModelSpec, Precision};
 use std::path::{Path, PathBuf};
 
-/// A built-in model by short name (`llama-3.1-70b`), or a path to a Hugging Face
-/// `config.json`. A name that is neither suggests the nearest built-in name.
+/// A built-in model by short name (`llama-3.1-70b`), a path to a Hugging Face `config.json`,
+/// or a downloaded snapshot folder holding `config.json` (and perhaps ModelOpt's
+/// `hf_quant_config.json`). A name that is none of these suggests the nearest built-in name.
 pub fn load_model(name_or_path: &str) -> anyhow::Result<ModelSpec> {
     // Built-in names (and Hugging Face ids of built-ins, which contain a `/`) win over files.
     match servemath_model::builtin(name_or_path) {
@@ -23,6 +24,31 @@ pub fn load_model(name_or_path: &str) -> anyhow::Result<ModelSpec> {
         Err(_) => {}
     }
     let path = Path::new(name_or_path);
+    if path.is_dir() {
+        let config = path.join("config.json");
+        let text = std::fs::read_to_string(&config).with_context(|| {
+            format!(
+                "model folder `{}` has no readable config.json",
+                path.display()
+            )
+        })?;
+        let quant_path = path.join("hf_quant_config.json");
+        let quant = if quant_path.is_file() {
+            Some(
+                std::fs::read_to_string(&quant_path)
+                    .with_context(|| format!("cannot read `{}`", quant_path.display()))?,
+            )
+        } else {
+            None
+        };
+        let folder = path.display().to_string();
+        let folder = folder.trim_end_matches(['/', std::path::MAIN_SEPARATOR]);
+        return Ok(servemath_model::parse_snapshot(
+            &text,
+            quant.as_deref(),
+            folder,
+        )?);
+    }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read model config `{}`", path.display()))?;
     Ok(servemath_model::parse_config(
@@ -161,9 +187,10 @@ pub struct DeployArgs {
     #[arg(long, value_name = "PRECISION")]
     pub weights: Option<Precision>,
 
-    /// KV-cache format.
-    #[arg(long, default_value = "bf16", value_name = "PRECISION")]
-    pub kv: Precision,
+    /// KV-cache format. Default: the checkpoint's (a ModelOpt or compressed-tensors config
+    /// may prescribe FP8), else bf16.
+    #[arg(long, value_name = "PRECISION")]
+    pub kv: Option<Precision>,
 
     /// Matmul rate class (bf16, fp8, int8, fp4). Default: the weights' rate where the hardware
     /// has it, else bf16.
@@ -208,7 +235,7 @@ impl Default for DeployArgs {
             redundant_experts: 0,
             tbo: false,
             weights: None,
-            kv: Precision::Bf16,
+            kv: None,
             compute: None,
             activations: Precision::Bf16,
             attention_weights: None,
@@ -258,7 +285,9 @@ pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
     if let Some(w) = args.weights {
         prec = prec.with_linear_weights(w, has);
     }
-    prec.kv = args.kv;
+    if let Some(kv) = args.kv {
+        prec.kv = kv;
+    }
     prec.activations = args.activations;
     if let Some(w) = args.attention_weights {
         prec.weights.attention = w;

@@ -474,6 +474,9 @@ impl Deployment {
         } else {
             (p.embedding.max(p.lm_head)) as f64 * emb_b / tp
         };
+        // A multimodal model's vision tower is loaded too (BF16, split over the TP group, on
+        // the first stage), though a text step does not run it.
+        let table_bytes = table_bytes + model.vision_params as f64 * 2.0 / tp;
         let layer_weights: f64 = kinds
             .iter()
             .map(|k| {

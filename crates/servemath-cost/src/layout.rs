@@ -75,9 +75,10 @@ pub struct Precisions {
 }
 
 impl Precisions {
-    /// The checkpoint's own weights, a BF16 KV cache and BF16 activations; matmuls at the
-    /// weights' rate when the bulk of the weights is FP8/FP4 and the hardware has that rate,
-    /// otherwise BF16 (weight-only quantization dequantizes into BF16 matmuls).
+    /// The checkpoint's own weights, its prescribed KV-cache format (else BF16) and BF16
+    /// activations; matmuls at the weights' rate when the bulk of the weights is FP8/FP4 and
+    /// the hardware has that rate, otherwise BF16 (weight-only quantization dequantizes into
+    /// BF16 matmuls).
     pub fn defaults_for(model: &ModelSpec, peak_has: impl Fn(MathPrecision) -> bool) -> Precisions {
         let bulk = if model.is_moe() {
             model.checkpoint.experts
@@ -86,7 +87,7 @@ impl Precisions {
         };
         Precisions {
             weights: model.checkpoint,
-            kv: Precision::Bf16,
+            kv: model.kv_cache.unwrap_or(Precision::Bf16),
             compute: compute_for(bulk, &peak_has),
             activations: Precision::Bf16,
             attention: MathPrecision::Bf16,

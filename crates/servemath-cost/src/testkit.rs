@@ -35,7 +35,10 @@ pub fn llama70b() -> ModelSpec {
         }],
         mtp: None,
         checkpoint: WeightPrecisions::uniform(Precision::Bf16),
+        kv_cache: None,
         max_context: 131_072,
+        vision_params: 0,
+        notes: Vec::new(),
     }
 }
 

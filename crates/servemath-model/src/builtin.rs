@@ -214,6 +214,36 @@ static BUILTINS: &[BuiltinModel] = &[
         config!("openai--gpt-oss-120b.json"),
     ),
     entry(
+        "kimi-k2.5",
+        Some("moonshotai/Kimi-K2.5"),
+        "Kimi-K2.5: DeepSeek-V3 decoder (MLA, 384 experts top-8 + 1 shared), INT4 experts, MoonViT vision",
+        config!("moonshotai--Kimi-K2.5.json"),
+    ),
+    entry(
+        "minimax-m2.7",
+        Some("MiniMaxAI/MiniMax-M2.7"),
+        "MiniMax-M2.7: MoE 256 experts top-8, no shared expert, FP8 blocks, 3 MTP modules",
+        config!("MiniMaxAI--MiniMax-M2.7.json"),
+    ),
+    entry(
+        "mimo-7b",
+        Some("XiaomiMiMo/MiMo-7B-Base"),
+        "MiMo 7B: dense Qwen2-style decoder with one multi-token-prediction layer",
+        config!("XiaomiMiMo--MiMo-7B-Base.json"),
+    ),
+    entry(
+        "qwen3-vl-8b",
+        Some("Qwen/Qwen3-VL-8B-Instruct"),
+        "Qwen3-VL 8B: Qwen3 decoder under a vision-language wrapper (SigLIP2-So400m tower)",
+        config!("Qwen--Qwen3-VL-8B-Instruct.json"),
+    ),
+    entry(
+        "qwen3-vl-30b-a3b",
+        Some("Qwen/Qwen3-VL-30B-A3B-Instruct"),
+        "Qwen3-VL 30B-A3B: Qwen3-MoE decoder (128 experts top-8) under a vision-language wrapper",
+        config!("Qwen--Qwen3-VL-30B-A3B-Instruct.json"),
+    ),
+    entry(
         "gpt-j-6b",
         Some("EleutherAI/gpt-j-6b"),
         "GPT-J 6B: multi-head attention, GELU MLP, fp32 checkpoint (MLPerf gptj)",

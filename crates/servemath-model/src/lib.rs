@@ -11,7 +11,7 @@ mod spec;
 
 pub use builtin::{builtin, builtin_models, BuiltinModel, DeclaredCheckpoint};
 pub use error::ModelError;
-pub use hf::{parse_config, SUPPORTED_MODEL_TYPES};
+pub use hf::{parse_config, parse_snapshot, SUPPORTED_MODEL_TYPES};
 pub use precision::{MathPrecision, Precision, UnknownPrecision};
 pub use spec::{
     Attention, AttentionSpan, LayerGroup, Mlp, MlpParams, ModelSpec, ParamBreakdown,

@@ -19,6 +19,9 @@ pub enum Precision {
     Int8,
     /// 4-bit integer weights with one fp16 scale and zero per group of 128 (AWQ/GPTQ).
     Int4,
+    /// 4-bit symmetric integer weights with one bf16 scale per group of 32 (compressed-tensors
+    /// `pack-quantized`, Kimi-K2's experts).
+    Int4G32,
     /// OCP MXFP4: e2m1 elements with one e8m0 (1-byte) scale per 32 elements.
     Mxfp4,
     /// NVIDIA NVFP4: e2m1 elements with one fp8 scale per 16 elements.
@@ -38,7 +41,7 @@ pub enum MathPrecision {
 }
 
 impl Precision {
-    pub const ALL: [Precision; 9] = [
+    pub const ALL: [Precision; 10] = [
         Precision::Fp32,
         Precision::Bf16,
         Precision::Fp16,
@@ -46,6 +49,7 @@ impl Precision {
         Precision::Fp8Block128,
         Precision::Int8,
         Precision::Int4,
+        Precision::Int4G32,
         Precision::Mxfp4,
         Precision::Nvfp4,
     ];
@@ -60,6 +64,7 @@ impl Precision {
             Precision::Fp8 | Precision::Int8 => 1.0,
             Precision::Fp8Block128 => 1.0 + 4.0 / (128.0 * 128.0),
             Precision::Int4 => 0.5 + 4.0 / 128.0,
+            Precision::Int4G32 => 0.5 + 2.0 / 32.0,
             Precision::Mxfp4 => 0.5 + 1.0 / 32.0,
             Precision::Nvfp4 => 0.5 + 1.0 / 16.0,
         }
@@ -72,7 +77,7 @@ impl Precision {
             Precision::Bf16 | Precision::Fp16 => MathPrecision::Bf16,
             Precision::Fp8 | Precision::Fp8Block128 => MathPrecision::Fp8,
             Precision::Int8 => MathPrecision::Int8,
-            Precision::Int4 => MathPrecision::Int8,
+            Precision::Int4 | Precision::Int4G32 => MathPrecision::Int8,
             Precision::Mxfp4 | Precision::Nvfp4 => MathPrecision::Fp4,
         }
     }
@@ -86,6 +91,7 @@ impl Precision {
             Precision::Fp8Block128 => "fp8-block128",
             Precision::Int8 => "int8",
             Precision::Int4 => "int4",
+            Precision::Int4G32 => "int4-g32",
             Precision::Mxfp4 => "mxfp4",
             Precision::Nvfp4 => "nvfp4",
         }
@@ -162,6 +168,8 @@ mod tests {
         assert!((Precision::Mxfp4.bytes_per_element() - 0.53125).abs() < 1e-12);
         // nvfp4: 16 elements (8 B) + one fp8 scale (1 B) = 9 B / 16 = 0.5625 B.
         assert!((Precision::Nvfp4.bytes_per_element() - 0.5625).abs() < 1e-12);
+        // int4 group-32: 32 four-bit elements (16 B) + one bf16 scale (2 B) = 18 B / 32 = 0.5625 B.
+        assert!((Precision::Int4G32.bytes_per_element() - 0.5625).abs() < 1e-12);
         // fp8 block-128: 16384 B + 4 B scale per block = 1.000244 B.
         assert!((Precision::Fp8Block128.bytes_per_element() - 1.000_244_140_625).abs() < 1e-12);
     }

@@ -21,8 +21,17 @@ pub struct ModelSpec {
     pub mtp: Option<LayerGroup>,
     /// Storage precision of each part of the checkpoint.
     pub checkpoint: WeightPrecisions,
+    /// The KV-cache format the checkpoint's quantization config prescribes (ModelOpt
+    /// `kv_cache_quant_algo`, compressed-tensors `kv_cache_scheme`); `None`: not stated.
+    pub kv_cache: Option<Precision>,
     /// `max_position_embeddings`.
     pub max_context: u64,
+    /// Parameters of a multimodal wrapper's vision tower (and its projector), counted apart
+    /// from the decoder: loaded into memory, not part of a text step. 0 for text models.
+    pub vision_params: u64,
+    /// How the config was read when that is not plain (an alias, a wrapper, a family
+    /// recognised from `architectures`), for the reports.
+    pub notes: Vec<String>,
 }
 
 /// `count` consecutive (or interleaved but identical) layers.

@@ -16,7 +16,8 @@ pub const WEIGHT_FORMATS: [Precision; 4] = [
     Precision::Nvfp4,
 ];
 
-/// The KV-cache format a model report prices `kv_bytes_per_token` at.
+/// The KV-cache format a model report prices `kv_bytes_per_token` at when the checkpoint
+/// prescribes none.
 pub const KV_FORMAT: Precision = Precision::Bf16;
 
 /// One model, resolved from its config.
@@ -54,6 +55,10 @@ pub struct ModelReport {
     pub kv_bytes_per_token: f64,
     /// KV-cache bytes per token while the context is shorter than every window (all layers grow).
     pub kv_bytes_per_token_short_context: f64,
+    /// A multimodal wrapper's vision tower and projector, counted apart (0: none).
+    pub vision_params: u64,
+    /// How the config was read when not plainly (alias, wrapper, `architectures`).
+    pub notes: Vec<String>,
 }
 
 impl Schema for ModelReport {
@@ -239,9 +244,12 @@ impl ModelReport {
             checkpoint: WeightPrecisionsReport::new(&spec.checkpoint),
             weight_bytes: spec.weight_bytes(&spec.checkpoint),
             weight_bytes_by_format,
-            kv_format: KV_FORMAT.name(),
-            kv_bytes_per_token: spec.kv_bytes_per_token(KV_FORMAT),
-            kv_bytes_per_token_short_context: spec.kv_bytes_per_token_short(KV_FORMAT),
+            kv_format: spec.kv_cache.unwrap_or(KV_FORMAT).name(),
+            kv_bytes_per_token: spec.kv_bytes_per_token(spec.kv_cache.unwrap_or(KV_FORMAT)),
+            kv_bytes_per_token_short_context: spec
+                .kv_bytes_per_token_short(spec.kv_cache.unwrap_or(KV_FORMAT)),
+            vision_params: spec.vision_params,
+            notes: spec.notes.clone(),
         }
     }
 }

@@ -143,6 +143,19 @@ pub fn render(r: &ModelReport) -> String {
         )
     };
     line("kv cache", kv);
+    if r.vision_params > 0 {
+        line(
+            "vision",
+            format!(
+                "{} params in the vision tower and projector, counted apart (bf16: {})",
+                fmt::count(r.vision_params as f64),
+                fmt::bytes(r.vision_params as f64 * 2.0)
+            ),
+        );
+    }
+    for (i, note) in r.notes.iter().enumerate() {
+        line(if i == 0 { "read as" } else { "" }, note.clone());
+    }
     s
 }
 

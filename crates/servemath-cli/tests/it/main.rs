@@ -874,3 +874,95 @@ fn hardware_shows_its_kernel_confidence() {
     let v = servemath(&["hardware", "b200", "--json"]).json();
     assert_eq!(v["kernel_confidence"], "measured");
 }
+
+#[test]
+fn a_snapshot_folder_is_a_model_and_its_kv_format_is_the_default() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/models/nvidia--Qwen3-235B-A22B-NVFP4");
+    assert!(dir.is_dir(), "{} is missing", dir.display());
+    let d = dir.display().to_string();
+    let run = servemath(&["model", &d, "--json"]);
+    run.assert_ok();
+    let v = run.json();
+    assert_eq!(v["name"], "nvidia--Qwen3-235B-A22B-NVFP4");
+    assert_eq!(v["kv_format"], "fp8");
+    let est = servemath(&[
+        "estimate",
+        "--model",
+        &d,
+        "--hardware",
+        "b200",
+        "--tp",
+        "8",
+        "--dp-attn",
+        "1",
+        "--ep",
+        "8",
+        "--batch",
+        "64",
+        "--json",
+    ]);
+    est.assert_ok();
+    let e = est.json();
+    assert_eq!(e["precisions"]["kv"], "fp8");
+    assert_eq!(e["precisions"]["weights"]["experts"], "nvfp4");
+    // A folder without config.json says so.
+    let empty = scratch().join("empty-snapshot");
+    let _ = std::fs::create_dir_all(&empty);
+    let run = servemath(&["model", &empty.display().to_string()]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("has no readable config.json"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn the_2026_builtins_estimate_where_they_fit() {
+    for (model, args) in [
+        (
+            "kimi-k2.5",
+            &["--hardware", "gb200-nvl72", "--dp-attn", "8", "--ep", "8"][..],
+        ),
+        (
+            "minimax-m2.7",
+            &["--hardware", "h200", "--tp", "8", "--ep", "8"][..],
+        ),
+        ("mimo-7b", &["--hardware", "h100-sxm"][..]),
+        ("qwen3-vl-8b", &["--hardware", "h100-sxm"][..]),
+        ("qwen3-vl-30b-a3b", &["--hardware", "h200"][..]),
+    ] {
+        let mut all = vec!["estimate", "--model", model, "--batch", "1,64", "--json"];
+        all.extend_from_slice(args);
+        let run = servemath(&all);
+        run.assert_ok();
+        let v = run.json();
+        let batches = v["batches"].as_array().cloned().unwrap_or_default();
+        assert!(batches.iter().all(|b| b["fits"] == true), "{model}");
+        assert!(num(&batches[0], "tpot_s") > 0.0, "{model}");
+    }
+    // The vision tower is loaded: Qwen3-VL-8B holds its 576 M tower parameters (1.15 GB in
+    // BF16) beside a Qwen3-8B-sized decoder.
+    let vl = num(
+        &servemath(&[
+            "estimate",
+            "--model",
+            "qwen3-vl-8b",
+            "--batch",
+            "1",
+            "--json",
+        ])
+        .json(),
+        "weight_bytes_per_gpu",
+    );
+    let text = num(
+        &servemath(&["estimate", "--model", "qwen3-8b", "--batch", "1", "--json"]).json(),
+        "weight_bytes_per_gpu",
+    );
+    // Qwen3-8B's MLP is 12,288 wide too; the decoders match to the byte.
+    assert!(
+        (vl - text - 576_388_336.0 * 2.0).abs() < 1.0,
+        "{vl} vs {text}"
+    );
+}

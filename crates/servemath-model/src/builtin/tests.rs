@@ -84,6 +84,11 @@ const WITH_GOLDEN_TEST: &[&str] = &[
     "gpt-oss-120b",
     "gpt-j-6b",
     "palm-540b",
+    "kimi-k2.5",
+    "minimax-m2.7",
+    "mimo-7b",
+    "qwen3-vl-8b",
+    "qwen3-vl-30b-a3b",
 ];
 
 #[test]
@@ -119,6 +124,11 @@ const SHARED_BUILTIN_COPIES: &[&str] = &[
     "nvidia--Llama-3.1-70B-Instruct-FP8.json",
     "openai--gpt-oss-120b.json",
     "openai--gpt-oss-20b.json",
+    "moonshotai--Kimi-K2.5.json",
+    "MiniMaxAI--MiniMax-M2.7.json",
+    "XiaomiMiMo--MiMo-7B-Base.json",
+    "Qwen--Qwen3-VL-8B-Instruct.json",
+    "Qwen--Qwen3-VL-30B-A3B-Instruct.json",
 ];
 
 /// Each named file of the reference set is a built-in, copied byte for byte into `configs/`.
@@ -604,5 +614,94 @@ fn llama_4_scout() {
             ]
         );
         assert_eq!(s.model_type, "llama4_text");
+    }
+}
+
+#[test]
+fn kimi_k2_5() {
+    // https://github.com/MoonshotAI/Kimi-K2.5 (README, same as the Hugging Face card): "Total
+    // Parameters 1T", "Activated Parameters 32B", "Parameters of Vision Encoder 400M" (listed
+    // apart); the Kimi K2.5 tech report: "1.04 trillion total parameters with 32 billion
+    // activated". Activated excludes the input embedding (DeepSeek's convention; the config is
+    // a DeepSeek-V3 decoder): 31.69 B.
+    for s in both("kimi-k2.5") {
+        assert_eq!(s.model_type, "kimi_k2");
+        check("kimi-k2.5 total", total(&s), 1.04e12, 0.02);
+        check(
+            "kimi-k2.5 active",
+            s.active_matmul_params() as f64,
+            32e9,
+            0.02,
+        );
+        // The INT4 experts (compressed-tensors, groups of 32, bf16 scales), everything else
+        // bf16 by the config's ignore list.
+        assert_eq!(s.checkpoint.experts, Precision::Int4G32);
+        assert_eq!(s.checkpoint.attention, Precision::Bf16);
+        assert_eq!(s.checkpoint.dense_mlp, Precision::Bf16);
+        // MoonViT: 27 blocks of width 1152 (MLP 4304) + patch embed 3·14²·1152 + 1152 +
+        // projector over 2x2 merged rows: 2·4608 + 4608² + 4608 + 4608·7168 + 7168
+        // = 411,466,608 + 678,528 + 54,284,800 = 466,429,936 (the card's "400M", rounded).
+        assert_eq!(s.vision_params, 466_429_936);
+    }
+}
+
+#[test]
+fn minimax_m2_7() {
+    // https://github.com/MiniMax-AI/MiniMax-M2 (README): "230 billion total parameters with 10
+    // billion active parameters"; the M2.7 README states no count, and vLLM's MiniMax-M2 recipe
+    // (https://docs.vllm.ai/projects/recipes/en/latest/MiniMax/MiniMax-M2.html) gives the same
+    // "10B activated parameters (230B total)" for M2.7's architecture. The 3 MTP modules are
+    // counted apart. "10B" has two significant digits: the embedding-free active count 10.42 B
+    // lies inside its rounding interval [9.5, 10.5).
+    for s in both("minimax-m2.7") {
+        check("minimax-m2.7 total", total(&s), 230e9, 0.02);
+        let active = s.active_matmul_params() as f64;
+        assert!((9.5e9..10.5e9).contains(&active), "{active}");
+        assert_eq!(s.checkpoint.experts, Precision::Fp8Block128);
+        assert!(s.mtp.is_some_and(|g| g.count == 3));
+    }
+}
+
+#[test]
+fn mimo_7b() {
+    // MiMo-7B (https://arxiv.org/abs/2505.07608): "36 layers, hidden 4,096"; no exact count is
+    // published. By hand: attention 36·(4096·(32+2·8)·128 + 4096·4096) = 1,509,949,440, q/k/v
+    // biases 36·48·128 = 221,184; MLP 36·3·4096·11008 = 4,869,586,944; norms 36·2·4096 + 4096
+    // = 299,008; embedding and head 2·151680·4096 = 1,242,562,560: 7,622,619,136.
+    for s in both("mimo-7b") {
+        exact("mimo-7b total", s.params().total(), 7_622_619_136);
+        assert!(s.mtp.is_some_and(|g| g.count == 1));
+    }
+}
+
+#[test]
+fn qwen3_vl_8b() {
+    // Qwen3-VL tech report (https://arxiv.org/abs/2511.21631): dense 8B with the
+    // SigLIP2-So400m encoder; the card gives no exact count. The decoder is Qwen3-8B's shape
+    // with a 12,288 MLP: attention 36·(4096·(32+16)·128 + 4096·4096) = 1,509,949,440 and q/k
+    // norms 36·2·128 = 9,216; MLP 36·3·4096·12288 = 5,435,817,984; norms 36·2·4096 + 4096
+    // = 299,008; embedding and head 2·151936·4096 = 1,244,659,712: 8,190,735,360. The tower, counted
+    // apart: 576,388,336 (hand-derived in hf/vision.rs); 8.77 B together.
+    for s in both("qwen3-vl-8b") {
+        exact("qwen3-vl-8b decoder", s.params().total(), 8_190_735_360);
+        exact("qwen3-vl-8b vision", s.vision_params, 576_388_336);
+        assert_eq!(s.model_type, "qwen3_vl_text");
+    }
+}
+
+#[test]
+fn qwen3_vl_30b_a3b() {
+    // The same decoder as Qwen3-30B-A3B (48 layers, 2048 wide, 128 experts top-8 of 768), whose
+    // card says "30.5B in total and 3.3B activated"
+    // (https://huggingface.co/Qwen/Qwen3-30B-A3B); 3.353 B against Qwen's truncated "3.3B".
+    for s in both("qwen3-vl-30b-a3b") {
+        check("qwen3-vl-30b-a3b total", total(&s), 30.5e9, 0.02);
+        check(
+            "qwen3-vl-30b-a3b active",
+            s.active_params() as f64,
+            3.3e9,
+            0.02,
+        );
+        assert!(s.vision_params > 500_000_000 && s.vision_params < 600_000_000);
     }
 }

@@ -59,6 +59,22 @@ pub(super) fn resolve(
         kv_heads: fields::kv_heads(cx, c.num_key_value_heads, heads)?,
         head_dim: fields::head_dim(cx, c.head_dim, hidden, heads)?,
     };
+    if let Some(types) = &raw.attn_type_list {
+        if let Some(i) = types.iter().position(|&t| t != 1) {
+            return Err(cx.invalid(
+                &format!("attn_type_list[{i}]"),
+                types[i],
+                "only softmax attention layers (1) are supported; 0 is MiniMax's lightning attention",
+            ));
+        }
+    }
+    if let Some(w) = raw.shared_intermediate_size.filter(|&w| w > 0) {
+        return Err(cx.invalid(
+            "shared_intermediate_size",
+            w,
+            "a MiniMax shared expert is not supported (0: none)",
+        ));
+    }
     let spans = spans(cx, family, raw, shape.layers)?;
     let mlps = mlps(cx, family, raw, shape.layers)?;
     let attention_bias = c.attention_bias.unwrap_or(false);
@@ -70,7 +86,7 @@ pub(super) fn resolve(
         Family::Mistral | Family::Mixtral => (false, false),
     };
     let qk_norm = matches!(family, Family::Qwen3 | Family::Qwen3Moe);
-    let layers = spans
+    let layers: Vec<(Attention, Mlp)> = spans
         .into_iter()
         .zip(mlps)
         .map(|(span, mlp)| {
@@ -87,12 +103,13 @@ pub(super) fn resolve(
             (attention, mlp)
         })
         .collect();
+    let mtp = mtp_layers(cx, raw, &layers)?;
     let stack = Stack {
         name,
         model_type: model_type.to_string(),
         hidden_size: shape.hidden,
         layers,
-        mtp: Vec::new(),
+        mtp,
     };
     let resolved = Resolved::from_common(cx, c, MissingDtype::Refuse, stack)?;
     layers::assemble(cx, resolved)
@@ -236,4 +253,27 @@ fn expert_count(cx: &Cx, family: Family, raw: &RawDecoder) -> Result<u64, ModelE
         return Ok(0);
     }
     cx.in_range(field, n, MAX_COUNT)
+}
+
+/// Multi-token-prediction layers beside the stack, each shaped like the last decoder layer:
+/// MiMo's `num_nextn_predict_layers`, MiniMax-M2's `num_mtp_modules` x `mtp_transformer_layers`
+/// when `use_mtp`.
+fn mtp_layers(
+    cx: &Cx,
+    raw: &RawDecoder,
+    layers: &[(Attention, Mlp)],
+) -> Result<Vec<(Attention, Mlp)>, ModelError> {
+    let n = match (raw.num_nextn_predict_layers, raw.use_mtp) {
+        (Some(n), _) => cx.in_range("num_nextn_predict_layers", n, MAX_LAYERS)?,
+        (None, Some(true)) => {
+            let modules = cx.required("num_mtp_modules", raw.num_mtp_modules, MAX_LAYERS)?;
+            let each = raw.mtp_transformer_layers.unwrap_or(1);
+            modules * cx.in_range("mtp_transformer_layers", each, MAX_LAYERS)?
+        }
+        _ => 0,
+    };
+    let Some(last) = layers.last() else {
+        return Ok(Vec::new());
+    };
+    Ok(vec![last.clone(); n as usize])
 }

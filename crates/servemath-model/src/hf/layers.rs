@@ -127,7 +127,10 @@ pub(super) fn assemble(cx: &Cx, r: Resolved) -> Result<ModelSpec, ModelError> {
         groups: group(r.layers),
         mtp: mtp_groups.pop(),
         checkpoint: r.checkpoint,
+        kv_cache: None,
         max_context: r.max_context,
+        vision_params: 0,
+        notes: Vec::new(),
     };
     let estimate = spec.magnitude_bound();
     if estimate > MAX_PARAMS || !estimate.is_finite() {

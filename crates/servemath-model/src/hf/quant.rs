@@ -228,12 +228,13 @@ fn compressed_tensors(cx: &Cx, q: &Map<String, Value>) -> Result<Precision, Mode
             (Some(8), Some("int"), _) => Precision::Int8,
             (Some(4), Some("float"), Some(16)) => Precision::Nvfp4,
             (Some(4), Some("int"), Some(128)) => Precision::Int4,
+            (Some(4), Some("int"), Some(32)) => Precision::Int4G32,
             _ => {
                 return Err(cx.invalid(
                     &field,
                     show(&Value::Object(w.clone())),
                     "supported weights: 8-bit float or int, 4-bit float in groups of 16, \
-                     4-bit int in groups of 128",
+                     4-bit int in groups of 32 or 128",
                 ))
             }
         };
@@ -270,7 +271,11 @@ fn exclusions(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Excluded, Mo
             .to_ascii_lowercase();
         let n = n.trim_end_matches('$');
         let has = |s: &str| n.contains(s);
-        let router = has("router") || n.ends_with(".gate") || n.ends_with("_expert_gate");
+        let router = has("router")
+            || n == "gate"
+            || n.ends_with(".gate")
+            || n.ends_with("_expert_gate")
+            || has("e_score_correction");
         let vision = has("vision") || has("visual") || has("multi_modal") || has("mm_projector");
         let embedding = has("embed") || has("lm_head") || has("wte");
         if vision || embedding || router {
@@ -281,6 +286,10 @@ fn exclusions(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Excluded, Mo
             ex.dense_mlp = true;
         } else if has("expert") {
             ex.experts = true;
+        } else if (has("mlp") || has("feed_forward")) && has("_proj") {
+            // `mlp.gate_proj` (or a pattern over `mlp.(gate|up|down)_proj`) names the dense
+            // MLP's own projections; experts sit under `mlp.experts.*`.
+            ex.dense_mlp = true;
         } else if has("mlp") || has("feed_forward") || has("ffn") {
             ex.dense_mlp = true;
             ex.experts = true;
@@ -293,4 +302,45 @@ fn exclusions(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Excluded, Mo
         }
     }
     Ok(ex)
+}
+
+/// The KV-cache format a quantization config prescribes: ModelOpt's `kv_cache_quant_algo`
+/// (`FP8`, `NVFP4`) or compressed-tensors' `kv_cache_scheme` (8-bit float or int). `None` when
+/// the config states none; an unknown format is refused by name.
+pub(super) fn kv_cache(
+    cx: &Cx,
+    quantization_config: Option<&Value>,
+) -> Result<Option<Precision>, ModelError> {
+    let Some(Value::Object(q)) = quantization_config else {
+        return Ok(None);
+    };
+    let qcx = cx.nested(if cx.prefix.is_empty() {
+        "quantization_config."
+    } else {
+        "text_config.quantization_config."
+    });
+    if let Some(algo) = str_field(&qcx, q, "kv_cache_quant_algo")? {
+        return match algo {
+            "FP8" => Ok(Some(Precision::Fp8)),
+            "NVFP4" => Ok(Some(Precision::Nvfp4)),
+            other => Err(qcx.unsupported("kv_cache_quant_algo", other, &["FP8", "NVFP4"])),
+        };
+    }
+    match q.get("kv_cache_scheme") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(k)) => {
+            let bits = k.get("num_bits").and_then(Value::as_u64);
+            let kind = k.get("type").and_then(Value::as_str);
+            match (bits, kind) {
+                (Some(8), Some("float")) => Ok(Some(Precision::Fp8)),
+                (Some(8), Some("int")) => Ok(Some(Precision::Int8)),
+                _ => Err(qcx.invalid(
+                    "kv_cache_scheme",
+                    show(&Value::Object(k.clone())),
+                    "supported KV caches: 8-bit float or int",
+                )),
+            }
+        }
+        Some(other) => Err(qcx.invalid("kv_cache_scheme", show(other), "expected an object")),
+    }
 }

@@ -65,6 +65,16 @@ pub(super) struct RawDecoder {
     pub mlp_only_layers: Option<Vec<u64>>,
     /// Qwen2-MoE: one shared expert of this size on every MoE layer.
     pub shared_expert_intermediate_size: Option<u64>,
+    /// MiMo: multi-token-prediction layers beside the stack.
+    pub num_nextn_predict_layers: Option<u64>,
+    /// MiniMax-M2: `use_mtp` with `num_mtp_modules` modules of `mtp_transformer_layers` layers.
+    pub use_mtp: Option<bool>,
+    pub num_mtp_modules: Option<u64>,
+    pub mtp_transformer_layers: Option<u64>,
+    /// MiniMax: per-layer attention kind, 1 = softmax attention, 0 = lightning (linear).
+    pub attn_type_list: Option<Vec<u64>>,
+    /// MiniMax-M2: a shared expert of this width (0: none).
+    pub shared_intermediate_size: Option<u64>,
 }
 
 /// `deepseek_v2`, `deepseek_v3` (and R1, which is `deepseek_v3`).

@@ -468,7 +468,8 @@ fn unsupported_model_types_suggest_the_nearest() {
         }) => {
             assert_eq!(model_type, given);
             assert_eq!(s.as_deref(), suggestion);
-            assert_eq!(supported.len(), SUPPORTED_MODEL_TYPES.len());
+            // The supported types and the aliases read as one of them.
+            assert_eq!(supported.len(), SUPPORTED_MODEL_TYPES.len() + ALIASES.len());
         }
         other => panic!("{given}: {other:?}"),
     };
@@ -741,4 +742,88 @@ proptest! {
         }
         exercise(parse_config(&v.to_string(), name));
     }
+}
+
+#[test]
+fn python_json_literals_are_read_where_harmless_and_refused_by_name_where_not() {
+    // Python's json writes NaN and Infinity bare; a field the model does not read is ignored.
+    let text = llama()
+        .to_string()
+        .replacen('{', r#"{"router_aux_loss_coef": NaN, "rope_scaling": {"factor": Infinity, "low": -Infinity}, "note": "NaN and Infinity in a string stay", "#, 1);
+    let spec = parse_config(&text, "py.json").unwrap();
+    assert_eq!(spec.hidden_size, 256);
+    // A structural field holding one is refused, naming the field and the value.
+    let bad = llama()
+        .to_string()
+        .replace(r#""hidden_size":256"#, r#""hidden_size":Infinity"#);
+    assert!(bad.contains("Infinity"), "{bad}");
+    let e = parse_config(&bad, "py.json")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("hidden_size") && e.contains("Infinity"), "{e}");
+    // Strings are left as they are, escaped quotes included.
+    assert_eq!(
+        python_literals(r#"{"a": "x\"NaN", "b": NaN}"#),
+        r#"{"a": "x\"NaN", "b": "NaN"}"#
+    );
+}
+
+#[test]
+fn a_modelopt_snapshot_reads_its_quant_file() {
+    // ModelOpt NVFP4 with attention excluded, KV in FP8 (as the DeepSeek-V3.2 NVFP4 folder).
+    let quant = r#"{"producer": {"name": "modelopt"}, "quantization": {"quant_algo": "NVFP4",
+        "kv_cache_quant_algo": "FP8", "group_size": 16,
+        "exclude_modules": ["lm_head", "model.layers.0.self_attn.q_proj", "model.layers.*.mlp.gate"]}}"#;
+    let spec = parse_snapshot(&llama().to_string(), Some(quant), "snap").unwrap();
+    assert_eq!(spec.name, "snap");
+    assert_eq!(spec.checkpoint.attention, Precision::Bf16);
+    assert_eq!(spec.checkpoint.dense_mlp, Precision::Nvfp4);
+    assert_eq!(spec.checkpoint.embeddings, Precision::Bf16);
+    assert_eq!(spec.kv_cache, Some(Precision::Fp8));
+    // Without the quant file the folder is its config alone.
+    let plain = parse_snapshot(&llama().to_string(), None, "snap").unwrap();
+    assert_eq!(plain.checkpoint.dense_mlp, Precision::Bf16);
+    assert_eq!(plain.kv_cache, None);
+    // A broken quant file is refused naming the file and field.
+    let e = parse_snapshot(&llama().to_string(), Some(r#"{"quantization": 3}"#), "snap")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("snap/hf_quant_config.json") && e.contains("quantization"),
+        "{e}"
+    );
+    let e = parse_snapshot(
+        &llama().to_string(),
+        Some(r#"{"quantization": {"quant_algo": "NVFP4", "kv_cache_quant_algo": "INT2"}}"#),
+        "snap",
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(
+        e.contains("kv_cache_quant_algo") && e.contains("INT2"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_shared_qwen3_nvfp4_snapshot() {
+    // nvidia/Qwen3-235B-A22B-NVFP4: the qwen3_moe config plus ModelOpt's NVFP4 file excluding
+    // only the routers and the head (https://huggingface.co/nvidia/Qwen3-235B-A22B-NVFP4).
+    // Qwen's card: 235B total, 22B activated (https://huggingface.co/Qwen/Qwen3-235B-A22B).
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/models/nvidia--Qwen3-235B-A22B-NVFP4");
+    let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    let quant = std::fs::read_to_string(dir.join("hf_quant_config.json")).unwrap();
+    let spec = parse_snapshot(&config, Some(&quant), &dir.to_string_lossy()).unwrap();
+    assert_eq!(spec.checkpoint.experts, Precision::Nvfp4);
+    assert_eq!(spec.checkpoint.attention, Precision::Nvfp4);
+    assert_eq!(spec.checkpoint.embeddings, Precision::Bf16);
+    assert_eq!(spec.kv_cache, Some(Precision::Fp8));
+    let total = spec.params().total() as f64;
+    assert!((total / 235e9 - 1.0).abs() < 0.02, "{total}");
+    let active = spec.active_params() as f64;
+    assert!((active / 22e9 - 1.0).abs() < 0.02, "{active}");
 }

@@ -283,7 +283,7 @@ fn merge_deployment(
         d.weights = Some(precision("weights", v)?);
     }
     if let (true, Some(v)) = (open("kv"), &file.kv) {
-        d.kv = precision("kv", v)?;
+        d.kv = Some(precision("kv", v)?);
     }
     if let (true, Some(v)) = (open("activations"), &file.activations) {
         d.activations = precision("activations", v)?;
