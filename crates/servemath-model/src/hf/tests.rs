@@ -586,13 +586,25 @@ fn shipped_configs_with_a_field_deleted_or_replaced_never_panic() {
         let obj = v.as_object().unwrap();
         for key in obj.keys() {
             variants.push(without(v.clone(), key));
+            variants.push(with(
+                without(v.clone(), key),
+                &format!("{key}_renamed"),
+                obj[key].clone(),
+            ));
             for bad in nasty_values() {
                 variants.push(with(v.clone(), key, bad));
             }
         }
-        // Llama-4 nests the sizes one level down.
+        // Llama-4 and the multimodal wrappers nest the decoder one level down: delete, rename
+        // and replace its fields too.
         if let Some(Value::Object(text)) = obj.get("text_config") {
             for key in text.keys() {
+                let mut gone = text.clone();
+                gone.remove(key);
+                variants.push(with(v.clone(), "text_config", Value::Object(gone.clone())));
+                let mut renamed = gone;
+                renamed.insert(format!("{key}_renamed"), text[key].clone());
+                variants.push(with(v.clone(), "text_config", Value::Object(renamed)));
                 for bad in nasty_values() {
                     let mut t = text.clone();
                     t.insert(key.clone(), bad);
@@ -601,7 +613,16 @@ fn shipped_configs_with_a_field_deleted_or_replaced_never_panic() {
             }
         }
         for variant in variants {
-            exercise(parse_config(&variant.to_string(), name));
+            let r = parse_config(&variant.to_string(), name);
+            // Every refusal names a field (or the document); none is a bare failure.
+            if let Err(e) = &r {
+                let text = e.to_string();
+                assert!(
+                    text.contains('`') || text.contains("field"),
+                    "{name}: a refusal without a field: {text}"
+                );
+            }
+            exercise(r);
         }
     }
 }
@@ -732,7 +753,7 @@ proptest! {
 
     #[test]
     fn shipped_configs_with_random_overrides_never_panic(
-        which in 0usize..20,
+        which in 0usize..64,
         overrides in prop::collection::vec((prop::sample::select(FIELDS.to_vec()), arb_value()), 0..6),
     ) {
         let all = shipped();
