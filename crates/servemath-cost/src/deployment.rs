@@ -73,6 +73,10 @@ struct Kind {
     /// Query heads on one device.
     heads: f64,
     kv_bytes_per_token: f64,
+    /// Sparse attention: the indexer's cache bytes and scoring FLOPs per cached key, every
+    /// rank scoring every key (0 without an indexer).
+    index_bytes_per_token: f64,
+    index_flops_per_key: f64,
     /// Dense MLP or shared experts: bytes and FLOPs per token on one device.
     dense_bytes: f64,
     dense_flops_per_token: f64,
@@ -166,7 +170,21 @@ fn layer_gemms(
             qk_nope_head_dim,
             qk_rope_head_dim,
             v_head_dim,
+            indexer,
         } => {
+            // DeepSeek Sparse Attention's indexer projections, replicated on every rank.
+            if let Some(i) = indexer {
+                let (ih, ihd) = (i.heads as f64, i.head_dim as f64);
+                let q_in = q_lora_rank.map_or(d, |q| q as f64);
+                for (n, k) in [(ih * ihd, q_in), (ihd, d), (ih, d)] {
+                    v.push(Gemm {
+                        n,
+                        k,
+                        w: wa,
+                        rate: rates.attention,
+                    });
+                }
+            }
             let h = heads as f64 / tp;
             let (r, nope, rope, vd) = (
                 kv_lora_rank as f64,
@@ -372,7 +390,13 @@ impl Deployment {
                 let gemms = layer_gemms(g, d, tp, &w, &gemm_rates);
                 let attn_gemm_count = match g.attention {
                     Attention::Gqa { .. } => 2,
-                    Attention::Mla { q_lora_rank, .. } => 4 + usize::from(q_lora_rank.is_some()),
+                    Attention::Mla {
+                        q_lora_rank,
+                        indexer,
+                        ..
+                    } => {
+                        4 + usize::from(q_lora_rank.is_some()) + 3 * usize::from(indexer.is_some())
+                    }
                 };
                 let attn_weight_bytes: f64 = gemms[..attn_gemm_count]
                     .iter()
@@ -453,6 +477,8 @@ impl Deployment {
                     kv_bytes_per_token: g.attention.kv_elements_per_token() as f64
                         * prec.kv.bytes_per_element()
                         / kv_shard,
+                    index_bytes_per_token: g.attention.indexer_bytes_per_token(),
+                    index_flops_per_key: g.attention.indexer().map_or(0.0, |i| i.flops_per_key()),
                     dense_bytes: dense_gemm_bytes,
                     dense_flops_per_token: 2.0 * dense_params,
                     has_shared: mlp.shared > 0,
@@ -548,7 +574,11 @@ impl Deployment {
         let ctx = (context / block).ceil() * block;
         self.kinds
             .iter()
-            .map(|k| k.layers * k.kv_bytes_per_token * k.span.kv_tokens(ctx as u64) as f64)
+            .map(|k| {
+                k.layers
+                    * (k.kv_bytes_per_token + k.index_bytes_per_token)
+                    * k.span.kv_tokens(ctx as u64) as f64
+            })
             .sum()
     }
 
@@ -668,8 +698,12 @@ impl Deployment {
             let attended_dec = k.span.attended(dec_ctx);
             if dec > 0.0 {
                 let pairs = dec * attended_dec;
-                dec_flops += layers * pairs * k.pair_flops_decode;
-                dec_bytes += layers * pairs * k.kv_bytes_per_token;
+                // The indexer scores every cached key, the attention reads the top-k.
+                let scored = dec * (dec_ctx + 1.0);
+                dec_flops +=
+                    layers * (pairs * k.pair_flops_decode + scored * k.index_flops_per_key);
+                dec_bytes +=
+                    layers * (pairs * k.kv_bytes_per_token + scored * k.index_bytes_per_token);
                 let a = &r.decode_attention;
                 dec_launch +=
                     layers * (a.launch_s + dec * (a.per_seq_s + k.heads * a.per_seq_head_s));
@@ -679,7 +713,8 @@ impl Deployment {
                 let attended_pf = match k.span {
                     AttentionSpan::Full => pf_attended_full,
                     AttentionSpan::Sliding { window }
-                    | AttentionSpan::Chunked { chunk: window } => {
+                    | AttentionSpan::Chunked { chunk: window }
+                    | AttentionSpan::Sparse { top_k: window } => {
                         pf_attended_full.min(window as f64)
                     }
                 };
@@ -687,12 +722,16 @@ impl Deployment {
                 let f = pf_tokens * attended_pf * k.pair_flops_prefill
                     + pf_seqs * pf_prefix.min(pf_kv_tokens) * k.prefix_expand_flops;
                 let kv = pf_seqs * pf_kv_tokens * k.kv_bytes_per_token;
-                pf_flops += layers * f;
-                pf_bytes += layers * (kv + pf_tokens * k.qo_bytes_per_token);
+                // The indexer scores every earlier key of the chunk's queries.
+                let index_f = pf_tokens * pf_attended_full * k.index_flops_per_key;
+                let index_b = pf_seqs * (pf_prefix + pf_chunk) * k.index_bytes_per_token;
+                pf_flops += layers * (f + index_f);
+                pf_bytes += layers * (kv + index_b + pf_tokens * k.qo_bytes_per_token);
                 pf_launch += layers * r.prefill_attention.launch_s;
                 bytes.kv_read += layers * kv;
             }
-            bytes.kv_write += layers * k.kv_bytes_per_token * rank_tokens;
+            bytes.kv_write +=
+                layers * (k.kv_bytes_per_token + k.index_bytes_per_token) * rank_tokens;
             if rank_tokens > 0.0 {
                 bytes.weights += layers * k.small_bytes;
             }

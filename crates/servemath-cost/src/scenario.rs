@@ -213,7 +213,8 @@ impl Deployment {
             .filter_map(|g| match g.attention.span() {
                 servemath_model::AttentionSpan::Full => None,
                 servemath_model::AttentionSpan::Sliding { window }
-                | servemath_model::AttentionSpan::Chunked { chunk: window } => {
+                | servemath_model::AttentionSpan::Chunked { chunk: window }
+                | servemath_model::AttentionSpan::Sparse { top_k: window } => {
                     let room = window as f64 - 1.0 - mean;
                     // Already capped: constant from here on.
                     (room > 0.0).then(|| room.floor() + 1.0)

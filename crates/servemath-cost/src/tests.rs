@@ -353,3 +353,61 @@ fn decode_line_with_host_time_above_the_gpu_matches_stepping() {
     assert!(above > 0 && above < n, "{above}");
     assert_close(line.total_s(n as f64), sum, 1e-9);
 }
+
+#[test]
+fn sparse_attention_reads_the_top_k_latents_and_every_indexer_key() {
+    // DeepSeek-V3.2 (DSA): at context 10,000 a decode token attends 2,048 latents (576 B each in
+    // its FP8 KV) and the indexer scores all 10,001 keys (128 B + one 4 B scale each), in each of
+    // 61 layers: 61·(2048·576 + 10001·132) = 61·(1,179,648 + 1,320,132) = 152,486,580 B, read at
+    // the ideal 3.35 TB/s; 8 attention-DP ranks of one sequence each.
+    let m = servemath_model::builtin("deepseek-v3.2").unwrap_or_else(|e| panic!("{e}"));
+    let par = Parallelism {
+        dp_attn: 8,
+        ep: 8,
+        ..Parallelism::default()
+    };
+    let d = deploy(&m, par, ideal());
+    let s = d.step(&StepLoad::decode(8.0, 10_000.0));
+    let per_seq = 61.0 * (2048.0 * 576.0 + 10_001.0 * 132.0);
+    assert_close(
+        s.kernels.decode_attention.memory_s,
+        per_seq / 3.35e12,
+        1e-12,
+    );
+    // Its FLOPs: absorbed MLA on 2,048 keys, 2·128·(512+64) + 2·128·512 = 278,528 per key, plus
+    // the indexer's 2·64·128 + 2·64 = 16,512 per scored key.
+    let flops = 61.0 * (2048.0 * 278_528.0 + 10_001.0 * 16_512.0);
+    assert_close(
+        s.kernels.decode_attention.compute_s,
+        flops / 989.4e12,
+        1e-12,
+    );
+    // The KV cache holds every token, latent and indexer key: 708 B per token per layer.
+    assert_close(
+        d.kv_bytes_per_seq_per_device(10_000.0),
+        61.0 * 708.0 * 10_000.0,
+        1e-12,
+    );
+}
+
+#[test]
+fn decode_line_crosses_the_sparse_top_k_like_a_window() {
+    // Below 2,048 tokens DSA attends everything; past it only the top 2,048: the line stops at
+    // the boundary and a new one starts, exactly as stepping prices it.
+    let m = servemath_model::builtin("deepseek-v3.2").unwrap_or_else(|e| panic!("{e}"));
+    let par = Parallelism {
+        dp_attn: 8,
+        ep: 8,
+        ..Parallelism::default()
+    };
+    let d = deploy(&m, par, ideal());
+    let (batch, ctx) = (64.0, 1900.0);
+    let line = d.decode_line(batch, batch * ctx);
+    assert!(line.valid_steps <= 148.0, "{}", line.valid_steps);
+    let n = line.valid_steps as u64;
+    let mut sum = 0.0;
+    for k in 0..n {
+        sum += d.step(&StepLoad::decode(batch, ctx + k as f64)).time_s;
+    }
+    assert_close(line.total_s(n as f64), sum, 1e-9);
+}

@@ -2,7 +2,7 @@
 //! (`configs/`, provenance in `configs/SOURCES.md`) and parsed on each call, so there is no
 //! global state and a built-in goes through exactly the path a user's file does.
 
-use crate::{parse_config, ModelError, ModelSpec, Precision, WeightPrecisions};
+use crate::{parse_snapshot, ModelError, ModelSpec, Precision, WeightPrecisions};
 
 /// One entry of the built-in table.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -16,6 +16,9 @@ pub struct BuiltinModel {
     pub file: &'static str,
     /// The embedded `config.json` text.
     pub config_json: &'static str,
+    /// The `hf_quant_config.json` of a snapshot folder (NVIDIA ModelOpt), when the built-in is
+    /// one; `file` then names the folder.
+    pub hf_quant_json: Option<&'static str>,
     /// Checkpoint precision declared here because the shipped `config.json` does not say it.
     pub declared_checkpoint: Option<DeclaredCheckpoint>,
 }
@@ -31,8 +34,14 @@ impl BuiltinModel {
     /// Parses the embedded config (errors name `configs/<file>`), then applies the table's
     /// name and declared checkpoint precision.
     pub fn spec(&self) -> Result<ModelSpec, ModelError> {
-        let origin = format!("configs/{}", self.file);
-        let mut spec = parse_config(self.config_json, &origin)?;
+        let mut spec = match self.hf_quant_json {
+            Some(quant) => parse_snapshot(
+                self.config_json,
+                Some(quant),
+                &format!("configs/{}", self.file),
+            )?,
+            None => crate::parse_config(self.config_json, &format!("configs/{}", self.file))?,
+        };
         spec.name = self.name.to_string();
         if let Some(declared) = self.declared_checkpoint {
             spec.checkpoint = declared.precisions;
@@ -85,6 +94,7 @@ const fn entry(
         description,
         file,
         config_json,
+        hf_quant_json: None,
         declared_checkpoint: None,
     }
 }
@@ -213,6 +223,40 @@ static BUILTINS: &[BuiltinModel] = &[
         "gpt-oss-120b: MoE 128 experts top-4, MXFP4 experts, alternating 128-token sliding window",
         config!("openai--gpt-oss-120b.json"),
     ),
+    entry(
+        "glm-5.1",
+        Some("zai-org/GLM-5.1"),
+        "GLM-5.1: MLA with DeepSeek Sparse Attention (top-2048 indexer), 256 experts top-8 + 1 shared",
+        config!("zai-org--GLM-5.1.json"),
+    ),
+    BuiltinModel {
+        hf_quant_json: Some(include_str!(
+            "../configs/nvidia--DeepSeek-V3.2-NVFP4/hf_quant_config.json"
+        )),
+        ..entry(
+            "deepseek-v3.2",
+            Some("nvidia/DeepSeek-V3.2-NVFP4"),
+            "DeepSeek-V3.2: DeepSeek-V3 with sparse attention (DSA), NVIDIA's NVFP4 experts, FP8 KV",
+            (
+                "nvidia--DeepSeek-V3.2-NVFP4",
+                include_str!("../configs/nvidia--DeepSeek-V3.2-NVFP4/config.json"),
+            ),
+        )
+    },
+    BuiltinModel {
+        hf_quant_json: Some(include_str!(
+            "../configs/nvidia--Gemma-4-31B-IT-NVFP4/hf_quant_config.json"
+        )),
+        ..entry(
+            "gemma-4-31b",
+            Some("nvidia/Gemma-4-31B-IT-NVFP4"),
+            "Gemma 4 31B: 50 sliding-window (1,024) and 10 global layers, NVIDIA's NVFP4 MLP, FP8 KV",
+            (
+                "nvidia--Gemma-4-31B-IT-NVFP4",
+                include_str!("../configs/nvidia--Gemma-4-31B-IT-NVFP4/config.json"),
+            ),
+        )
+    },
     entry(
         "kimi-k2.5",
         Some("moonshotai/Kimi-K2.5"),

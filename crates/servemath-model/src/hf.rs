@@ -6,6 +6,7 @@
 mod decoder;
 mod deepseek;
 mod fields;
+mod gemma4;
 mod gpt_oss;
 mod gptj;
 mod layers;
@@ -32,10 +33,13 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "qwen3_moe",
     "deepseek_v2",
     "deepseek_v3",
+    "deepseek_v32",
+    "glm_moe_dsa",
     "gpt_oss",
     "llama4",
     "llama4_text",
     "gptj",
+    "gemma4_text",
 ];
 
 /// Parses a Hugging Face `config.json` into a validated [`ModelSpec`].
@@ -130,6 +134,8 @@ const ARCHITECTURES: &[(&str, &str)] = &[
     ("Qwen3MoeForCausalLM", "qwen3_moe"),
     ("DeepseekV2ForCausalLM", "deepseek_v2"),
     ("DeepseekV3ForCausalLM", "deepseek_v3"),
+    ("DeepseekV32ForCausalLM", "deepseek_v32"),
+    ("GlmMoeDsaForCausalLM", "glm_moe_dsa"),
     ("GptOssForCausalLM", "gpt_oss"),
     ("MiMoForCausalLM", "mimo"),
     ("MiniMaxM2ForCausalLM", "minimax_m2"),
@@ -230,12 +236,13 @@ fn family(
         "mixtral" => Family::Mixtral,
         "qwen2_moe" => Family::Qwen2Moe,
         "qwen3_moe" => Family::Qwen3Moe,
-        "deepseek_v2" | "deepseek_v3" => {
+        "deepseek_v2" | "deepseek_v3" | "deepseek_v32" | "glm_moe_dsa" => {
             return deepseek::resolve(&cx, name, model_type, &cx.mirror(obj)?)
         }
         "gpt_oss" => return gpt_oss::resolve(&cx, name, model_type, &cx.mirror(obj)?),
         "llama4" | "llama4_text" => return llama4::resolve(&cx, name, model_type, obj),
         "gptj" => return gptj::resolve(&cx, name, model_type, &cx.mirror(obj)?),
+        "gemma4_text" => return gemma4::resolve(&cx, name, model_type, obj),
         other => return Err(cx.unsupported("model_type", other, SUPPORTED_MODEL_TYPES)),
     };
     decoder::resolve(&cx, name, model_type, family, &cx.mirror(obj)?)

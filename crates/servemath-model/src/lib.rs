@@ -14,7 +14,7 @@ pub use error::ModelError;
 pub use hf::{parse_config, parse_snapshot, SUPPORTED_MODEL_TYPES};
 pub use precision::{MathPrecision, Precision, UnknownPrecision};
 pub use spec::{
-    Attention, AttentionSpan, LayerGroup, Mlp, MlpParams, ModelSpec, ParamBreakdown,
+    Attention, AttentionSpan, Indexer, LayerGroup, Mlp, MlpParams, ModelSpec, ParamBreakdown,
     WeightPrecisions,
 };
 

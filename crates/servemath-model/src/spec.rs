@@ -69,7 +69,40 @@ pub enum Attention {
         qk_nope_head_dim: u64,
         qk_rope_head_dim: u64,
         v_head_dim: u64,
+        /// DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): a lightning indexer scores every
+        /// cached token and each query attends only the `top_k` best.
+        indexer: Option<Indexer>,
     },
+}
+
+/// The lightning indexer of DeepSeek Sparse Attention (DeepSeek-V3.2's `Indexer`): `heads`
+/// small query heads of `head_dim` from the query latent, one key of `head_dim` per token from
+/// the hidden state (cached in FP8 with one FP32 scale per 128), per-head weights from the
+/// hidden state; it keeps the `top_k` keys per query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Indexer {
+    pub heads: u64,
+    pub head_dim: u64,
+    pub top_k: u64,
+}
+
+impl Indexer {
+    /// Weights: `wq_b` (query latent `q_in` → heads·head_dim), `wk` (d → head_dim), the key's
+    /// LayerNorm (weight and bias), `weights_proj` (d → heads).
+    pub fn params(&self, d: u64, q_in: u64) -> u64 {
+        q_in * self.heads * self.head_dim + d * self.head_dim + 2 * self.head_dim + d * self.heads
+    }
+
+    /// Cache bytes per token: the FP8 key and its FP32 scales (one per 128 elements).
+    pub fn key_bytes_per_token(&self) -> f64 {
+        self.head_dim as f64 + 4.0 * (self.head_dim as f64 / 128.0).ceil()
+    }
+
+    /// FLOPs to score one cached key for one query: `2·heads·head_dim` for the head dot
+    /// products plus `2·heads` to weight and sum them.
+    pub fn flops_per_key(&self) -> f64 {
+        (2 * self.heads * self.head_dim + 2 * self.heads) as f64
+    }
 }
 
 /// How far back a layer attends.
@@ -84,6 +117,10 @@ pub enum AttentionSpan {
     /// Tokens of the same fixed-size chunk (Llama-4 chunked attention).
     Chunked {
         chunk: u64,
+    },
+    /// The `top_k` cached tokens a sparse-attention indexer selects; the cache keeps them all.
+    Sparse {
+        top_k: u64,
     },
 }
 
@@ -187,6 +224,7 @@ impl Attention {
                 qk_nope_head_dim,
                 qk_rope_head_dim,
                 v_head_dim,
+                indexer,
             } => {
                 let qk_head = qk_nope_head_dim + qk_rope_head_dim;
                 let q = match q_lora_rank {
@@ -196,7 +234,8 @@ impl Attention {
                 let kv_a = d * (kv_lora_rank + qk_rope_head_dim) + kv_lora_rank;
                 let kv_b = kv_lora_rank * heads * (qk_nope_head_dim + v_head_dim);
                 let o = heads * v_head_dim * d;
-                q + kv_a + kv_b + o
+                let index = indexer.map_or(0, |i| i.params(d, q_lora_rank.unwrap_or(d)));
+                q + kv_a + kv_b + o + index
             }
         }
     }
@@ -241,8 +280,30 @@ impl Attention {
     pub fn span(&self) -> AttentionSpan {
         match *self {
             Attention::Gqa { span, .. } => span,
+            Attention::Mla {
+                indexer: Some(i), ..
+            } => AttentionSpan::Sparse { top_k: i.top_k },
             Attention::Mla { .. } => AttentionSpan::Full,
         }
+    }
+
+    /// The sparse-attention indexer, if the layer has one.
+    pub fn indexer(&self) -> Option<Indexer> {
+        match *self {
+            Attention::Mla { indexer, .. } => indexer,
+            Attention::Gqa { .. } => None,
+        }
+    }
+
+    /// Indexer key bytes one token adds to the cache of one layer (0 without an indexer).
+    pub fn indexer_bytes_per_token(&self) -> f64 {
+        self.indexer().map_or(0.0, |i| i.key_bytes_per_token())
+    }
+
+    /// Cache bytes one token adds to one layer: its KV entry at `kv` plus any indexer key.
+    pub fn cache_bytes_per_token(&self, kv: Precision) -> f64 {
+        self.kv_elements_per_token() as f64 * kv.bytes_per_element()
+            + self.indexer_bytes_per_token()
     }
 
     pub fn heads(&self) -> u64 {
@@ -283,7 +344,7 @@ impl AttentionSpan {
     /// Tokens of KV cache a sequence of `context` tokens holds for a layer with this span.
     pub fn kv_tokens(self, context: u64) -> u64 {
         match self {
-            AttentionSpan::Full => context,
+            AttentionSpan::Full | AttentionSpan::Sparse { .. } => context,
             AttentionSpan::Sliding { window } => context.min(window),
             AttentionSpan::Chunked { chunk } => context.min(chunk),
         }
@@ -296,6 +357,7 @@ impl AttentionSpan {
             AttentionSpan::Full => context + 1.0,
             AttentionSpan::Sliding { window } => (context + 1.0).min(window as f64),
             AttentionSpan::Chunked { chunk } => (context + 1.0).min(chunk as f64),
+            AttentionSpan::Sparse { top_k } => (context + 1.0).min(top_k as f64),
         }
     }
 }
@@ -496,11 +558,11 @@ impl ModelSpec {
             .iter()
             .map(|g| {
                 g.count as f64
-                    * g.attention.kv_elements_per_token() as f64
+                    * (g.attention.kv_elements_per_token() as f64 * kv.bytes_per_element()
+                        + g.attention.indexer_bytes_per_token())
                     * g.attention.span().kv_tokens(context) as f64
             })
             .sum::<f64>()
-            * kv.bytes_per_element()
     }
 
     /// KV-cache bytes per token at long context: layers with a window or chunk no longer grow,
@@ -508,19 +570,17 @@ impl ModelSpec {
     pub fn kv_bytes_per_token(&self, kv: Precision) -> f64 {
         self.groups
             .iter()
-            .filter(|g| g.attention.span() == AttentionSpan::Full)
-            .map(|g| (g.count * g.attention.kv_elements_per_token()) as f64)
+            .filter(|g| g.attention.span().kv_tokens(u64::MAX) == u64::MAX)
+            .map(|g| g.count as f64 * g.attention.cache_bytes_per_token(kv))
             .sum::<f64>()
-            * kv.bytes_per_element()
     }
 
     /// KV-cache bytes per token while the context is shorter than every window (all layers grow).
     pub fn kv_bytes_per_token_short(&self, kv: Precision) -> f64 {
         self.groups
             .iter()
-            .map(|g| (g.count * g.attention.kv_elements_per_token()) as f64)
+            .map(|g| g.count as f64 * g.attention.cache_bytes_per_token(kv))
             .sum::<f64>()
-            * kv.bytes_per_element()
     }
 
     pub fn is_moe(&self) -> bool {
@@ -560,7 +620,12 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
             qk_nope_head_dim,
             qk_rope_head_dim,
             v_head_dim,
+            indexer,
         } => {
+            let index = indexer.map_or(0.0, |i| {
+                let (ih, ihd) = (i.heads as f64, i.head_dim as f64);
+                (q_lora_rank.unwrap_or(0) as f64 + d) * ih * ihd + d * ihd + 2.0 * ihd + d * ih
+            });
             let h = heads as f64;
             let r = q_lora_rank.unwrap_or(0) as f64;
             let (kv, nope, rope, v) = (
@@ -576,6 +641,7 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
                 + h * v * d
                 + r
                 + kv
+                + index
         }
     };
     let mlp = match g.mlp {

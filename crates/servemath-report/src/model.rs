@@ -99,6 +99,8 @@ pub enum AttentionReport {
         qk_nope_head_dim: u64,
         qk_rope_head_dim: u64,
         v_head_dim: u64,
+        /// DeepSeek Sparse Attention's lightning indexer; `null`: dense attention.
+        indexer: Option<IndexerReport>,
     },
 }
 
@@ -106,8 +108,26 @@ pub enum AttentionReport {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SpanReport {
     Full,
-    Sliding { window_tokens: u64 },
-    Chunked { chunk_tokens: u64 },
+    Sliding {
+        window_tokens: u64,
+    },
+    Chunked {
+        chunk_tokens: u64,
+    },
+    /// The indexer's `top_k` keys per query; the cache keeps every token.
+    Sparse {
+        top_k_tokens: u64,
+    },
+}
+
+/// A sparse-attention indexer: query heads, head width, keys kept per query.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct IndexerReport {
+    pub heads: u64,
+    pub head_dim: u64,
+    pub top_k: u64,
+    /// Its FP8 key cache per token per layer, scales included.
+    pub key_bytes_per_token: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -322,6 +342,7 @@ impl AttentionReport {
                 qk_nope_head_dim,
                 qk_rope_head_dim,
                 v_head_dim,
+                indexer,
             } => AttentionReport::Mla {
                 heads,
                 q_lora_rank,
@@ -329,6 +350,12 @@ impl AttentionReport {
                 qk_nope_head_dim,
                 qk_rope_head_dim,
                 v_head_dim,
+                indexer: indexer.map(|i| IndexerReport {
+                    heads: i.heads,
+                    head_dim: i.head_dim,
+                    top_k: i.top_k,
+                    key_bytes_per_token: i.key_bytes_per_token(),
+                }),
             },
         }
     }
@@ -343,6 +370,9 @@ impl SpanReport {
             },
             AttentionSpan::Chunked { chunk } => SpanReport::Chunked {
                 chunk_tokens: chunk,
+            },
+            AttentionSpan::Sparse { top_k } => SpanReport::Sparse {
+                top_k_tokens: top_k,
             },
         }
     }

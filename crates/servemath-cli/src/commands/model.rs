@@ -200,6 +200,9 @@ fn attention(a: &AttentionReport) -> String {
                 SpanReport::Chunked { chunk_tokens } => {
                     format!("chunked {}", fmt::int(*chunk_tokens as f64))
                 }
+                SpanReport::Sparse { top_k_tokens } => {
+                    format!("sparse top-{}", fmt::int(*top_k_tokens as f64))
+                }
             };
             let mut s = format!("{kind} {heads} heads / {kv_heads} KV x {head_dim}, {span}");
             if *sinks {
@@ -215,10 +218,19 @@ fn attention(a: &AttentionReport) -> String {
             q_lora_rank,
             kv_lora_rank,
             qk_rope_head_dim,
+            indexer,
             ..
         } => {
             let q = q_lora_rank.map_or(String::new(), |r| format!(", q rank {r}"));
-            format!("MLA {heads} heads, latent {kv_lora_rank} + rope {qk_rope_head_dim}{q}")
+            let dsa = indexer.map_or(String::new(), |i| {
+                format!(
+                    "; sparse (DSA): top-{} keys by an indexer of {} heads x {}",
+                    fmt::int(i.top_k as f64),
+                    i.heads,
+                    i.head_dim
+                )
+            });
+            format!("MLA {heads} heads, latent {kv_lora_rank} + rope {qk_rope_head_dim}{q}{dsa}")
         }
     }
 }

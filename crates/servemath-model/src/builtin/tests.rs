@@ -11,6 +11,7 @@
 #![expect(clippy::unwrap_used, reason = "tests")]
 
 use super::*;
+use crate::parse_config;
 use crate::{AttentionSpan, Mlp};
 use std::path::PathBuf;
 
@@ -89,6 +90,9 @@ const WITH_GOLDEN_TEST: &[&str] = &[
     "mimo-7b",
     "qwen3-vl-8b",
     "qwen3-vl-30b-a3b",
+    "glm-5.1",
+    "deepseek-v3.2",
+    "gemma-4-31b",
 ];
 
 #[test]
@@ -129,6 +133,7 @@ const SHARED_BUILTIN_COPIES: &[&str] = &[
     "XiaomiMiMo--MiMo-7B-Base.json",
     "Qwen--Qwen3-VL-8B-Instruct.json",
     "Qwen--Qwen3-VL-30B-A3B-Instruct.json",
+    "zai-org--GLM-5.1.json",
 ];
 
 /// Each named file of the reference set is a built-in, copied byte for byte into `configs/`.
@@ -704,4 +709,76 @@ fn qwen3_vl_30b_a3b() {
         );
         assert!(s.vision_params > 500_000_000 && s.vision_params < 600_000_000);
     }
+}
+
+#[test]
+fn glm_5_1() {
+    // https://github.com/zai-org/GLM-5 (README): "GLM-5.1 | 744B-A40B"; "GLM-5 scales ... to 744B
+    // parameters (40B active)". The MTP layer is counted apart. GLM's active figure leaves out
+    // both embedding tables (39.9 B here; 40.8 B with the output head, 41.8 B with both).
+    for s in both("glm-5.1") {
+        check("glm-5.1 total", total(&s), 744e9, 0.02);
+        let p = s.params();
+        let active = (s.active_params() - p.embedding - p.lm_head) as f64;
+        check("glm-5.1 active", active, 40e9, 0.02);
+        // DSA on every layer: indexer 32 heads x 128, top 2,048.
+        assert!(s
+            .groups
+            .iter()
+            .all(|g| g.attention.span() == AttentionSpan::Sparse { top_k: 2048 }));
+    }
+}
+
+#[test]
+fn deepseek_v3_2() {
+    // DeepSeek-V3.2 is DeepSeek-V3 plus DSA's lightning indexer (https://arxiv.org/abs/2512.02556:
+    // "the only architectural modification"). DeepSeek's V4 card lists V3.2-Base at 671B total,
+    // 37B activated (https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash); NVIDIA's NVFP4 card
+    // says "Undisclosed". By hand, the indexer per layer: wq_b 1536·64·128 = 12,582,912, wk
+    // 7168·128 = 917,504, its LayerNorm 2·128 = 256, weights_proj 7168·64 = 458,752:
+    // 13,959,424, x 61 layers = 851,524,864 on top of DeepSeek-V3's 671.03 B.
+    let v3 = builtin("deepseek-v3").unwrap().params().total();
+    let s = builtin("deepseek-v3.2").unwrap();
+    exact(
+        "deepseek-v3.2 indexer",
+        s.params().total() - v3,
+        851_524_864,
+    );
+    check("deepseek-v3.2 total", total(&s), 671e9, 0.02);
+    check(
+        "deepseek-v3.2 active",
+        s.active_matmul_params() as f64,
+        37e9,
+        0.02,
+    );
+    // NVIDIA's NVFP4 snapshot: experts (and shared experts, dense MLP, o_proj) in NVFP4, the
+    // MLA projections and indexer kept BF16 by `exclude_modules`, FP8 KV.
+    assert_eq!(s.checkpoint.experts, Precision::Nvfp4);
+    assert_eq!(s.checkpoint.attention, Precision::Bf16);
+    assert_eq!(s.kv_cache, Some(Precision::Fp8));
+    // Cache per token per layer: the latent 512 + rope 64 in FP8 (576 B) and the indexer key
+    // 128 B + one FP32 scale (132 B): 61 x 708 = 43,188 B.
+    assert!((s.kv_bytes_per_token(Precision::Fp8) - 43_188.0).abs() < 1e-9);
+}
+
+#[test]
+fn gemma_4_31b() {
+    // NVIDIA's card (https://huggingface.co/nvidia/Gemma-4-31B-IT-NVFP4): "Number of model
+    // parameters: 30.7B" (the decoder; the vision tower is counted apart where its layout is
+    // read, and here it is not: a note says so). The spec counts a V projection on the 10
+    // global layers, whose checkpoint reuses K (`attention_k_eq_v`: +110 M, +0.36 %; see
+    // hf/gemma4.rs), so the KV cache of those layers holds K and V as engines store them.
+    let s = builtin("gemma-4-31b").unwrap();
+    check("gemma-4-31b total", total(&s), 30.7e9, 0.02);
+    assert_eq!(s.checkpoint.dense_mlp, Precision::Nvfp4);
+    assert_eq!(s.checkpoint.attention, Precision::Bf16);
+    assert_eq!(s.kv_cache, Some(Precision::Fp8));
+    // The hybrid's point: at 128k tokens (131,072) its FP8 KV cache is 50 sliding layers of
+    // 1,024 tokens x 2·16·256 B plus 10 global layers x 131,072 x 2·4·512 B = 419,430,400 +
+    // 5,368,709,120 = 5,788,139,520 B; the same 60 layers all global (16 KV heads x 256, the
+    // sliding layers' shape, attending everything) would hold 60·131,072·8,192 B
+    // = 64,424,509,440 B: 11.1x more.
+    let hybrid = s.kv_bytes_for_context(131_072, Precision::Fp8);
+    exact("gemma-4-31b KV at 128k", hybrid as u64, 5_788_139_520);
+    assert!(64_424_509_440.0 / hybrid > 11.0);
 }

@@ -1,6 +1,7 @@
-//! `deepseek_v2` and `deepseek_v3` (R1 is `deepseek_v3`): multi-head latent attention, MoE with
-//! shared experts after `first_k_dense_replace` dense layers, and multi-token-prediction
-//! layers counted apart.
+//! `deepseek_v2`, `deepseek_v3` (R1 is `deepseek_v3`; Kimi-K2 is read as it), `deepseek_v32`
+//! and `glm_moe_dsa` (GLM-5): multi-head latent attention, with DeepSeek Sparse Attention's
+//! lightning indexer where the config states one, MoE with shared experts after
+//! `first_k_dense_replace` dense layers, and multi-token-prediction layers counted apart.
 
 use super::fields::{self, Cx, MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
 use super::layers::{self, Resolved, Stack};
@@ -46,7 +47,28 @@ pub(super) fn resolve(
 }
 
 fn mla(cx: &Cx, raw: &RawDeepseek) -> Result<Attention, ModelError> {
+    let nope = cx.required("qk_nope_head_dim", raw.qk_nope_head_dim, MAX_WIDTH)?;
+    let rope = cx.required("qk_rope_head_dim", raw.qk_rope_head_dim, MAX_WIDTH)?;
+    if let Some(qk) = raw.qk_head_dim.filter(|&qk| qk != nope + rope) {
+        return Err(cx.invalid(
+            "qk_head_dim",
+            qk,
+            format!(
+                "must be qk_nope_head_dim + qk_rope_head_dim = {}",
+                nope + rope
+            ),
+        ));
+    }
+    let indexer = match (raw.index_n_heads, raw.index_head_dim, raw.index_topk) {
+        (None, None, None) => None,
+        (heads, head_dim, top_k) => Some(crate::Indexer {
+            heads: cx.required("index_n_heads", heads, MAX_COUNT)?,
+            head_dim: cx.required("index_head_dim", head_dim, MAX_WIDTH)?,
+            top_k: cx.required("index_topk", top_k, fields::MAX_CONTEXT)?,
+        }),
+    };
     Ok(Attention::Mla {
+        indexer,
         heads: cx.required(
             "num_attention_heads",
             raw.common.num_attention_heads,
@@ -57,8 +79,8 @@ fn mla(cx: &Cx, raw: &RawDeepseek) -> Result<Attention, ModelError> {
             .map(|r| cx.in_range("q_lora_rank", r, MAX_WIDTH))
             .transpose()?,
         kv_lora_rank: cx.required("kv_lora_rank", raw.kv_lora_rank, MAX_WIDTH)?,
-        qk_nope_head_dim: cx.required("qk_nope_head_dim", raw.qk_nope_head_dim, MAX_WIDTH)?,
-        qk_rope_head_dim: cx.required("qk_rope_head_dim", raw.qk_rope_head_dim, MAX_WIDTH)?,
+        qk_nope_head_dim: nope,
+        qk_rope_head_dim: rope,
         v_head_dim: cx.required("v_head_dim", raw.v_head_dim, MAX_WIDTH)?,
     })
 }

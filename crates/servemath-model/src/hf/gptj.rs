@@ -72,6 +72,7 @@ pub(super) fn resolve(
             dtype,
             raw.quantization_config.as_ref(),
             MissingDtype::Refuse,
+            raw.n_layer,
         )?,
         max_context: cx.required("n_positions", raw.n_positions, MAX_CONTEXT)?,
     };

@@ -87,6 +87,7 @@ impl Resolved {
                 c.dtype(),
                 c.quantization_config.as_ref(),
                 missing_dtype,
+                c.num_hidden_layers,
             )?,
             max_context: cx.required(
                 "max_position_embeddings",

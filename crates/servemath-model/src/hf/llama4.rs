@@ -96,7 +96,13 @@ fn resolve_text(
             .unwrap_or(false),
         layers: resolved_layers,
         mtp: Vec::new(),
-        checkpoint: quant::checkpoint(&qcx, dtype, quant_config, MissingDtype::Refuse)?,
+        checkpoint: quant::checkpoint(
+            &qcx,
+            dtype,
+            quant_config,
+            MissingDtype::Refuse,
+            c.num_hidden_layers,
+        )?,
         max_context: cx.required(
             "max_position_embeddings",
             c.max_position_embeddings,

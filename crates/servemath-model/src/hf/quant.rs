@@ -58,13 +58,14 @@ pub(super) fn checkpoint(
     dtype: Option<(&str, &str)>,
     quantization_config: Option<&Value>,
     missing: MissingDtype,
+    main_layers: Option<u64>,
 ) -> Result<WeightPrecisions, ModelError> {
     let base = dtype
         .map(|(field, v)| parse_dtype(cx, field, v))
         .transpose()?;
     let quant = match quantization_config {
         None | Some(Value::Null) => None,
-        Some(v) => Some(parse_quant(cx, v)?),
+        Some(v) => Some(parse_quant(cx, v, main_layers)?),
     };
     let mut w = match (base, missing) {
         (Some(p), _) => WeightPrecisions::uniform(p),
@@ -99,7 +100,7 @@ fn parse_dtype(cx: &Cx, field: &str, v: &str) -> Result<Precision, ModelError> {
     }
 }
 
-fn parse_quant(cx: &Cx, v: &Value) -> Result<Quant, ModelError> {
+fn parse_quant(cx: &Cx, v: &Value, main_layers: Option<u64>) -> Result<Quant, ModelError> {
     let Value::Object(q) = v else {
         return Err(cx.invalid("quantization_config", show(v), "expected an object"));
     };
@@ -130,7 +131,14 @@ fn parse_quant(cx: &Cx, v: &Value) -> Result<Quant, ModelError> {
         ),
         other => return Err(qcx.unsupported("quant_method", other, QUANT_METHODS)),
     };
-    let excluded = exclusions(&qcx, q, exclusions_key)?;
+    // A ModelOpt section written into config.json (ModelOpt 0.37) names its list `ignore`
+    // where `hf_quant_config.json` says `exclude_modules`.
+    let exclusions_key = if method == "modelopt" && !q.contains_key(exclusions_key) {
+        "ignore"
+    } else {
+        exclusions_key
+    };
+    let excluded = exclusions(&qcx, q, exclusions_key, main_layers)?;
     Ok(Quant {
         linear,
         scope,
@@ -254,7 +262,12 @@ fn compressed_tensors(cx: &Cx, q: &Map<String, Value>) -> Result<Precision, Mode
 /// dtype. A pattern that names attention in any layer keeps all attention at the base dtype
 /// (precision is per part, not per layer). Patterns for the vision tower, the embedding,
 /// the head or the router change nothing here; anything else unrecognised is refused.
-fn exclusions(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Excluded, ModelError> {
+fn exclusions(
+    cx: &Cx,
+    q: &Map<String, Value>,
+    key: &str,
+    main_layers: Option<u64>,
+) -> Result<Excluded, ModelError> {
     let list = match q.get(key) {
         None | Some(Value::Null) => return Ok(Excluded::default()),
         Some(Value::Array(a)) => a,
@@ -270,6 +283,7 @@ fn exclusions(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Excluded, Mo
             .unwrap_or(name)
             .to_ascii_lowercase();
         let n = n.trim_end_matches('$');
+        let n: &str = n;
         let has = |s: &str| n.contains(s);
         let router = has("router")
             || n == "gate"
@@ -277,6 +291,18 @@ fn exclusions(cx: &Cx, q: &Map<String, Value>, key: &str) -> Result<Excluded, Mo
             || n.ends_with("_expert_gate")
             || has("e_score_correction");
         let vision = has("vision") || has("visual") || has("multi_modal") || has("mm_projector");
+        // A whole layer beyond the main stack is a multi-token-prediction layer (DeepSeek's
+        // `model.layers.61*`), counted apart: its format does not change the stack's.
+        let layer = n
+            .strip_prefix("model.layers.")
+            .map(|rest| rest.trim_end_matches(['*', '.']));
+        if let (Some(index), Some(layers)) =
+            (layer.and_then(|l| l.parse::<u64>().ok()), main_layers)
+        {
+            if index >= layers {
+                continue;
+            }
+        }
         let embedding = has("embed") || has("lm_head") || has("wte");
         if vision || embedding || router {
             continue;

@@ -99,6 +99,12 @@ pub(super) struct RawDeepseek {
     pub moe_layer_freq: Option<u64>,
     /// Multi-token-prediction modules after the main stack.
     pub num_nextn_predict_layers: Option<u64>,
+    /// DeepSeek Sparse Attention's lightning indexer (DeepSeek-V3.2, GLM-5).
+    pub index_n_heads: Option<u64>,
+    pub index_head_dim: Option<u64>,
+    pub index_topk: Option<u64>,
+    /// GLM-5: `qk_nope_head_dim + qk_rope_head_dim`, stated again.
+    pub qk_head_dim: Option<u64>,
 }
 
 /// `gpt_oss`.
