@@ -77,6 +77,10 @@ struct Kind {
     /// rank scoring every key (0 without an indexer).
     index_bytes_per_token: f64,
     index_flops_per_key: f64,
+    /// Linear attention: recurrent state bytes per sequence and update FLOPs per token, per
+    /// device (0 for attention layers).
+    state_bytes: f64,
+    state_flops_per_token: f64,
     /// Dense MLP or shared experts: bytes and FLOPs per token on one device.
     dense_bytes: f64,
     dense_flops_per_token: f64,
@@ -140,18 +144,44 @@ fn layer_gemms(
     let wm = w.dense_mlp.bytes_per_element();
     let mut v = Vec::with_capacity(8);
     match g.attention {
+        Attention::Linear {
+            key_heads,
+            value_heads,
+            key_head_dim,
+            value_head_dim,
+            ..
+        } => {
+            // Gated DeltaNet: in_proj_qkvz and in_proj_ba split by heads, out_proj by rows.
+            let key = key_heads as f64 * key_head_dim as f64 / tp;
+            let value = value_heads as f64 * value_head_dim as f64 / tp;
+            for (n, k) in [
+                (2.0 * key + 2.0 * value, d),
+                (2.0 * value_heads as f64 / tp, d),
+                (d, value),
+            ] {
+                v.push(Gemm {
+                    n,
+                    k,
+                    w: wa,
+                    rate: rates.attention,
+                });
+            }
+        }
         Attention::Gqa {
             heads,
             kv_heads,
             head_dim,
+            output_gate,
             ..
         } => {
             let hd = head_dim as f64;
             let h = heads as f64 / tp;
             // KV heads are split over TP ranks, or copied when there are fewer than ranks.
             let hk = (kv_heads as f64 / tp).max(1.0);
+            // An output gate doubles the query projection.
+            let q = if output_gate { 2.0 * h } else { h };
             v.push(Gemm {
-                n: (h + 2.0 * hk) * hd,
+                n: (q + 2.0 * hk) * hd,
                 k: d,
                 w: wa,
                 rate: rates.attention,
@@ -390,6 +420,7 @@ impl Deployment {
                 let gemms = layer_gemms(g, d, tp, &w, &gemm_rates);
                 let attn_gemm_count = match g.attention {
                     Attention::Gqa { .. } => 2,
+                    Attention::Linear { .. } => 3,
                     Attention::Mla {
                         q_lora_rank,
                         indexer,
@@ -414,6 +445,8 @@ impl Deployment {
                     Attention::Gqa { kv_heads, .. } => (kv_heads as f64).min(tp),
                     // The MLA latent is shared by all heads, so TP ranks each hold all of it.
                     Attention::Mla { .. } => 1.0,
+                    // No KV cache; the recurrent state splits by value heads.
+                    Attention::Linear { value_heads, .. } => (value_heads as f64).min(tp),
                 };
                 let (prefix_expand_flops, qo_bytes_per_token) = match g.attention {
                     Attention::Mla {
@@ -435,6 +468,19 @@ impl Deployment {
                     Attention::Gqa {
                         heads, head_dim, ..
                     } => (0.0, 2.0 * heads as f64 / tp * head_dim as f64 * 2.0),
+                    // q, k, v in and the output out, per token.
+                    Attention::Linear {
+                        key_heads,
+                        value_heads,
+                        key_head_dim,
+                        value_head_dim,
+                        ..
+                    } => (
+                        0.0,
+                        (2 * key_heads * key_head_dim + 2 * value_heads * value_head_dim) as f64
+                            / tp
+                            * 2.0,
+                    ),
                 };
                 let mlp = g.mlp.params(model.hidden_size);
                 let dense_gemm_bytes: f64 = gemms[attn_gemm_count..]
@@ -478,6 +524,8 @@ impl Deployment {
                         * prec.kv.bytes_per_element()
                         / kv_shard,
                     index_bytes_per_token: g.attention.indexer_bytes_per_token(),
+                    state_bytes: g.attention.state_bytes_per_sequence() / kv_shard,
+                    state_flops_per_token: g.attention.recurrent_flops_per_token() / kv_shard,
                     index_flops_per_key: g.attention.indexer().map_or(0.0, |i| i.flops_per_key()),
                     dense_bytes: dense_gemm_bytes,
                     dense_flops_per_token: 2.0 * dense_params,
@@ -576,8 +624,9 @@ impl Deployment {
             .iter()
             .map(|k| {
                 k.layers
-                    * (k.kv_bytes_per_token + k.index_bytes_per_token)
-                    * k.span.kv_tokens(ctx as u64) as f64
+                    * ((k.kv_bytes_per_token + k.index_bytes_per_token)
+                        * k.span.kv_tokens(ctx as u64) as f64
+                        + k.state_bytes)
             })
             .sum()
     }
@@ -704,6 +753,11 @@ impl Deployment {
                     layers * (pairs * k.pair_flops_decode + scored * k.index_flops_per_key);
                 dec_bytes +=
                     layers * (pairs * k.kv_bytes_per_token + scored * k.index_bytes_per_token);
+                // A recurrent layer reads and writes each sequence's state once per token.
+                dec_flops += layers * dec * k.state_flops_per_token;
+                dec_bytes += layers * dec * 2.0 * k.state_bytes;
+                bytes.kv_read += layers * dec * k.state_bytes;
+                bytes.kv_write += layers * dec * k.state_bytes;
                 let a = &r.decode_attention;
                 dec_launch +=
                     layers * (a.launch_s + dec * (a.per_seq_s + k.heads * a.per_seq_head_s));
@@ -717,6 +771,7 @@ impl Deployment {
                     | AttentionSpan::Sparse { top_k: window } => {
                         pf_attended_full.min(window as f64)
                     }
+                    AttentionSpan::Recurrent => 0.0,
                 };
                 let pf_kv_tokens = k.span.attended(pf_prefix + pf_chunk - 1.0);
                 let f = pf_tokens * attended_pf * k.pair_flops_prefill
@@ -725,8 +780,12 @@ impl Deployment {
                 // The indexer scores every earlier key of the chunk's queries.
                 let index_f = pf_tokens * pf_attended_full * k.index_flops_per_key;
                 let index_b = pf_seqs * (pf_prefix + pf_chunk) * k.index_bytes_per_token;
-                pf_flops += layers * (f + index_f);
-                pf_bytes += layers * (kv + index_b + pf_tokens * k.qo_bytes_per_token);
+                // A chunked scan: the recurrent update for every token, the state read and
+                // written once per sequence.
+                let state_f = pf_tokens * k.state_flops_per_token;
+                let state_b = pf_seqs * 2.0 * k.state_bytes;
+                pf_flops += layers * (f + index_f + state_f);
+                pf_bytes += layers * (kv + index_b + state_b + pf_tokens * k.qo_bytes_per_token);
                 pf_launch += layers * r.prefill_attention.launch_s;
                 bytes.kv_read += layers * kv;
             }

@@ -211,7 +211,8 @@ impl Deployment {
             .groups
             .iter()
             .filter_map(|g| match g.attention.span() {
-                servemath_model::AttentionSpan::Full => None,
+                servemath_model::AttentionSpan::Full
+                | servemath_model::AttentionSpan::Recurrent => None,
                 servemath_model::AttentionSpan::Sliding { window }
                 | servemath_model::AttentionSpan::Chunked { chunk: window }
                 | servemath_model::AttentionSpan::Sparse { top_k: window } => {

@@ -26,6 +26,7 @@ pub fn llama70b() -> ModelSpec {
                 qkv_bias: false,
                 o_bias: false,
                 qk_norm: false,
+                output_gate: false,
             },
             mlp: Mlp::Dense {
                 intermediate: 28_672,

@@ -194,6 +194,7 @@ fn decode_line_sums_match_step_by_step() {
         qkv_bias: false,
         o_bias: false,
         qk_norm: false,
+        output_gate: false,
     };
     for (m, batch, ctx) in [
         (llama70b(), 64.0, 1000.0),
@@ -410,4 +411,26 @@ fn decode_line_crosses_the_sparse_top_k_like_a_window() {
         sum += d.step(&StepLoad::decode(batch, ctx + k as f64)).time_s;
     }
     assert_close(line.total_s(n as f64), sum, 1e-9);
+}
+
+#[test]
+fn linear_attention_reads_and_writes_a_fixed_state() {
+    // Qwen3.5-35B-A3B at context 10,000, one sequence, ideal rates: its decode attention reads
+    // the 10 full layers' KV (10,001 keys x 2·2·256 x 2 B each) and reads and writes each of the
+    // 30 Gated DeltaNet states (2,146,304 B): 10·10,001·2,048 + 30·2·2,146,304
+    // = 204,820,480 + 128,778,240 = 333,598,720 B at 3.35 TB/s.
+    let m = servemath_model::builtin("qwen3.5-35b-a3b").unwrap_or_else(|e| panic!("{e}"));
+    let d = deploy(&m, Parallelism::default(), ideal());
+    let s = d.step(&StepLoad::decode(1.0, 10_000.0));
+    assert_close(
+        s.kernels.decode_attention.memory_s,
+        333_598_720.0 / 3.35e12,
+        1e-12,
+    );
+    // The memory fit holds the state whatever the context: 30·2,146,304 B beside the KV.
+    assert_close(
+        d.kv_bytes_per_seq_per_device(16.0),
+        30.0 * 2_146_304.0 + 10.0 * 2048.0 * 16.0,
+        1e-12,
+    );
 }

@@ -224,6 +224,12 @@ static BUILTINS: &[BuiltinModel] = &[
         config!("openai--gpt-oss-120b.json"),
     ),
     entry(
+        "qwen3.5-35b-a3b",
+        Some("Qwen/Qwen3.5-35B-A3B"),
+        "Qwen3.5 35B-A3B: 30 Gated DeltaNet + 10 gated full-attention layers, 256 experts top-8 + shared, MTP",
+        config!("Qwen--Qwen3.5-35B-A3B.json"),
+    ),
+    entry(
         "glm-5.1",
         Some("zai-org/GLM-5.1"),
         "GLM-5.1: MLA with DeepSeek Sparse Attention (top-2048 indexer), 256 experts top-8 + 1 shared",

@@ -12,6 +12,7 @@ mod gptj;
 mod layers;
 mod llama4;
 mod quant;
+mod qwen35;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,8 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "llama4_text",
     "gptj",
     "gemma4_text",
+    "qwen3_5_moe_text",
+    "qwen3_next",
 ];
 
 /// Parses a Hugging Face `config.json` into a validated [`ModelSpec`].
@@ -243,6 +246,7 @@ fn family(
         "llama4" | "llama4_text" => return llama4::resolve(&cx, name, model_type, obj),
         "gptj" => return gptj::resolve(&cx, name, model_type, &cx.mirror(obj)?),
         "gemma4_text" => return gemma4::resolve(&cx, name, model_type, obj),
+        "qwen3_5_moe_text" | "qwen3_next" => return qwen35::resolve(&cx, name, model_type, obj),
         other => return Err(cx.unsupported("model_type", other, SUPPORTED_MODEL_TYPES)),
     };
     decoder::resolve(&cx, name, model_type, family, &cx.mirror(obj)?)

@@ -59,6 +59,21 @@ pub enum Attention {
         /// Per-head RMSNorm weights on queries and keys (Qwen3): `2·head_dim` parameters per
         /// layer, counted with the norms. Weightless q/k norms (Llama-4's L2 norm) are `false`.
         qk_norm: bool,
+        /// A sigmoid gate on the attention output from a doubled query projection (Qwen3-Next,
+        /// Qwen3.5 `attn_output_gate`): `d·heads·head_dim` more parameters.
+        output_gate: bool,
+    },
+    /// Gated DeltaNet linear attention (Qwen3-Next, Qwen3.5 `linear_attention` layers): a
+    /// fixed-size recurrent state per sequence instead of a KV cache.
+    Linear {
+        key_heads: u64,
+        value_heads: u64,
+        key_head_dim: u64,
+        value_head_dim: u64,
+        /// Depthwise causal convolution over q, k, v.
+        conv_kernel: u64,
+        /// Bytes per element of the recurrent state (`mamba_ssm_dtype`: float32 = 4).
+        state_element_bytes: u64,
     },
     /// DeepSeek multi-head latent attention.
     Mla {
@@ -122,6 +137,8 @@ pub enum AttentionSpan {
     Sparse {
         top_k: u64,
     },
+    /// No tokens: a linear-attention or state-space layer keeps a fixed-size state instead.
+    Recurrent,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -205,9 +222,10 @@ impl Attention {
                 sinks,
                 qkv_bias,
                 o_bias,
+                output_gate,
                 ..
             } => {
-                let q = d * heads * head_dim;
+                let q = d * heads * head_dim * if output_gate { 2 } else { 1 };
                 let kv = 2 * d * kv_heads * head_dim;
                 let o = heads * head_dim * d;
                 let bias = if qkv_bias {
@@ -237,6 +255,24 @@ impl Attention {
                 let index = indexer.map_or(0, |i| i.params(d, q_lora_rank.unwrap_or(d)));
                 q + kv_a + kv_b + o + index
             }
+            Attention::Linear {
+                key_heads,
+                value_heads,
+                key_head_dim,
+                value_head_dim,
+                conv_kernel,
+                ..
+            } => {
+                let (key, value) = (key_heads * key_head_dim, value_heads * value_head_dim);
+                // in_proj_qkvz, in_proj_ba (beta and alpha per value head), the depthwise
+                // conv over q, k, v, dt_bias and A_log, the gated RMSNorm, out_proj.
+                d * (2 * key + 2 * value)
+                    + d * 2 * value_heads
+                    + (2 * key + value) * conv_kernel
+                    + 2 * value_heads
+                    + self.norm_params()
+                    + value * d
+            }
         }
     }
 
@@ -259,6 +295,44 @@ impl Attention {
                 kv_lora_rank,
                 ..
             } => q_lora_rank.unwrap_or(0) + kv_lora_rank,
+            Attention::Linear { value_head_dim, .. } => value_head_dim,
+        }
+    }
+
+    /// Bytes of recurrent state one sequence holds in one layer (0 for attention): Gated
+    /// DeltaNet's `value_heads × key_head_dim × value_head_dim` state at its element size, plus
+    /// the convolution's last `conv_kernel − 1` inputs over q, k, v in BF16.
+    pub fn state_bytes_per_sequence(&self) -> f64 {
+        match *self {
+            Attention::Linear {
+                key_heads,
+                value_heads,
+                key_head_dim,
+                value_head_dim,
+                conv_kernel,
+                state_element_bytes,
+            } => {
+                let state =
+                    (value_heads * key_head_dim * value_head_dim * state_element_bytes) as f64;
+                let conv_dim = (2 * key_heads * key_head_dim + value_heads * value_head_dim) as f64;
+                state + conv_dim * conv_kernel.saturating_sub(1) as f64 * 2.0
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// FLOPs per token of the recurrent update (0 for attention). Gated DeltaNet per value
+    /// head: read the state with k (`2·dk·dv`), the delta-rule rank-1 update (`2·dk·dv`), the
+    /// decay (`dk·dv`) and read out with q (`2·dk·dv`): `7·dk·dv` per value head.
+    pub fn recurrent_flops_per_token(&self) -> f64 {
+        match *self {
+            Attention::Linear {
+                value_heads,
+                key_head_dim,
+                value_head_dim,
+                ..
+            } => (7 * value_heads * key_head_dim * value_head_dim) as f64,
+            _ => 0.0,
         }
     }
 
@@ -274,6 +348,7 @@ impl Attention {
                 qk_rope_head_dim,
                 ..
             } => kv_lora_rank + qk_rope_head_dim,
+            Attention::Linear { .. } => 0,
         }
     }
 
@@ -284,6 +359,7 @@ impl Attention {
                 indexer: Some(i), ..
             } => AttentionSpan::Sparse { top_k: i.top_k },
             Attention::Mla { .. } => AttentionSpan::Full,
+            Attention::Linear { .. } => AttentionSpan::Recurrent,
         }
     }
 
@@ -291,7 +367,7 @@ impl Attention {
     pub fn indexer(&self) -> Option<Indexer> {
         match *self {
             Attention::Mla { indexer, .. } => indexer,
-            Attention::Gqa { .. } => None,
+            Attention::Gqa { .. } | Attention::Linear { .. } => None,
         }
     }
 
@@ -309,6 +385,8 @@ impl Attention {
     pub fn heads(&self) -> u64 {
         match *self {
             Attention::Gqa { heads, .. } | Attention::Mla { heads, .. } => heads,
+            // Tensor parallelism splits the value heads (and with them the key heads).
+            Attention::Linear { value_heads, .. } => value_heads,
         }
     }
 
@@ -335,6 +413,8 @@ impl Attention {
                     2 * heads * (qk_nope_head_dim + qk_rope_head_dim) + 2 * heads * v_head_dim
                 }
             }
+            // No (query, key) pairs: see `recurrent_flops_per_token`.
+            Attention::Linear { .. } => 0,
         };
         f as f64
     }
@@ -345,6 +425,7 @@ impl AttentionSpan {
     pub fn kv_tokens(self, context: u64) -> u64 {
         match self {
             AttentionSpan::Full | AttentionSpan::Sparse { .. } => context,
+            AttentionSpan::Recurrent => 0,
             AttentionSpan::Sliding { window } => context.min(window),
             AttentionSpan::Chunked { chunk } => context.min(chunk),
         }
@@ -358,6 +439,7 @@ impl AttentionSpan {
             AttentionSpan::Sliding { window } => (context + 1.0).min(window as f64),
             AttentionSpan::Chunked { chunk } => (context + 1.0).min(chunk as f64),
             AttentionSpan::Sparse { top_k } => (context + 1.0).min(top_k as f64),
+            AttentionSpan::Recurrent => 0.0,
         }
     }
 }
@@ -611,8 +693,11 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
             ..
         } => {
             let (h, kv, hd) = (heads as f64, kv_heads as f64, head_dim as f64);
-            (d + 1.0) * (h + 2.0 * kv) * hd + h * hd * d + d + h + 2.0 * hd
+            // The output gate doubles the query projection.
+            (d + 1.0) * (2.0 * h + 2.0 * kv) * hd + h * hd * d + d + h + 2.0 * hd
         }
+        // Bounded below.
+        Attention::Linear { .. } => 0.0,
         Attention::Mla {
             heads,
             q_lora_rank,
@@ -644,6 +729,28 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
                 + index
         }
     };
+    let attention = attention
+        + match g.attention {
+            Attention::Linear {
+                key_heads,
+                value_heads,
+                key_head_dim,
+                value_head_dim,
+                conv_kernel,
+                ..
+            } => {
+                let (k, v) = (
+                    (key_heads * key_head_dim) as f64,
+                    (value_heads * value_head_dim) as f64,
+                );
+                (d + conv_kernel as f64) * (2.0 * k + 2.0 * v)
+                    + 2.0 * d * value_heads as f64
+                    + v * d
+                    + value_head_dim as f64
+                    + 2.0 * value_heads as f64
+            }
+            _ => 0.0,
+        };
     let mlp = match g.mlp {
         Mlp::Dense { intermediate, .. } => {
             let ff = intermediate as f64;

@@ -57,6 +57,9 @@ pub struct ModelReport {
     pub kv_bytes_per_token_short_context: f64,
     /// A multimodal wrapper's vision tower and projector, counted apart (0: none).
     pub vision_params: u64,
+    /// Recurrent state one sequence holds over all linear-attention layers, constant in
+    /// context (0 for attention-only models).
+    pub state_bytes_per_sequence: f64,
     /// How the config was read when not plainly (alias, wrapper, `architectures`).
     pub notes: Vec<String>,
 }
@@ -89,6 +92,18 @@ pub enum AttentionReport {
         o_bias: bool,
         /// Per-head RMSNorm weights on queries and keys (Qwen3).
         qk_norm: bool,
+        /// A sigmoid output gate from a doubled query projection (Qwen3.5).
+        output_gate: bool,
+    },
+    /// Gated DeltaNet linear attention: a fixed-size state per sequence, no KV cache.
+    Linear {
+        key_heads: u64,
+        value_heads: u64,
+        key_head_dim: u64,
+        value_head_dim: u64,
+        conv_kernel: u64,
+        /// Recurrent state and convolution inputs one sequence holds in this layer.
+        state_bytes_per_sequence: f64,
     },
     /// Multi-head latent attention (DeepSeek).
     Mla {
@@ -118,6 +133,8 @@ pub enum SpanReport {
     Sparse {
         top_k_tokens: u64,
     },
+    /// A fixed-size recurrent state instead of attended tokens.
+    Recurrent,
 }
 
 /// A sparse-attention indexer: query heads, head width, keys kept per query.
@@ -269,6 +286,11 @@ impl ModelReport {
             kv_bytes_per_token_short_context: spec
                 .kv_bytes_per_token_short(spec.kv_cache.unwrap_or(KV_FORMAT)),
             vision_params: spec.vision_params,
+            state_bytes_per_sequence: spec
+                .groups
+                .iter()
+                .map(|g| g.count as f64 * g.attention.state_bytes_per_sequence())
+                .sum(),
             notes: spec.notes.clone(),
         }
     }
@@ -325,6 +347,7 @@ impl AttentionReport {
                 qkv_bias,
                 o_bias,
                 qk_norm,
+                output_gate,
             } => AttentionReport::Gqa {
                 heads,
                 kv_heads,
@@ -334,6 +357,22 @@ impl AttentionReport {
                 qkv_bias,
                 o_bias,
                 qk_norm,
+                output_gate,
+            },
+            Attention::Linear {
+                key_heads,
+                value_heads,
+                key_head_dim,
+                value_head_dim,
+                conv_kernel,
+                ..
+            } => AttentionReport::Linear {
+                key_heads,
+                value_heads,
+                key_head_dim,
+                value_head_dim,
+                conv_kernel,
+                state_bytes_per_sequence: a.state_bytes_per_sequence(),
             },
             Attention::Mla {
                 heads,
@@ -374,6 +413,7 @@ impl SpanReport {
             AttentionSpan::Sparse { top_k } => SpanReport::Sparse {
                 top_k_tokens: top_k,
             },
+            AttentionSpan::Recurrent => SpanReport::Recurrent,
         }
     }
 }

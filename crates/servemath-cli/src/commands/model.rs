@@ -143,6 +143,15 @@ pub fn render(r: &ModelReport) -> String {
         )
     };
     line("kv cache", kv);
+    if r.state_bytes_per_sequence > 0.0 {
+        line(
+            "state",
+            format!(
+                "{} per sequence in the linear-attention layers, whatever the context",
+                fmt::bytes(r.state_bytes_per_sequence)
+            ),
+        );
+    }
     if r.vision_params > 0 {
         line(
             "vision",
@@ -203,6 +212,7 @@ fn attention(a: &AttentionReport) -> String {
                 SpanReport::Sparse { top_k_tokens } => {
                     format!("sparse top-{}", fmt::int(*top_k_tokens as f64))
                 }
+                SpanReport::Recurrent => "recurrent".to_string(),
             };
             let mut s = format!("{kind} {heads} heads / {kv_heads} KV x {head_dim}, {span}");
             if *sinks {
@@ -213,6 +223,17 @@ fn attention(a: &AttentionReport) -> String {
             }
             s
         }
+        AttentionReport::Linear {
+            key_heads,
+            value_heads,
+            key_head_dim,
+            value_head_dim,
+            state_bytes_per_sequence,
+            ..
+        } => format!(
+            "Gated DeltaNet {key_heads} K / {value_heads} V heads x {key_head_dim}/{value_head_dim}, state {} per sequence",
+            fmt::bytes(*state_bytes_per_sequence)
+        ),
         AttentionReport::Mla {
             heads,
             q_lora_rank,

@@ -932,6 +932,16 @@ fn the_2026_builtins_estimate_where_they_fit() {
         ("mimo-7b", &["--hardware", "h100-sxm"][..]),
         ("qwen3-vl-8b", &["--hardware", "h100-sxm"][..]),
         ("qwen3-vl-30b-a3b", &["--hardware", "h200"][..]),
+        ("qwen3.5-35b-a3b", &["--hardware", "h200"][..]),
+        ("gemma-4-31b", &["--hardware", "h100-sxm"][..]),
+        (
+            "deepseek-v3.2",
+            &["--hardware", "b200", "--dp-attn", "8", "--ep", "8"][..],
+        ),
+        (
+            "glm-5.1",
+            &["--hardware", "gb200-nvl72", "--dp-attn", "16", "--ep", "16"][..],
+        ),
     ] {
         let mut all = vec!["estimate", "--model", model, "--batch", "1,64", "--json"];
         all.extend_from_slice(args);

@@ -93,6 +93,7 @@ const WITH_GOLDEN_TEST: &[&str] = &[
     "glm-5.1",
     "deepseek-v3.2",
     "gemma-4-31b",
+    "qwen3.5-35b-a3b",
 ];
 
 #[test]
@@ -134,6 +135,7 @@ const SHARED_BUILTIN_COPIES: &[&str] = &[
     "Qwen--Qwen3-VL-8B-Instruct.json",
     "Qwen--Qwen3-VL-30B-A3B-Instruct.json",
     "zai-org--GLM-5.1.json",
+    "Qwen--Qwen3.5-35B-A3B.json",
 ];
 
 /// Each named file of the reference set is a built-in, copied byte for byte into `configs/`.
@@ -781,4 +783,28 @@ fn gemma_4_31b() {
     let hybrid = s.kv_bytes_for_context(131_072, Precision::Fp8);
     exact("gemma-4-31b KV at 128k", hybrid as u64, 5_788_139_520);
     assert!(64_424_509_440.0 / hybrid > 11.0);
+}
+
+#[test]
+fn qwen3_5_35b_a3b() {
+    // "35B total/3B active" (https://huggingface.co/docs/transformers/model_doc/qwen3_5_moe);
+    // active without the input embedding (2.94 B), as Qwen's "3B". Hand-derived layer figures
+    // are in hf/qwen35.rs.
+    for s in both("qwen3.5-35b-a3b") {
+        check("qwen3.5 total", total(&s), 35e9, 0.02);
+        check("qwen3.5 active", s.active_matmul_params() as f64, 3e9, 0.02);
+        // The hybrid's point: at 128k tokens (131,072) its BF16 cache is the 10 full layers'
+        // 10·2·2·256·2 B = 20,480 B per token, 2,684,354,560 B, plus the 30 linear layers'
+        // fixed 30·2,146,304 = 64,389,120 B of state: 2,748,743,680 B. The same 40 layers all
+        // full attention would hold 40·2·2·256·2·131,072 = 10,737,418,240 B: 3.9x more.
+        let kv = s.kv_bytes_for_context(131_072, Precision::Bf16);
+        let state: f64 = s
+            .groups
+            .iter()
+            .map(|g| g.count as f64 * g.attention.state_bytes_per_sequence())
+            .sum();
+        exact("qwen3.5 KV at 128k", kv as u64, 2_684_354_560);
+        exact("qwen3.5 state", state as u64, 64_389_120);
+        assert!(10_737_418_240.0 / (kv + state) > 3.9);
+    }
 }

@@ -99,6 +99,7 @@ pub(super) fn resolve(
                 qkv_bias,
                 o_bias,
                 qk_norm,
+                output_gate: false,
             };
             (attention, mlp)
         })

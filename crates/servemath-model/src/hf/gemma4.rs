@@ -156,6 +156,7 @@ fn stack(
                 qkv_bias: bias,
                 o_bias: bias,
                 qk_norm: true,
+                output_gate: false,
             };
             (attention, mlp.clone())
         })
@@ -317,6 +318,7 @@ mod tests {
             qkv_bias: false,
             o_bias: false,
             qk_norm: true,
+            output_gate: false,
         }
     }
 
@@ -330,6 +332,7 @@ mod tests {
             qkv_bias: false,
             o_bias: false,
             qk_norm: true,
+            output_gate: false,
         }
     }
 

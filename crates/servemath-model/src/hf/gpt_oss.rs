@@ -51,6 +51,7 @@ pub(super) fn resolve(
                 qkv_bias: bias,
                 o_bias: bias,
                 qk_norm: false,
+                output_gate: false,
             };
             (attention, mlp.clone())
         })

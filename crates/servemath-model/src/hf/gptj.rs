@@ -48,6 +48,7 @@ pub(super) fn resolve(
         qkv_bias: false,
         o_bias: false,
         qk_norm: false,
+        output_gate: false,
     };
     let mlp = Mlp::Dense {
         intermediate: cx.or_default("n_inner", raw.n_inner, default_inner, MAX_WIDTH)?,

@@ -77,6 +77,7 @@ fn resolve_text(
             qkv_bias: bias,
             o_bias: bias,
             qk_norm: false,
+            output_gate: false,
         };
         resolved_layers.push((attention, mlp));
     }
