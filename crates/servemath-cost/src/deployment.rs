@@ -85,6 +85,8 @@ struct Kind {
     dense_bytes: f64,
     dense_flops_per_token: f64,
     has_shared: bool,
+    /// Whether a feed-forward block follows the mixer (a hybrid's lone mixer has none).
+    ffn: bool,
     experts: Option<Experts>,
 }
 
@@ -144,6 +146,25 @@ fn layer_gemms(
     let wm = w.dense_mlp.bytes_per_element();
     let mut v = Vec::with_capacity(8);
     match g.attention {
+        Attention::Mamba2 {
+            heads,
+            head_dim,
+            state_size,
+            groups,
+            ..
+        } => {
+            // in_proj (z, x, B, C, dt) split by heads (B and C replicated per group), out_proj.
+            let inner = (heads * head_dim) as f64 / tp;
+            let bc = 2.0 * (groups * state_size) as f64;
+            for (n, k) in [(2.0 * inner + bc + heads as f64 / tp, d), (d, inner)] {
+                v.push(Gemm {
+                    n,
+                    k,
+                    w: wa,
+                    rate: rates.attention,
+                });
+            }
+        }
         Attention::Linear {
             key_heads,
             value_heads,
@@ -283,6 +304,7 @@ fn layer_gemms(
         });
     };
     match g.mlp {
+        Mlp::None => {}
         Mlp::Dense {
             intermediate,
             gated,
@@ -419,7 +441,7 @@ impl Deployment {
             .map(|g| {
                 let gemms = layer_gemms(g, d, tp, &w, &gemm_rates);
                 let attn_gemm_count = match g.attention {
-                    Attention::Gqa { .. } => 2,
+                    Attention::Gqa { .. } | Attention::Mamba2 { .. } => 2,
                     Attention::Linear { .. } => 3,
                     Attention::Mla {
                         q_lora_rank,
@@ -445,8 +467,9 @@ impl Deployment {
                     Attention::Gqa { kv_heads, .. } => (kv_heads as f64).min(tp),
                     // The MLA latent is shared by all heads, so TP ranks each hold all of it.
                     Attention::Mla { .. } => 1.0,
-                    // No KV cache; the recurrent state splits by value heads.
+                    // No KV cache; the recurrent state splits by (value) heads.
                     Attention::Linear { value_heads, .. } => (value_heads as f64).min(tp),
+                    Attention::Mamba2 { heads, .. } => (heads as f64).min(tp),
                 };
                 let (prefix_expand_flops, qo_bytes_per_token) = match g.attention {
                     Attention::Mla {
@@ -468,6 +491,17 @@ impl Deployment {
                     Attention::Gqa {
                         heads, head_dim, ..
                     } => (0.0, 2.0 * heads as f64 / tp * head_dim as f64 * 2.0),
+                    // x, B, C in and the output out, per token.
+                    Attention::Mamba2 {
+                        heads,
+                        head_dim,
+                        state_size,
+                        groups,
+                        ..
+                    } => (
+                        0.0,
+                        (2 * heads * head_dim + 2 * groups * state_size) as f64 / tp * 2.0,
+                    ),
                     // q, k, v in and the output out, per token.
                     Attention::Linear {
                         key_heads,
@@ -503,11 +537,11 @@ impl Deployment {
                                     expert_intermediate,
                                     ..
                                 } => expert_intermediate as f64 / moe_tp,
-                                Mlp::Dense { .. } => 0.0,
+                                Mlp::Dense { .. } | Mlp::None => 0.0,
                             },
                         })
                     }
-                    Mlp::Dense { .. } => None,
+                    Mlp::Dense { .. } | Mlp::None => None,
                 };
                 Kind {
                     layers: g.count as f64 * stage_frac,
@@ -530,6 +564,7 @@ impl Deployment {
                     dense_bytes: dense_gemm_bytes,
                     dense_flops_per_token: 2.0 * dense_params,
                     has_shared: mlp.shared > 0,
+                    ffn: g.mlp != Mlp::None,
                     experts,
                 }
             })
@@ -629,6 +664,12 @@ impl Deployment {
                         + k.state_bytes)
             })
             .sum()
+    }
+
+    /// Recurrent state (linear attention, Mamba) one device holds for one sequence, whatever its
+    /// context; 0 for attention-only models. Included in [`Deployment::kv_bytes_per_seq_per_device`].
+    pub fn state_bytes_per_seq_per_device(&self) -> f64 {
+        self.kinds.iter().map(|k| k.layers * k.state_bytes).sum()
     }
 
     /// Sequences whose KV cache one device holds: each attention-DP rank holds its own
@@ -800,6 +841,7 @@ impl Deployment {
             let mut elem_io = rank_tokens * d * ab * p.activation_io_per_layer;
             elem_kernels += layers * ELEMENTWISE_KERNELS_DENSE;
             match k.experts {
+                None if !k.ffn => {}
                 None => {
                     c += layer_ar;
                     cb += layer_ar_bytes;

@@ -123,6 +123,7 @@ proptest! {
         match &mut big.groups[0].mlp {
             Mlp::Dense { intermediate, .. } => *intermediate *= grow,
             Mlp::Moe { expert_intermediate, .. } => *expert_intermediate *= grow,
+            Mlp::None => {}
         }
         let small_t = on(&m, &h100(), par, p).step(&l).time_s;
         let big_t = on(&big, &h100(), par, p).step(&l).time_s;

@@ -230,6 +230,12 @@ static BUILTINS: &[BuiltinModel] = &[
         config!("Qwen--Qwen3.5-35B-A3B.json"),
     ),
     entry(
+        "nemotron-3-nano",
+        Some("nvidia/NVIDIA-Nemotron-3-Nano-30B-A3B-BF16"),
+        "Nemotron 3 Nano 30B-A3B: 23 Mamba-2 + 6 attention mixers, 128 experts top-6 + shared",
+        config!("nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json"),
+    ),
+    entry(
         "glm-5.1",
         Some("zai-org/GLM-5.1"),
         "GLM-5.1: MLA with DeepSeek Sparse Attention (top-2048 indexer), 256 experts top-8 + 1 shared",

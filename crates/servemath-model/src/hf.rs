@@ -11,6 +11,7 @@ mod gpt_oss;
 mod gptj;
 mod layers;
 mod llama4;
+mod nemotron_h;
 mod quant;
 mod qwen35;
 mod raw;
@@ -43,6 +44,7 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "gemma4_text",
     "qwen3_5_moe_text",
     "qwen3_next",
+    "nemotron_h",
 ];
 
 /// Parses a Hugging Face `config.json` into a validated [`ModelSpec`].
@@ -139,6 +141,7 @@ const ARCHITECTURES: &[(&str, &str)] = &[
     ("DeepseekV3ForCausalLM", "deepseek_v3"),
     ("DeepseekV32ForCausalLM", "deepseek_v32"),
     ("GlmMoeDsaForCausalLM", "glm_moe_dsa"),
+    ("NemotronHForCausalLM", "nemotron_h"),
     ("GptOssForCausalLM", "gpt_oss"),
     ("MiMoForCausalLM", "mimo"),
     ("MiniMaxM2ForCausalLM", "minimax_m2"),
@@ -247,6 +250,7 @@ fn family(
         "gptj" => return gptj::resolve(&cx, name, model_type, &cx.mirror(obj)?),
         "gemma4_text" => return gemma4::resolve(&cx, name, model_type, obj),
         "qwen3_5_moe_text" | "qwen3_next" => return qwen35::resolve(&cx, name, model_type, obj),
+        "nemotron_h" => return nemotron_h::resolve(&cx, name, model_type, obj),
         other => return Err(cx.unsupported("model_type", other, SUPPORTED_MODEL_TYPES)),
     };
     decoder::resolve(&cx, name, model_type, family, &cx.mirror(obj)?)

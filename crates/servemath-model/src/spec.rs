@@ -63,6 +63,18 @@ pub enum Attention {
         /// Qwen3.5 `attn_output_gate`): `d·heads·head_dim` more parameters.
         output_gate: bool,
     },
+    /// A Mamba-2 selective state-space mixer (Nemotron-H `M` blocks): `heads` of `head_dim`
+    /// (`d_inner = heads·head_dim`), an `state_size`-wide state shared by `groups` groups of
+    /// heads, a depthwise causal convolution with bias over x, B and C.
+    Mamba2 {
+        heads: u64,
+        head_dim: u64,
+        state_size: u64,
+        groups: u64,
+        conv_kernel: u64,
+        /// Bytes per element of the SSM state (`mamba_ssm_cache_dtype`: float32 = 4).
+        state_element_bytes: u64,
+    },
     /// Gated DeltaNet linear attention (Qwen3-Next, Qwen3.5 `linear_attention` layers): a
     /// fixed-size recurrent state per sequence instead of a KV cache.
     Linear {
@@ -160,6 +172,8 @@ pub enum Mlp {
         /// Biases inside experts (gpt-oss).
         bias: bool,
     },
+    /// No feed-forward block: a hybrid's mixer layer that no FFN block follows (Nemotron-H).
+    None,
 }
 
 /// Storage precision per part of the weights.
@@ -255,6 +269,24 @@ impl Attention {
                 let index = indexer.map_or(0, |i| i.params(d, q_lora_rank.unwrap_or(d)));
                 q + kv_a + kv_b + o + index
             }
+            Attention::Mamba2 {
+                heads,
+                head_dim,
+                state_size,
+                groups,
+                conv_kernel,
+                ..
+            } => {
+                let inner = heads * head_dim;
+                let conv = inner + 2 * groups * state_size;
+                // in_proj (z, x, B, C, dt), the conv with bias, dt_bias + A_log + D, the gated
+                // RMSNorm over d_inner, out_proj.
+                d * (inner + conv + heads)
+                    + conv * (conv_kernel + 1)
+                    + 3 * heads
+                    + inner
+                    + inner * d
+            }
             Attention::Linear {
                 key_heads,
                 value_heads,
@@ -296,6 +328,9 @@ impl Attention {
                 ..
             } => q_lora_rank.unwrap_or(0) + kv_lora_rank,
             Attention::Linear { value_head_dim, .. } => value_head_dim,
+            Attention::Mamba2 {
+                heads, head_dim, ..
+            } => heads * head_dim,
         }
     }
 
@@ -317,6 +352,19 @@ impl Attention {
                 let conv_dim = (2 * key_heads * key_head_dim + value_heads * value_head_dim) as f64;
                 state + conv_dim * conv_kernel.saturating_sub(1) as f64 * 2.0
             }
+            // Mamba-2: heads × head_dim × state_size, plus the conv's inputs over x, B, C.
+            Attention::Mamba2 {
+                heads,
+                head_dim,
+                state_size,
+                groups,
+                conv_kernel,
+                state_element_bytes,
+            } => {
+                let state = (heads * head_dim * state_size * state_element_bytes) as f64;
+                let conv_dim = (heads * head_dim + 2 * groups * state_size) as f64;
+                state + conv_dim * conv_kernel.saturating_sub(1) as f64 * 2.0
+            }
             _ => 0.0,
         }
     }
@@ -332,6 +380,14 @@ impl Attention {
                 value_head_dim,
                 ..
             } => (7 * value_heads * key_head_dim * value_head_dim) as f64,
+            // Mamba-2 per head: decay the state (`p·n`), add dt·x⊗B (`2·p·n`), read out with C
+            // (`2·p·n`): `5·p·n` per head.
+            Attention::Mamba2 {
+                heads,
+                head_dim,
+                state_size,
+                ..
+            } => (5 * heads * head_dim * state_size) as f64,
             _ => 0.0,
         }
     }
@@ -348,7 +404,7 @@ impl Attention {
                 qk_rope_head_dim,
                 ..
             } => kv_lora_rank + qk_rope_head_dim,
-            Attention::Linear { .. } => 0,
+            Attention::Linear { .. } | Attention::Mamba2 { .. } => 0,
         }
     }
 
@@ -359,7 +415,7 @@ impl Attention {
                 indexer: Some(i), ..
             } => AttentionSpan::Sparse { top_k: i.top_k },
             Attention::Mla { .. } => AttentionSpan::Full,
-            Attention::Linear { .. } => AttentionSpan::Recurrent,
+            Attention::Linear { .. } | Attention::Mamba2 { .. } => AttentionSpan::Recurrent,
         }
     }
 
@@ -367,7 +423,7 @@ impl Attention {
     pub fn indexer(&self) -> Option<Indexer> {
         match *self {
             Attention::Mla { indexer, .. } => indexer,
-            Attention::Gqa { .. } | Attention::Linear { .. } => None,
+            Attention::Gqa { .. } | Attention::Linear { .. } | Attention::Mamba2 { .. } => None,
         }
     }
 
@@ -387,6 +443,7 @@ impl Attention {
             Attention::Gqa { heads, .. } | Attention::Mla { heads, .. } => heads,
             // Tensor parallelism splits the value heads (and with them the key heads).
             Attention::Linear { value_heads, .. } => value_heads,
+            Attention::Mamba2 { heads, .. } => heads,
         }
     }
 
@@ -414,7 +471,7 @@ impl Attention {
                 }
             }
             // No (query, key) pairs: see `recurrent_flops_per_token`.
-            Attention::Linear { .. } => 0,
+            Attention::Linear { .. } | Attention::Mamba2 { .. } => 0,
         };
         f as f64
     }
@@ -494,13 +551,14 @@ impl Mlp {
                     router: d * experts + if bias { experts } else { 0 },
                 }
             }
+            Mlp::None => MlpParams::default(),
         }
     }
 
     /// `(experts, top_k)` for MoE layers.
     pub fn routing(&self) -> Option<(u64, u64)> {
         match *self {
-            Mlp::Dense { .. } => None,
+            Mlp::Dense { .. } | Mlp::None => None,
             Mlp::Moe { experts, top_k, .. } => Some((experts, top_k)),
         }
     }
@@ -698,6 +756,21 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
         }
         // Bounded below.
         Attention::Linear { .. } => 0.0,
+        Attention::Mamba2 {
+            heads,
+            head_dim,
+            state_size,
+            groups,
+            conv_kernel,
+            ..
+        } => {
+            let inner = (heads * head_dim) as f64;
+            let conv = inner + 2.0 * (groups * state_size) as f64;
+            (d + conv_kernel as f64 + 1.0) * (inner + conv + heads as f64)
+                + inner * d
+                + inner
+                + 3.0 * heads as f64
+        }
         Attention::Mla {
             heads,
             q_lora_rank,
@@ -752,6 +825,7 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
             _ => 0.0,
         };
     let mlp = match g.mlp {
+        Mlp::None => 0.0,
         Mlp::Dense { intermediate, .. } => {
             let ff = intermediate as f64;
             3.0 * d * ff + 2.0 * ff + d

@@ -95,6 +95,16 @@ pub enum AttentionReport {
         /// A sigmoid output gate from a doubled query projection (Qwen3.5).
         output_gate: bool,
     },
+    /// A Mamba-2 state-space mixer: a fixed-size state per sequence, no KV cache.
+    Mamba2 {
+        heads: u64,
+        head_dim: u64,
+        state_size: u64,
+        groups: u64,
+        conv_kernel: u64,
+        /// SSM state and convolution inputs one sequence holds in this layer.
+        state_bytes_per_sequence: f64,
+    },
     /// Gated DeltaNet linear attention: a fixed-size state per sequence, no KV cache.
     Linear {
         key_heads: u64,
@@ -164,6 +174,8 @@ pub enum MlpReport {
         gated: bool,
         bias: bool,
     },
+    /// No feed-forward block after this layer's mixer (a hybrid's lone mixer).
+    None,
 }
 
 /// Parameter counts by part (elements).
@@ -359,6 +371,21 @@ impl AttentionReport {
                 qk_norm,
                 output_gate,
             },
+            Attention::Mamba2 {
+                heads,
+                head_dim,
+                state_size,
+                groups,
+                conv_kernel,
+                ..
+            } => AttentionReport::Mamba2 {
+                heads,
+                head_dim,
+                state_size,
+                groups,
+                conv_kernel,
+                state_bytes_per_sequence: a.state_bytes_per_sequence(),
+            },
             Attention::Linear {
                 key_heads,
                 value_heads,
@@ -445,6 +472,7 @@ impl MlpReport {
                 gated,
                 bias,
             },
+            Mlp::None => MlpReport::None,
         }
     }
 }

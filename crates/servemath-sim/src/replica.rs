@@ -214,12 +214,28 @@ impl Replica {
         cfg: SchedulerConfig,
         leap: bool,
     ) -> Replica {
-        let per_token = dep.kv_bytes_per_seq_per_device(f64::from(cfg.block_tokens))
+        // Recurrent layers (linear attention, Mamba) hold a fixed state per sequence: engines
+        // preallocate it for every sequence slot (vLLM: `max_num_seqs`) and give the KV blocks
+        // what is left. The slots take at most half the budget; a deployment that cannot hold
+        // `max_seqs` of them runs with fewer (as a user lowering `max_num_seqs` would).
+        let mut cfg = cfg;
+        let state = dep.state_bytes_per_seq_per_device();
+        let per_token = (dep.kv_bytes_per_seq_per_device(f64::from(cfg.block_tokens)) - state)
             / f64::from(cfg.block_tokens);
-        let budget = dep.memory(1.0, 1.0).kv_budget_bytes.max(0.0);
-        // Blocks per attention-DP rank, times the ranks (each holds its own sequences).
+        let whole = dep.memory(1.0, 1.0).kv_budget_bytes.max(0.0);
+        let dpa = f64::from(dep.par.dp_attn);
+        let mut slots = f64::from(cfg.max_seqs) / dpa;
+        if state > 0.0 {
+            slots = slots.min((whole / (2.0 * state)).floor()).max(1.0);
+            cfg.max_seqs = ((slots * dpa) as u32).max(1);
+        }
+        let budget = (whole - state * slots).max(0.0);
+        // Blocks per attention-DP rank, times the ranks (each holds its own sequences). A model
+        // with no attention layer needs no blocks: its capacity is the state slots alone.
         let per_rank = if per_token > 0.0 {
             (budget / (per_token * f64::from(cfg.block_tokens))).floor()
+        } else if budget > 0.0 {
+            f64::from(u32::MAX)
         } else {
             0.0
         };

@@ -147,7 +147,7 @@ pub fn render(r: &ModelReport) -> String {
         line(
             "state",
             format!(
-                "{} per sequence in the linear-attention layers, whatever the context",
+                "{} per sequence in the recurrent (linear-attention, state-space) layers, whatever the context",
                 fmt::bytes(r.state_bytes_per_sequence)
             ),
         );
@@ -223,6 +223,17 @@ fn attention(a: &AttentionReport) -> String {
             }
             s
         }
+        AttentionReport::Mamba2 {
+            heads,
+            head_dim,
+            state_size,
+            groups,
+            state_bytes_per_sequence,
+            ..
+        } => format!(
+            "Mamba-2 {heads} heads x {head_dim}, state {state_size} in {groups} groups, {} per sequence",
+            fmt::bytes(*state_bytes_per_sequence)
+        ),
         AttentionReport::Linear {
             key_heads,
             value_heads,
@@ -258,6 +269,7 @@ fn attention(a: &AttentionReport) -> String {
 
 fn mlp(m: &MlpReport) -> String {
     match m {
+        MlpReport::None => "no FFN".to_string(),
         MlpReport::Dense {
             intermediate,
             gated,

@@ -934,6 +934,7 @@ fn the_2026_builtins_estimate_where_they_fit() {
         ("qwen3-vl-30b-a3b", &["--hardware", "h200"][..]),
         ("qwen3.5-35b-a3b", &["--hardware", "h200"][..]),
         ("gemma-4-31b", &["--hardware", "h100-sxm"][..]),
+        ("nemotron-3-nano", &["--hardware", "h100-sxm"][..]),
         (
             "deepseek-v3.2",
             &["--hardware", "b200", "--dp-attn", "8", "--ep", "8"][..],

@@ -94,6 +94,7 @@ const WITH_GOLDEN_TEST: &[&str] = &[
     "deepseek-v3.2",
     "gemma-4-31b",
     "qwen3.5-35b-a3b",
+    "nemotron-3-nano",
 ];
 
 #[test]
@@ -136,6 +137,7 @@ const SHARED_BUILTIN_COPIES: &[&str] = &[
     "Qwen--Qwen3-VL-30B-A3B-Instruct.json",
     "zai-org--GLM-5.1.json",
     "Qwen--Qwen3.5-35B-A3B.json",
+    "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json",
 ];
 
 /// Each named file of the reference set is a built-in, copied byte for byte into `configs/`.
@@ -806,5 +808,28 @@ fn qwen3_5_35b_a3b() {
         exact("qwen3.5 KV at 128k", kv as u64, 2_684_354_560);
         exact("qwen3.5 state", state as u64, 64_389_120);
         assert!(10_737_418_240.0 / (kv + state) > 3.9);
+    }
+}
+
+#[test]
+fn nemotron_3_nano() {
+    // https://arxiv.org/abs/2512.20848: "31.6B parameters ... 3.2B are activated per forward pass
+    // (3.6B including embeddings)". Hand-derived mixer figures are in hf/nemotron_h.rs.
+    for s in both("nemotron-3-nano") {
+        check("nemotron total", total(&s), 31.6e9, 0.02);
+        check("nemotron active", s.active_params() as f64, 3.6e9, 0.02);
+        // At 128k tokens (131,072) its BF16 cache is the 6 attention layers' 6·2·2·128·2 B
+        // = 6,144 B per token, 805,306,368 B, plus 23 Mamba states of 2,134,016 B = 49,082,368 B:
+        // 854,388,736 B. The same 29 mixers all attention would hold 29·1,024·131,072
+        // = 3,892,314,112 B: 4.6x more.
+        let kv = s.kv_bytes_for_context(131_072, Precision::Bf16);
+        let state: f64 = s
+            .groups
+            .iter()
+            .map(|g| g.count as f64 * g.attention.state_bytes_per_sequence())
+            .sum();
+        exact("nemotron KV at 128k", kv as u64, 805_306_368);
+        exact("nemotron state", state as u64, 49_082_368);
+        assert!(3_892_314_112.0 / (kv + state) > 4.5);
     }
 }

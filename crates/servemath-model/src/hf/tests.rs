@@ -76,7 +76,9 @@ fn gqa(spec: &ModelSpec, group: usize) -> (u64, u64, u64, AttentionSpan, bool, b
             o_bias,
             ..
         } => (heads, kv_heads, head_dim, span, qkv_bias, o_bias),
-        Attention::Mla { .. } | Attention::Linear { .. } => panic!("not gqa"),
+        Attention::Mla { .. } | Attention::Linear { .. } | Attention::Mamba2 { .. } => {
+            panic!("not gqa")
+        }
     }
 }
 
