@@ -87,6 +87,8 @@ struct Kind {
     has_shared: bool,
     /// Whether a feed-forward block follows the mixer (a hybrid's lone mixer has none).
     ffn: bool,
+    /// Whether the layer has a mixer (a heterogeneous stack's no-op attention has none).
+    mixer: bool,
     experts: Option<Experts>,
 }
 
@@ -146,6 +148,7 @@ fn layer_gemms(
     let wm = w.dense_mlp.bytes_per_element();
     let mut v = Vec::with_capacity(8);
     match g.attention {
+        Attention::None => {}
         Attention::Mamba2 {
             heads,
             head_dim,
@@ -441,6 +444,7 @@ impl Deployment {
             .map(|g| {
                 let gemms = layer_gemms(g, d, tp, &w, &gemm_rates);
                 let attn_gemm_count = match g.attention {
+                    Attention::None => 0,
                     Attention::Gqa { .. } | Attention::Mamba2 { .. } => 2,
                     Attention::Linear { .. } => 3,
                     Attention::Mla {
@@ -470,6 +474,7 @@ impl Deployment {
                     // No KV cache; the recurrent state splits by (value) heads.
                     Attention::Linear { value_heads, .. } => (value_heads as f64).min(tp),
                     Attention::Mamba2 { heads, .. } => (heads as f64).min(tp),
+                    Attention::None => 1.0,
                 };
                 let (prefix_expand_flops, qo_bytes_per_token) = match g.attention {
                     Attention::Mla {
@@ -491,6 +496,7 @@ impl Deployment {
                     Attention::Gqa {
                         heads, head_dim, ..
                     } => (0.0, 2.0 * heads as f64 / tp * head_dim as f64 * 2.0),
+                    Attention::None => (0.0, 0.0),
                     // x, B, C in and the output out, per token.
                     Attention::Mamba2 {
                         heads,
@@ -565,6 +571,7 @@ impl Deployment {
                     dense_flops_per_token: 2.0 * dense_params,
                     has_shared: mlp.shared > 0,
                     ffn: g.mlp != Mlp::None,
+                    mixer: g.attention != Attention::None,
                     experts,
                 }
             })
@@ -835,9 +842,12 @@ impl Deployment {
             if rank_tokens > 0.0 {
                 bytes.weights += layers * k.small_bytes;
             }
-            // Attention output all-reduce; then the MLP's own exchange.
-            let mut c = layer_ar;
-            let mut cb = layer_ar_bytes;
+            // Attention output all-reduce (none without a mixer); then the MLP's own exchange.
+            let (mut c, mut cb) = if k.mixer {
+                (layer_ar, layer_ar_bytes)
+            } else {
+                (0.0, 0.0)
+            };
             let mut elem_io = rank_tokens * d * ab * p.activation_io_per_layer;
             elem_kernels += layers * ELEMENTWISE_KERNELS_DENSE;
             match k.experts {

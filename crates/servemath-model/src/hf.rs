@@ -3,6 +3,7 @@
 //! `LlamaConfig::into_config`). Anything the resolver cannot honour is an error naming the
 //! origin, the field and the value; nothing is guessed.
 
+mod deci;
 mod decoder;
 mod deepseek;
 mod fields;
@@ -45,6 +46,8 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "qwen3_5_moe_text",
     "qwen3_next",
     "nemotron_h",
+    "nemotron-nas",
+    "deci",
 ];
 
 /// Parses a Hugging Face `config.json` into a validated [`ModelSpec`].
@@ -142,6 +145,7 @@ const ARCHITECTURES: &[(&str, &str)] = &[
     ("DeepseekV32ForCausalLM", "deepseek_v32"),
     ("GlmMoeDsaForCausalLM", "glm_moe_dsa"),
     ("NemotronHForCausalLM", "nemotron_h"),
+    ("DeciLMForCausalLM", "nemotron-nas"),
     ("GptOssForCausalLM", "gpt_oss"),
     ("MiMoForCausalLM", "mimo"),
     ("MiniMaxM2ForCausalLM", "minimax_m2"),
@@ -251,6 +255,7 @@ fn family(
         "gemma4_text" => return gemma4::resolve(&cx, name, model_type, obj),
         "qwen3_5_moe_text" | "qwen3_next" => return qwen35::resolve(&cx, name, model_type, obj),
         "nemotron_h" => return nemotron_h::resolve(&cx, name, model_type, obj),
+        "nemotron-nas" | "deci" => return deci::resolve(&cx, name, model_type, obj),
         other => return Err(cx.unsupported("model_type", other, SUPPORTED_MODEL_TYPES)),
     };
     decoder::resolve(&cx, name, model_type, family, &cx.mirror(obj)?)

@@ -63,6 +63,9 @@ pub enum Attention {
         /// Qwen3.5 `attn_output_gate`): `d·heads·head_dim` more parameters.
         output_gate: bool,
     },
+    /// No mixer: a heterogeneous stack's layer whose attention is a no-op (DeciLM /
+    /// Nemotron-NAS `block_configs`); the layer is its feed-forward block alone.
+    None,
     /// A Mamba-2 selective state-space mixer (Nemotron-H `M` blocks): `heads` of `head_dim`
     /// (`d_inner = heads·head_dim`), an `state_size`-wide state shared by `groups` groups of
     /// heads, a depthwise causal convolution with bias over x, B and C.
@@ -229,6 +232,7 @@ impl Attention {
     /// Weight elements of one attention layer (projections, biases, sinks, latent norms).
     pub fn params(&self, d: u64) -> u64 {
         match *self {
+            Attention::None => 0,
             Attention::Gqa {
                 heads,
                 kv_heads,
@@ -313,6 +317,7 @@ impl Attention {
     /// latent norms (`q_lora_rank + kv_lora_rank`).
     pub fn norm_params(&self) -> u64 {
         match *self {
+            Attention::None => 0,
             Attention::Gqa {
                 head_dim, qk_norm, ..
             } => {
@@ -404,7 +409,7 @@ impl Attention {
                 qk_rope_head_dim,
                 ..
             } => kv_lora_rank + qk_rope_head_dim,
-            Attention::Linear { .. } | Attention::Mamba2 { .. } => 0,
+            Attention::Linear { .. } | Attention::Mamba2 { .. } | Attention::None => 0,
         }
     }
 
@@ -415,7 +420,9 @@ impl Attention {
                 indexer: Some(i), ..
             } => AttentionSpan::Sparse { top_k: i.top_k },
             Attention::Mla { .. } => AttentionSpan::Full,
-            Attention::Linear { .. } | Attention::Mamba2 { .. } => AttentionSpan::Recurrent,
+            Attention::Linear { .. } | Attention::Mamba2 { .. } | Attention::None => {
+                AttentionSpan::Recurrent
+            }
         }
     }
 
@@ -423,7 +430,10 @@ impl Attention {
     pub fn indexer(&self) -> Option<Indexer> {
         match *self {
             Attention::Mla { indexer, .. } => indexer,
-            Attention::Gqa { .. } | Attention::Linear { .. } | Attention::Mamba2 { .. } => None,
+            Attention::Gqa { .. }
+            | Attention::Linear { .. }
+            | Attention::Mamba2 { .. }
+            | Attention::None => None,
         }
     }
 
@@ -444,6 +454,7 @@ impl Attention {
             // Tensor parallelism splits the value heads (and with them the key heads).
             Attention::Linear { value_heads, .. } => value_heads,
             Attention::Mamba2 { heads, .. } => heads,
+            Attention::None => 0,
         }
     }
 
@@ -471,7 +482,7 @@ impl Attention {
                 }
             }
             // No (query, key) pairs: see `recurrent_flops_per_token`.
-            Attention::Linear { .. } | Attention::Mamba2 { .. } => 0,
+            Attention::Linear { .. } | Attention::Mamba2 { .. } | Attention::None => 0,
         };
         f as f64
     }
@@ -577,7 +588,11 @@ impl LayerGroup {
             routed_experts: self.count * mlp.routed,
             shared_experts: self.count * mlp.shared,
             router: self.count * mlp.router,
-            norms: self.count * (2 * d + attn_norms),
+            // One norm before the mixer and one before the feed-forward block, where they exist.
+            norms: self.count
+                * (d * u64::from(self.attention != Attention::None)
+                    + d * u64::from(self.mlp != Mlp::None)
+                    + attn_norms),
             ..ParamBreakdown::default()
         }
     }
@@ -755,7 +770,7 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
             (d + 1.0) * (2.0 * h + 2.0 * kv) * hd + h * hd * d + d + h + 2.0 * hd
         }
         // Bounded below.
-        Attention::Linear { .. } => 0.0,
+        Attention::Linear { .. } | Attention::None => 0.0,
         Attention::Mamba2 {
             heads,
             head_dim,

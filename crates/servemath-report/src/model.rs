@@ -95,6 +95,8 @@ pub enum AttentionReport {
         /// A sigmoid output gate from a doubled query projection (Qwen3.5).
         output_gate: bool,
     },
+    /// No mixer (a heterogeneous stack's no-op attention).
+    None,
     /// A Mamba-2 state-space mixer: a fixed-size state per sequence, no KV cache.
     Mamba2 {
         heads: u64,
@@ -371,6 +373,7 @@ impl AttentionReport {
                 qk_norm,
                 output_gate,
             },
+            Attention::None => AttentionReport::None,
             Attention::Mamba2 {
                 heads,
                 head_dim,

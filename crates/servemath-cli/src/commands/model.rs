@@ -223,6 +223,7 @@ fn attention(a: &AttentionReport) -> String {
             }
             s
         }
+        AttentionReport::None => "no attention".to_string(),
         AttentionReport::Mamba2 {
             heads,
             head_dim,

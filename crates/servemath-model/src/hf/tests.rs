@@ -76,7 +76,10 @@ fn gqa(spec: &ModelSpec, group: usize) -> (u64, u64, u64, AttentionSpan, bool, b
             o_bias,
             ..
         } => (heads, kv_heads, head_dim, span, qkv_bias, o_bias),
-        Attention::Mla { .. } | Attention::Linear { .. } | Attention::Mamba2 { .. } => {
+        Attention::Mla { .. }
+        | Attention::Linear { .. }
+        | Attention::Mamba2 { .. }
+        | Attention::None => {
             panic!("not gqa")
         }
     }
