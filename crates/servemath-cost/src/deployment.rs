@@ -149,6 +149,47 @@ fn layer_gemms(
     let mut v = Vec::with_capacity(8);
     match g.attention {
         Attention::None => {}
+        Attention::Compressed {
+            heads,
+            head_dim,
+            q_lora_rank,
+            o_groups,
+            o_lora_rank,
+            ratio,
+            indexer,
+            ..
+        } => {
+            let (h, hd, q) = (heads as f64 / tp, head_dim as f64, q_lora_rank as f64);
+            let (g, o) = (o_groups as f64, o_lora_rank as f64);
+            // wq_a and wkv replicated; wq_b split by heads; the grouped wo_a (each group's
+            // block, groups split over ranks) and wo_b split by rows.
+            let mut shapes = vec![
+                (q, d),
+                (h * hd, q),
+                (hd, d),
+                (g * o / tp, heads as f64 * hd / g),
+                (d, g * o / tp),
+            ];
+            let coff = |r: u64| if r == 4 { 2.0 } else { 1.0 };
+            if ratio > 0 {
+                // The compressor's wkv and wgate, replicated.
+                shapes.push((2.0 * coff(ratio) * hd, d));
+            }
+            if let Some(i) = indexer {
+                let (ih, ihd) = (i.heads as f64, i.head_dim as f64);
+                shapes.push((ih * ihd, q));
+                shapes.push((ih, d));
+                shapes.push((2.0 * coff(i.stride) * ihd, d));
+            }
+            for (n, k) in shapes {
+                v.push(Gemm {
+                    n,
+                    k,
+                    w: wa,
+                    rate: rates.attention,
+                });
+            }
+        }
         Attention::Mamba2 {
             heads,
             head_dim,
@@ -445,6 +486,9 @@ impl Deployment {
                 let gemms = layer_gemms(g, d, tp, &w, &gemm_rates);
                 let attn_gemm_count = match g.attention {
                     Attention::None => 0,
+                    Attention::Compressed { ratio, indexer, .. } => {
+                        5 + usize::from(ratio > 0) + 3 * usize::from(indexer.is_some())
+                    }
                     Attention::Gqa { .. } | Attention::Mamba2 { .. } => 2,
                     Attention::Linear { .. } => 3,
                     Attention::Mla {
@@ -474,7 +518,8 @@ impl Deployment {
                     // No KV cache; the recurrent state splits by (value) heads.
                     Attention::Linear { value_heads, .. } => (value_heads as f64).min(tp),
                     Attention::Mamba2 { heads, .. } => (heads as f64).min(tp),
-                    Attention::None => 1.0,
+                    // One KV head (MQA): every rank holds the whole entry.
+                    Attention::None | Attention::Compressed { .. } => 1.0,
                 };
                 let (prefix_expand_flops, qo_bytes_per_token) = match g.attention {
                     Attention::Mla {
@@ -497,6 +542,9 @@ impl Deployment {
                         heads, head_dim, ..
                     } => (0.0, 2.0 * heads as f64 / tp * head_dim as f64 * 2.0),
                     Attention::None => (0.0, 0.0),
+                    Attention::Compressed {
+                        heads, head_dim, ..
+                    } => (0.0, 2.0 * heads as f64 / tp * head_dim as f64 * 2.0),
                     // x, B, C in and the output out, per token.
                     Attention::Mamba2 {
                         heads,
@@ -666,8 +714,8 @@ impl Deployment {
             .iter()
             .map(|k| {
                 k.layers
-                    * ((k.kv_bytes_per_token + k.index_bytes_per_token)
-                        * k.span.kv_tokens(ctx as u64) as f64
+                    * (k.kv_bytes_per_token * k.span.kv_tokens(ctx as u64) as f64
+                        + k.index_bytes_per_token * ctx
                         + k.state_bytes)
             })
             .sum()
@@ -820,6 +868,7 @@ impl Deployment {
                         pf_attended_full.min(window as f64)
                     }
                     AttentionSpan::Recurrent => 0.0,
+                    AttentionSpan::Compressed { .. } => k.span.attended(pf_attended_full - 1.0),
                 };
                 let pf_kv_tokens = k.span.attended(pf_prefix + pf_chunk - 1.0);
                 let f = pf_tokens * attended_pf * k.pair_flops_prefill

@@ -210,16 +210,27 @@ impl Deployment {
             .model
             .groups
             .iter()
-            .filter_map(|g| match g.attention.span() {
-                servemath_model::AttentionSpan::Full
-                | servemath_model::AttentionSpan::Recurrent => None,
-                servemath_model::AttentionSpan::Sliding { window }
-                | servemath_model::AttentionSpan::Chunked { chunk: window }
-                | servemath_model::AttentionSpan::Sparse { top_k: window } => {
+            .flat_map(|g| {
+                // Contexts at which a layer's attended keys stop growing as before.
+                let bounds: [Option<u64>; 2] = match g.attention.span() {
+                    servemath_model::AttentionSpan::Full
+                    | servemath_model::AttentionSpan::Recurrent => [None, None],
+                    servemath_model::AttentionSpan::Sliding { window }
+                    | servemath_model::AttentionSpan::Chunked { chunk: window }
+                    | servemath_model::AttentionSpan::Sparse { top_k: window } => {
+                        [Some(window), None]
+                    }
+                    servemath_model::AttentionSpan::Compressed {
+                        window,
+                        ratio,
+                        top_k,
+                    } => [Some(window), top_k.map(|k| k.saturating_mul(ratio.max(1)))],
+                };
+                bounds.into_iter().flatten().filter_map(|window| {
                     let room = window as f64 - 1.0 - mean;
                     // Already capped: constant from here on.
                     (room > 0.0).then(|| room.floor() + 1.0)
-                }
+                })
             })
             .fold(f64::INFINITY, f64::min);
         // GPU time with decode attention's roofline taken off; it is the only part that grows.

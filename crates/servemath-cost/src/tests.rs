@@ -434,3 +434,70 @@ fn linear_attention_reads_and_writes_a_fixed_state() {
         1e-12,
     );
 }
+
+#[test]
+fn compressed_attention_reads_the_window_the_pooled_entries_and_the_indexer_keys() {
+    // DeepSeek-V4-Flash at context 10,000, one sequence per attention-DP rank, BF16 KV
+    // (1,024 B per 512-wide entry), ideal rates. A decode token (10,001 positions) attends
+    // per layer kind:
+    //   2 window-only layers: 128 entries                                  = 131,072 B
+    //   21 ratio-4 layers: 128 + top-512 of 2,500.25 pooled = 640 entries  = 655,360 B
+    //      plus the indexer scoring every pooled key, 132 B per 4 tokens:
+    //      10,001·33 = 330,033 B
+    //   20 ratio-128 layers: 128 + 10,001/128 = 206.1328125 entries        = 211,080 B
+    // 2·131,072 + 21·(655,360 + 330,033) + 20·211,080 = 25,176,997 B at 3.35 TB/s.
+    let m = servemath_model::builtin("deepseek-v4-flash").unwrap_or_else(|e| panic!("{e}"));
+    let par = Parallelism {
+        dp_attn: 4,
+        ep: 4,
+        ..Parallelism::default()
+    };
+    let d = deploy(&m, par, ideal());
+    let s = d.step(&StepLoad::decode(4.0, 10_000.0));
+    assert_close(
+        s.kernels.decode_attention.memory_s,
+        25_176_997.0 / 3.35e12,
+        1e-12,
+    );
+    // FLOPs: 4·64·512 = 131,072 per attended entry; the indexer 2·64·128 + 2·64 = 16,512 per
+    // pooled key, 4,128 per token. Entries 2·128 + 21·640 + 20·206.1328125 = 17,818.65625;
+    // indexer 21·10,001·4,128 = 866,966,688.
+    let flops = 17_818.656_25 * 131_072.0 + 866_966_688.0;
+    assert_close(
+        s.kernels.decode_attention.compute_s,
+        flops / 989.4e12,
+        1e-12,
+    );
+    // The cache holds, per layer, the window (full at 10,000) and the pooled entries:
+    // 2·128 + 21·(128 + 2,500) + 20·(128 + 78) = 256 + 55,188 + 4,120 = 59,564 entries of
+    // 1,024 B, plus the indexer keys, 21·33·10,000 = 6,930,000 B: 67,923,536 B in all.
+    assert_close(
+        d.kv_bytes_per_seq_per_device(10_000.0),
+        59_564.0 * 1024.0 + 6_930_000.0,
+        1e-12,
+    );
+}
+
+#[test]
+fn decode_line_crosses_the_compressed_top_k_like_a_window() {
+    // V4-Flash's ratio-4 layers attend every pooled entry up to 512 of them, that is up to
+    // 4·512 = 2,048 tokens: the line from 1,900 stops at that boundary (at most 148 steps)
+    // and its sum equals stepping.
+    let m = servemath_model::builtin("deepseek-v4-flash").unwrap_or_else(|e| panic!("{e}"));
+    let par = Parallelism {
+        dp_attn: 4,
+        ep: 4,
+        ..Parallelism::default()
+    };
+    let d = deploy(&m, par, ideal());
+    let (batch, ctx) = (64.0, 1900.0);
+    let line = d.decode_line(batch, batch * ctx);
+    assert!(line.valid_steps <= 148.0, "{}", line.valid_steps);
+    assert!(line.valid_steps >= 1.0, "{}", line.valid_steps);
+    let n = line.valid_steps as u64;
+    let mut sum = 0.0;
+    for k in 0..n {
+        sum += d.step(&StepLoad::decode(batch, ctx + k as f64)).time_s;
+    }
+    assert_close(line.total_s(n as f64), sum, 1e-9);
+}

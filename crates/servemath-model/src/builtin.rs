@@ -236,6 +236,12 @@ static BUILTINS: &[BuiltinModel] = &[
         config!("nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json"),
     ),
     entry(
+        "deepseek-v4-flash",
+        Some("deepseek-ai/DeepSeek-V4-Flash"),
+        "DeepSeek-V4-Flash: compressed sparse attention (ratios 4/128 + 128-token window), 256 experts top-6 + 1 shared, MXFP4 experts, MTP",
+        config!("deepseek-ai--DeepSeek-V4-Flash.json"),
+    ),
+    entry(
         "glm-5.1",
         Some("zai-org/GLM-5.1"),
         "GLM-5.1: MLA with DeepSeek Sparse Attention (top-2048 indexer), 256 experts top-8 + 1 shared",

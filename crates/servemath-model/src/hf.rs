@@ -6,6 +6,7 @@
 mod deci;
 mod decoder;
 mod deepseek;
+mod deepseek_v4;
 mod fields;
 mod gemma4;
 mod gpt_oss;
@@ -48,6 +49,7 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "nemotron_h",
     "nemotron-nas",
     "deci",
+    "deepseek_v4",
 ];
 
 /// Parses a Hugging Face `config.json` into a validated [`ModelSpec`].
@@ -146,6 +148,7 @@ const ARCHITECTURES: &[(&str, &str)] = &[
     ("GlmMoeDsaForCausalLM", "glm_moe_dsa"),
     ("NemotronHForCausalLM", "nemotron_h"),
     ("DeciLMForCausalLM", "nemotron-nas"),
+    ("DeepseekV4ForCausalLM", "deepseek_v4"),
     ("GptOssForCausalLM", "gpt_oss"),
     ("MiMoForCausalLM", "mimo"),
     ("MiniMaxM2ForCausalLM", "minimax_m2"),
@@ -256,6 +259,7 @@ fn family(
         "qwen3_5_moe_text" | "qwen3_next" => return qwen35::resolve(&cx, name, model_type, obj),
         "nemotron_h" => return nemotron_h::resolve(&cx, name, model_type, obj),
         "nemotron-nas" | "deci" => return deci::resolve(&cx, name, model_type, obj),
+        "deepseek_v4" => return deepseek_v4::resolve(&cx, name, model_type, obj),
         other => return Err(cx.unsupported("model_type", other, SUPPORTED_MODEL_TYPES)),
     };
     decoder::resolve(&cx, name, model_type, family, &cx.mirror(obj)?)

@@ -63,6 +63,25 @@ pub enum Attention {
         /// Qwen3.5 `attn_output_gate`): `d·heads·head_dim` more parameters.
         output_gate: bool,
     },
+    /// DeepSeek-V4's attention: MQA over one shared 512-wide K=V vector per entry, queries from
+    /// a `q_lora_rank` latent, a grouped low-rank output projection; every layer keeps a raw
+    /// sliding window, and layers with a compression `ratio` (4 or 128) also cache one gated,
+    /// pooled entry per `ratio` tokens: ratio-4 layers pick the `top_k` best with an indexer,
+    /// ratio-128 layers attend all of them. Each block also carries its hyper-connection
+    /// mixers (`hc_mult` residual streams).
+    Compressed {
+        heads: u64,
+        head_dim: u64,
+        q_lora_rank: u64,
+        rope_dim: u64,
+        o_groups: u64,
+        o_lora_rank: u64,
+        window: u64,
+        /// 0: the window alone.
+        ratio: u64,
+        indexer: Option<Indexer>,
+        hc_mult: u64,
+    },
     /// No mixer: a heterogeneous stack's layer whose attention is a no-op (DeciLM /
     /// Nemotron-NAS `block_configs`); the layer is its feed-forward block alone.
     None,
@@ -114,6 +133,9 @@ pub struct Indexer {
     pub heads: u64,
     pub head_dim: u64,
     pub top_k: u64,
+    /// Context tokens per indexed key: 1 for DSA (every token), the compression ratio for
+    /// DeepSeek-V4 (one key per compressed entry).
+    pub stride: u64,
 }
 
 impl Indexer {
@@ -123,15 +145,20 @@ impl Indexer {
         q_in * self.heads * self.head_dim + d * self.head_dim + 2 * self.head_dim + d * self.heads
     }
 
-    /// Cache bytes per token: the FP8 key and its FP32 scales (one per 128 elements).
-    pub fn key_bytes_per_token(&self) -> f64 {
+    /// Cache bytes per indexed key: the FP8 key and its FP32 scales (one per 128 elements).
+    pub fn key_bytes(&self) -> f64 {
         self.head_dim as f64 + 4.0 * (self.head_dim as f64 / 128.0).ceil()
     }
 
-    /// FLOPs to score one cached key for one query: `2·heads·head_dim` for the head dot
-    /// products plus `2·heads` to weight and sum them.
+    /// Indexer cache bytes per context token (one key every `stride` tokens).
+    pub fn key_bytes_per_token(&self) -> f64 {
+        self.key_bytes() / self.stride.max(1) as f64
+    }
+
+    /// FLOPs to score the keys of one context token for one query: `2·heads·head_dim` for the
+    /// head dot products plus `2·heads` to weight and sum them, per indexed key.
     pub fn flops_per_key(&self) -> f64 {
-        (2 * self.heads * self.head_dim + 2 * self.heads) as f64
+        (2 * self.heads * self.head_dim + 2 * self.heads) as f64 / self.stride.max(1) as f64
     }
 }
 
@@ -154,6 +181,13 @@ pub enum AttentionSpan {
     },
     /// No tokens: a linear-attention or state-space layer keeps a fixed-size state instead.
     Recurrent,
+    /// DeepSeek-V4: a raw window plus one pooled entry per `ratio` tokens (0: none), of
+    /// which a query attends the `top_k` an indexer picks, or all of them.
+    Compressed {
+        window: u64,
+        ratio: u64,
+        top_k: Option<u64>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -233,6 +267,48 @@ impl Attention {
     pub fn params(&self, d: u64) -> u64 {
         match *self {
             Attention::None => 0,
+            Attention::Compressed {
+                heads,
+                head_dim,
+                q_lora_rank,
+                o_groups,
+                o_lora_rank,
+                ratio,
+                indexer,
+                hc_mult,
+                ..
+            } => {
+                // attn_sink, wq_a, q_norm, wq_b, wkv, kv_norm, wo_a (block-diagonal over the
+                // groups), wo_b.
+                let attn = heads
+                    + d * q_lora_rank
+                    + q_lora_rank
+                    + q_lora_rank * heads * head_dim
+                    + d * head_dim
+                    + head_dim
+                    + heads * head_dim * o_lora_rank
+                    + o_groups * o_lora_rank * d;
+                // The KV compressor: ape, wkv and wgate over `coff` entries (2 with the
+                // overlapping ratio-4 windows), its norm.
+                let compressor = |ratio: u64, width: u64| -> u64 {
+                    if ratio == 0 {
+                        return 0;
+                    }
+                    let coff = if ratio == 4 { 2 } else { 1 };
+                    ratio * coff * width + 2 * d * coff * width + width
+                };
+                // The indexer: wq_b from the query latent, weights_proj, its own compressor.
+                let index = indexer.map_or(0, |i| {
+                    q_lora_rank * i.heads * i.head_dim
+                        + d * i.heads
+                        + compressor(i.stride, i.head_dim)
+                });
+                // Hyper-connections around attention and FFN: (2 + m)·m mixes from m·d, bases,
+                // 3 scales, twice per block.
+                let mix = (2 + hc_mult) * hc_mult;
+                let hc = 2 * (mix * hc_mult * d + mix + 3);
+                attn + compressor(ratio, head_dim) + index + hc
+            }
             Attention::Gqa {
                 heads,
                 kv_heads,
@@ -318,6 +394,11 @@ impl Attention {
     pub fn norm_params(&self) -> u64 {
         match *self {
             Attention::None => 0,
+            Attention::Compressed {
+                q_lora_rank,
+                head_dim,
+                ..
+            } => q_lora_rank + head_dim,
             Attention::Gqa {
                 head_dim, qk_norm, ..
             } => {
@@ -410,6 +491,8 @@ impl Attention {
                 ..
             } => kv_lora_rank + qk_rope_head_dim,
             Attention::Linear { .. } | Attention::Mamba2 { .. } | Attention::None => 0,
+            // One shared K=V vector per cache entry.
+            Attention::Compressed { head_dim, .. } => head_dim,
         }
     }
 
@@ -423,13 +506,23 @@ impl Attention {
             Attention::Linear { .. } | Attention::Mamba2 { .. } | Attention::None => {
                 AttentionSpan::Recurrent
             }
+            Attention::Compressed {
+                window,
+                ratio,
+                indexer,
+                ..
+            } => AttentionSpan::Compressed {
+                window,
+                ratio,
+                top_k: indexer.map(|i| i.top_k),
+            },
         }
     }
 
     /// The sparse-attention indexer, if the layer has one.
     pub fn indexer(&self) -> Option<Indexer> {
         match *self {
-            Attention::Mla { indexer, .. } => indexer,
+            Attention::Mla { indexer, .. } | Attention::Compressed { indexer, .. } => indexer,
             Attention::Gqa { .. }
             | Attention::Linear { .. }
             | Attention::Mamba2 { .. }
@@ -453,7 +546,7 @@ impl Attention {
             Attention::Gqa { heads, .. } | Attention::Mla { heads, .. } => heads,
             // Tensor parallelism splits the value heads (and with them the key heads).
             Attention::Linear { value_heads, .. } => value_heads,
-            Attention::Mamba2 { heads, .. } => heads,
+            Attention::Mamba2 { heads, .. } | Attention::Compressed { heads, .. } => heads,
             Attention::None => 0,
         }
     }
@@ -483,6 +576,10 @@ impl Attention {
             }
             // No (query, key) pairs: see `recurrent_flops_per_token`.
             Attention::Linear { .. } | Attention::Mamba2 { .. } | Attention::None => 0,
+            // Scores and values over the shared 512-wide entry.
+            Attention::Compressed {
+                heads, head_dim, ..
+            } => 4 * heads * head_dim,
         };
         f as f64
     }
@@ -494,6 +591,9 @@ impl AttentionSpan {
         match self {
             AttentionSpan::Full | AttentionSpan::Sparse { .. } => context,
             AttentionSpan::Recurrent => 0,
+            AttentionSpan::Compressed { window, ratio, .. } => {
+                context.min(window) + context.checked_div(ratio).unwrap_or(0)
+            }
             AttentionSpan::Sliding { window } => context.min(window),
             AttentionSpan::Chunked { chunk } => context.min(chunk),
         }
@@ -508,6 +608,28 @@ impl AttentionSpan {
             AttentionSpan::Chunked { chunk } => (context + 1.0).min(chunk as f64),
             AttentionSpan::Sparse { top_k } => (context + 1.0).min(top_k as f64),
             AttentionSpan::Recurrent => 0.0,
+            AttentionSpan::Compressed {
+                window,
+                ratio,
+                top_k,
+            } => {
+                let pooled = if ratio == 0 {
+                    0.0
+                } else {
+                    (context + 1.0) / ratio as f64
+                };
+                (context + 1.0).min(window as f64) + top_k.map_or(pooled, |k| pooled.min(k as f64))
+            }
+        }
+    }
+
+    /// Cache entries one new token adds at long context (windows full): 1 for full and
+    /// sparse attention, `1/ratio` for DeepSeek-V4's pooled entries, 0 otherwise.
+    pub fn growth(self) -> f64 {
+        match self {
+            AttentionSpan::Full | AttentionSpan::Sparse { .. } => 1.0,
+            AttentionSpan::Compressed { ratio, .. } if ratio > 0 => 1.0 / ratio as f64,
+            _ => 0.0,
         }
     }
 }
@@ -713,9 +835,10 @@ impl ModelSpec {
             .iter()
             .map(|g| {
                 g.count as f64
-                    * (g.attention.kv_elements_per_token() as f64 * kv.bytes_per_element()
-                        + g.attention.indexer_bytes_per_token())
-                    * g.attention.span().kv_tokens(context) as f64
+                    * (g.attention.kv_elements_per_token() as f64
+                        * kv.bytes_per_element()
+                        * g.attention.span().kv_tokens(context) as f64
+                        + g.attention.indexer_bytes_per_token() * context as f64)
             })
             .sum::<f64>()
     }
@@ -725,8 +848,13 @@ impl ModelSpec {
     pub fn kv_bytes_per_token(&self, kv: Precision) -> f64 {
         self.groups
             .iter()
-            .filter(|g| g.attention.span().kv_tokens(u64::MAX) == u64::MAX)
-            .map(|g| g.count as f64 * g.attention.cache_bytes_per_token(kv))
+            .map(|g| {
+                g.count as f64
+                    * (g.attention.kv_elements_per_token() as f64
+                        * kv.bytes_per_element()
+                        * g.attention.span().growth()
+                        + g.attention.indexer_bytes_per_token())
+            })
             .sum::<f64>()
     }
 
@@ -771,6 +899,35 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
         }
         // Bounded below.
         Attention::Linear { .. } | Attention::None => 0.0,
+        Attention::Compressed {
+            heads,
+            head_dim,
+            q_lora_rank,
+            o_groups,
+            o_lora_rank,
+            hc_mult,
+            ..
+        } => {
+            let (h, hd, q, o) = (
+                heads as f64,
+                head_dim as f64,
+                q_lora_rank as f64,
+                o_lora_rank as f64,
+            );
+            let m = hc_mult as f64;
+            h + d * q
+                + q
+                + q * h * hd
+                + d * hd
+                + hd
+                + h * hd * o
+                + o_groups as f64 * o * d
+                + 1024.0 * 2.0 * hd
+                + 4.0 * d * hd
+                + q * h * 256.0
+                + d * h
+                + 2.0 * ((2.0 + m) * m * m * d + (2.0 + m) * m + 3.0)
+        }
         Attention::Mamba2 {
             heads,
             head_dim,

@@ -97,6 +97,19 @@ pub enum AttentionReport {
     },
     /// No mixer (a heterogeneous stack's no-op attention).
     None,
+    /// DeepSeek-V4's compressed attention: a raw window plus pooled entries every `ratio`
+    /// tokens (0: window only), the top-k of them by an indexer where it has one.
+    Compressed {
+        heads: u64,
+        head_dim: u64,
+        q_lora_rank: u64,
+        o_groups: u64,
+        o_lora_rank: u64,
+        window: u64,
+        ratio: u64,
+        indexer: Option<IndexerReport>,
+        hc_mult: u64,
+    },
     /// A Mamba-2 state-space mixer: a fixed-size state per sequence, no KV cache.
     Mamba2 {
         heads: u64,
@@ -147,6 +160,12 @@ pub enum SpanReport {
     },
     /// A fixed-size recurrent state instead of attended tokens.
     Recurrent,
+    /// A raw window plus one pooled entry per `ratio` tokens, the `top_k` of them or all.
+    Compressed {
+        window_tokens: u64,
+        ratio: u64,
+        top_k: Option<u64>,
+    },
 }
 
 /// A sparse-attention indexer: query heads, head width, keys kept per query.
@@ -374,6 +393,33 @@ impl AttentionReport {
                 output_gate,
             },
             Attention::None => AttentionReport::None,
+            Attention::Compressed {
+                heads,
+                head_dim,
+                q_lora_rank,
+                o_groups,
+                o_lora_rank,
+                window,
+                ratio,
+                indexer,
+                hc_mult,
+                ..
+            } => AttentionReport::Compressed {
+                heads,
+                head_dim,
+                q_lora_rank,
+                o_groups,
+                o_lora_rank,
+                window,
+                ratio,
+                indexer: indexer.map(|i| IndexerReport {
+                    heads: i.heads,
+                    head_dim: i.head_dim,
+                    top_k: i.top_k,
+                    key_bytes_per_token: i.key_bytes_per_token(),
+                }),
+                hc_mult,
+            },
             Attention::Mamba2 {
                 heads,
                 head_dim,
@@ -444,6 +490,15 @@ impl SpanReport {
                 top_k_tokens: top_k,
             },
             AttentionSpan::Recurrent => SpanReport::Recurrent,
+            AttentionSpan::Compressed {
+                window,
+                ratio,
+                top_k,
+            } => SpanReport::Compressed {
+                window_tokens: window,
+                ratio,
+                top_k,
+            },
         }
     }
 }

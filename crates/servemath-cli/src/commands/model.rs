@@ -213,6 +213,7 @@ fn attention(a: &AttentionReport) -> String {
                     format!("sparse top-{}", fmt::int(*top_k_tokens as f64))
                 }
                 SpanReport::Recurrent => "recurrent".to_string(),
+                SpanReport::Compressed { .. } => "compressed".to_string(),
             };
             let mut s = format!("{kind} {heads} heads / {kv_heads} KV x {head_dim}, {span}");
             if *sinks {
@@ -224,6 +225,26 @@ fn attention(a: &AttentionReport) -> String {
             s
         }
         AttentionReport::None => "no attention".to_string(),
+        AttentionReport::Compressed {
+            heads,
+            head_dim,
+            window,
+            ratio,
+            indexer,
+            ..
+        } => {
+            let pooled = match (ratio, indexer) {
+                (0, _) => String::new(),
+                (r, Some(i)) => format!(
+                    " + 1 entry per {r} tokens, top-{} by an indexer of {} heads x {}",
+                    fmt::int(i.top_k as f64),
+                    i.heads,
+                    i.head_dim
+                ),
+                (r, None) => format!(" + all entries pooled per {r} tokens"),
+            };
+            format!("compressed MQA {heads} heads x {head_dim}: window {window}{pooled}")
+        }
         AttentionReport::Mamba2 {
             heads,
             head_dim,

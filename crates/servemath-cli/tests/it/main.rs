@@ -943,6 +943,10 @@ fn the_2026_builtins_estimate_where_they_fit() {
             "glm-5.1",
             &["--hardware", "gb200-nvl72", "--dp-attn", "16", "--ep", "16"][..],
         ),
+        (
+            "deepseek-v4-flash",
+            &["--hardware", "b200", "--dp-attn", "4", "--ep", "4"][..],
+        ),
     ] {
         let mut all = vec!["estimate", "--model", model, "--batch", "1,64", "--json"];
         all.extend_from_slice(args);

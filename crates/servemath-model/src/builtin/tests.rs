@@ -95,6 +95,7 @@ const WITH_GOLDEN_TEST: &[&str] = &[
     "gemma-4-31b",
     "qwen3.5-35b-a3b",
     "nemotron-3-nano",
+    "deepseek-v4-flash",
 ];
 
 #[test]
@@ -138,6 +139,7 @@ const SHARED_BUILTIN_COPIES: &[&str] = &[
     "zai-org--GLM-5.1.json",
     "Qwen--Qwen3.5-35B-A3B.json",
     "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json",
+    "deepseek-ai--DeepSeek-V4-Flash.json",
 ];
 
 /// Each named file of the reference set is a built-in, copied byte for byte into `configs/`.
@@ -831,5 +833,26 @@ fn nemotron_3_nano() {
         exact("nemotron KV at 128k", kv as u64, 805_306_368);
         exact("nemotron state", state as u64, 49_082_368);
         assert!(3_892_314_112.0 / (kv + state) > 4.5);
+    }
+}
+
+#[test]
+fn deepseek_v4_flash() {
+    // https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash: "284B parameters (13B activated)".
+    // Layer-by-layer figures derived by hand are in hf/deepseek_v4.rs.
+    for s in both("deepseek-v4-flash") {
+        check("v4-flash total", total(&s), 284e9, 0.02);
+        let active = s.active_matmul_params() as f64;
+        assert!(
+            (12.5e9..13.5e9).contains(&active),
+            "v4-flash active {active}"
+        );
+        // Long-context cache per token in FP8 (hand-derived in hf/deepseek_v4.rs): 3,461 B, so
+        // 1M tokens (1,048,576) hold about 3.63 GB of compressed entries and indexer keys,
+        // beside each layer's fixed 128-token window.
+        assert!((s.kv_bytes_per_token(Precision::Fp8) - 3_461.0).abs() < 1e-9);
+        // V3 stores 61·(512+64) = 35,136 B per FP8 token: V4-Flash's long-context cache is
+        // more than ten times smaller.
+        assert!(35_136.0 / s.kv_bytes_per_token(Precision::Fp8) > 10.0);
     }
 }

@@ -65,6 +65,7 @@ fn mla(cx: &Cx, raw: &RawDeepseek) -> Result<Attention, ModelError> {
             heads: cx.required("index_n_heads", heads, MAX_COUNT)?,
             head_dim: cx.required("index_head_dim", head_dim, MAX_WIDTH)?,
             top_k: cx.required("index_topk", top_k, fields::MAX_CONTEXT)?,
+            stride: 1,
         }),
     };
     Ok(Attention::Mla {

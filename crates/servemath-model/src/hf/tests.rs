@@ -79,6 +79,7 @@ fn gqa(spec: &ModelSpec, group: usize) -> (u64, u64, u64, AttentionSpan, bool, b
         Attention::Mla { .. }
         | Attention::Linear { .. }
         | Attention::Mamba2 { .. }
+        | Attention::Compressed { .. }
         | Attention::None => {
             panic!("not gqa")
         }
