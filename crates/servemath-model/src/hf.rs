@@ -19,6 +19,7 @@ mod qwen35;
 mod raw;
 #[cfg(test)]
 mod tests;
+mod unknown;
 mod vision;
 
 use crate::{ModelError, ModelSpec};
@@ -211,15 +212,29 @@ fn resolve(cx: &Cx, obj: &serde_json::Map<String, Value>) -> Result<ModelSpec, M
         .and_then(Value::as_array)
         .and_then(|a| a.first())
         .and_then(Value::as_str);
-    if let Some((a, target)) = arch.and_then(|a| ARCHITECTURES.iter().find(|(n, _)| *n == a)) {
-        let target = ALIASES
-            .iter()
-            .find(|(al, _, _)| al == target)
-            .map_or(*target, |(_, t, _)| *t);
+    let read_as = match arch.and_then(|a| ARCHITECTURES.iter().find(|(n, _)| *n == a)) {
+        Some((a, target)) => {
+            let target = ALIASES
+                .iter()
+                .find(|(al, _, _)| al == target)
+                .map_or(*target, |(_, t, _)| *t);
+            Some((target, format!("from architectures `{a}`")))
+        }
+        // No known architecture either: the building blocks its fields name.
+        None => unknown::infer(obj).map(|(t, why)| (t, format!("from its fields: {why}"))),
+    };
+    if let Some((target, why)) = read_as {
+        let ignored = unknown::check_fields(cx, obj, target)?;
         let mut spec = family(cx, obj, model_type, target)?;
         spec.notes.push(format!(
-            "unknown model_type `{model_type}` read as `{target}` from architectures `{a}`"
+            "unknown model_type `{model_type}` read as `{target}` {why}; every field that could change the cost is one `{target}` configs carry"
         ));
+        if !ignored.is_empty() {
+            spec.notes.push(format!(
+                "fields not read (none describes structure): {}",
+                ignored.join(", ")
+            ));
+        }
         return Ok(spec);
     }
     let mut supported: Vec<&str> = SUPPORTED_MODEL_TYPES.to_vec();

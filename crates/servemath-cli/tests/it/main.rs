@@ -240,6 +240,84 @@ fn the_builtin_reference_configs_load_by_path() {
     );
 }
 
+/// The reference set as the issue lists it (files and snapshot folders), named so that a new
+/// entry cannot fail the suite before it is supported.
+const REFERENCE_SET: &[&str] = &[
+    "MiniMaxAI--MiniMax-M2.7.json",
+    "Qwen--Qwen3-0.6B.json",
+    "Qwen--Qwen3-235B-A22B.json",
+    "Qwen--Qwen3-30B-A3B.json",
+    "Qwen--Qwen3-32B.json",
+    "Qwen--Qwen3-8B.json",
+    "Qwen--Qwen3-VL-30B-A3B-Instruct.json",
+    "Qwen--Qwen3-VL-8B-Instruct.json",
+    "Qwen--Qwen3.5-35B-A3B.json",
+    "XiaomiMiMo--MiMo-7B-Base.json",
+    "deepseek-ai--DeepSeek-R1.json",
+    "deepseek-ai--DeepSeek-V3.json",
+    "deepseek-ai--DeepSeek-V4-Flash.json",
+    "meta-llama--Llama-4-Scout-17B-16E-Instruct.json",
+    "meta-llama--Meta-Llama-3.1-405B.json",
+    "meta-llama--Meta-Llama-3.1-70B.json",
+    "meta-llama--Meta-Llama-3.1-8B.json",
+    "mistralai--Mixtral-8x22B-v0.1.json",
+    "mistralai--Mixtral-8x7B-v0.1.json",
+    "moonshotai--Kimi-K2.5.json",
+    "nvidia--DeepSeek-V3.2-NVFP4",
+    "nvidia--Gemma-4-31B-IT-NVFP4",
+    "nvidia--Llama-3.1-70B-Instruct-FP8.json",
+    "nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json",
+    "nvidia--Qwen3-235B-A22B-NVFP4",
+    "openai--gpt-oss-120b.json",
+    "openai--gpt-oss-20b.json",
+    "zai-org--GLM-5.1.json",
+];
+
+/// Every reference config, file or snapshot folder, gives `servemath model` its layer pattern,
+/// parameters, weights per format, KV bytes per token and state bytes per sequence.
+#[test]
+fn every_reference_config_gives_its_model_report() {
+    let dir = shared_models();
+    let mut seen = 0;
+    for entry in REFERENCE_SET {
+        let path = dir.join(entry);
+        if !path.exists() {
+            // The clone-only fallback holds the built-ins' copies, not every entry.
+            continue;
+        }
+        let p = path.display().to_string();
+        let run = servemath(&["model", &p, "--json"]);
+        run.assert_ok();
+        let v = run.json();
+        assert!(
+            !v["groups"].as_array().is_none_or(Vec::is_empty),
+            "{p}: no layers"
+        );
+        let (total, active) = (num(&v, "total_params"), num(&v, "active_params"));
+        assert!(total > 1e8 && active > 1e8 && active <= total, "{p}");
+        let formats = v["weight_bytes_by_format"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{p}: no weight_bytes_by_format"));
+        assert!(formats.len() >= 4, "{p}: {formats:?}");
+        // Every model here attends somewhere; the hybrids also hold a fixed state.
+        assert!(num(&v, "kv_bytes_per_token") > 0.0, "{p}");
+        let state = num(&v, "state_bytes_per_sequence");
+        let hybrid = entry.contains("Qwen3.5") || entry.contains("Nemotron-3");
+        assert_eq!(state > 0.0, hybrid, "{p}: state {state}");
+        // The human report shows the same.
+        let text = servemath(&["model", &p]).stdout;
+        for line in ["stack", "parameters", "weights", "kv cache"] {
+            assert!(text.contains(line), "{p}: no `{line}` line");
+        }
+        seen += 1;
+    }
+    assert!(
+        seen >= 24,
+        "only {seen} reference configs in {}",
+        dir.display()
+    );
+}
+
 #[test]
 fn estimate_takes_a_config_path() {
     let path = shared_models().join("meta-llama--Meta-Llama-3.1-8B.json");

@@ -461,8 +461,10 @@ fn absurd_combinations_are_too_large_not_overflowing() {
 
 #[test]
 fn unsupported_model_types_suggest_the_nearest() {
+    // Without `intermediate_size` the fields name no known block, so an unknown type is not
+    // read from them (see the unknown-type tests below) and the error suggests a type.
     let check = |given: &str, suggestion: Option<&str>| match parse(&with(
-        llama(),
+        without(llama(), "intermediate_size"),
         "model_type",
         json!(given),
     )) {
@@ -684,6 +686,40 @@ const FIELDS: &[&str] = &[
     "n_inner",
     "rotary_dim",
     "n_positions",
+    "index_n_heads",
+    "index_head_dim",
+    "index_topk",
+    "linear_num_key_heads",
+    "linear_num_value_heads",
+    "linear_key_head_dim",
+    "linear_value_head_dim",
+    "linear_conv_kernel_dim",
+    "full_attention_interval",
+    "mtp_num_hidden_layers",
+    "num_mtp_modules",
+    "hybrid_override_pattern",
+    "mamba_num_heads",
+    "mamba_head_dim",
+    "ssm_state_size",
+    "n_groups",
+    "conv_kernel",
+    "moe_shared_expert_intermediate_size",
+    "block_configs",
+    "compress_ratios",
+    "o_groups",
+    "o_lora_rank",
+    "num_hash_layers",
+    "hc_mult",
+    "attention_k_eq_v",
+    "num_global_key_value_heads",
+    "global_head_dim",
+    "sliding_window_pattern",
+    "enable_moe_block",
+    "vision_config",
+    "partial_rotary_factor",
+    "hidden_size_per_layer_input",
+    "num_kv_shared_layers",
+    "use_bidirectional_attention",
     "model_type",
 ];
 
@@ -746,7 +782,7 @@ proptest! {
 
     #[test]
     fn random_objects_never_panic(
-        model_type in prop::sample::select(SUPPORTED_MODEL_TYPES.to_vec()),
+        model_type in prop::sample::select([SUPPORTED_MODEL_TYPES, &["acme_lm"]].concat()),
         fields in prop::collection::btree_map(prop::sample::select(FIELDS.to_vec()), arb_value(), 0..25),
     ) {
         let mut obj: serde_json::Map<String, Value> =
@@ -853,4 +889,90 @@ fn the_shared_qwen3_nvfp4_snapshot() {
     assert!((total / 235e9 - 1.0).abs() < 0.02, "{total}");
     let active = spec.active_params() as f64;
     assert!((active / 22e9 - 1.0).abs() < 0.02, "{active}");
+}
+
+// ---- unknown model types ----------------------------------------------------------------
+
+#[test]
+fn an_unknown_type_with_known_blocks_is_read_with_a_note() {
+    // The small llama under a new name and a new architecture: read from its fields as a dense
+    // GQA decoder, with exactly the llama's counts. Per layer: q, o 256·256 each; k, v
+    // 256·64 each; MLP 3·256·512; two norms 2·256: 65,536·2 + 16,384·2 + 393,216 + 512
+    // = 557,568; two layers 1,115,136, plus embedding and head 2·256,000 and the final norm
+    // 256: 1,627,392.
+    let known = parse(&llama()).unwrap();
+    let v = with(
+        with(llama(), "model_type", json!("acme_lm")),
+        "architectures",
+        json!(["AcmeForCausalLM"]),
+    );
+    // Harmless fields of its own are ignored and listed.
+    let v = with(v, "acme_release_note", json!("2026-11"));
+    let s = parse(&v).unwrap();
+    assert_eq!(s.params().total(), 1_627_392);
+    assert_eq!(s.params().total(), known.params().total());
+    assert_eq!(s.model_type, "acme_lm");
+    let notes = s.notes.join("\n");
+    assert!(notes.contains("read as `llama` from its fields"), "{notes}");
+    assert!(notes.contains("acme_release_note"), "{notes}");
+    // A known architecture names the family directly.
+    let v = with(
+        with(llama(), "model_type", json!("acme_lm")),
+        "architectures",
+        json!(["Qwen3ForCausalLM"]),
+    );
+    let notes = parse(&v).unwrap().notes.join("\n");
+    assert!(
+        notes.contains("read as `qwen3` from architectures `Qwen3ForCausalLM`"),
+        "{notes}"
+    );
+}
+
+#[test]
+fn an_unknown_type_with_a_structural_field_it_does_not_carry_is_refused_by_name() {
+    // `num_parallel_blocks` could double the layer count: refused with its name and value,
+    // never read as a llama of half the size.
+    let v = with(
+        with(llama(), "model_type", json!("acme_lm")),
+        "num_parallel_blocks",
+        json!(2),
+    );
+    let e = parse(&v).unwrap_err().to_string();
+    assert!(
+        e.contains("num_parallel_blocks") && e.contains('2') && e.contains("llama"),
+        "{e}"
+    );
+    // Through a known architecture too.
+    let v = with(
+        with(llama(), "architectures", json!(["LlamaForCausalLM"])),
+        "model_type",
+        json!("acme_lm"),
+    );
+    let e = parse(&with(v, "expert_width", json!(1024)))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("expert_width"), "{e}");
+    // Without the fields of any known block it stays an unsupported type.
+    let e = parse(&json!({"model_type": "acme_lm", "hidden_size": 256}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unsupported model_type `acme_lm`"), "{e}");
+}
+
+#[test]
+fn an_unknown_type_with_latent_attention_reads_as_deepseek() {
+    // DeepSeek-V3's config under a new name and architecture: the same 671 B.
+    let text = builtin_models()
+        .iter()
+        .find(|m| m.name == "deepseek-v3")
+        .unwrap()
+        .config_json;
+    let mut v: Value = serde_json::from_str(text).unwrap();
+    v = with(v, "model_type", json!("acme_mla"));
+    v = with(v, "architectures", json!(["AcmeMlaForCausalLM"]));
+    v.as_object_mut().unwrap().remove("auto_map");
+    let s = parse(&v).unwrap();
+    let known = crate::builtin("deepseek-v3").unwrap();
+    assert_eq!(s.params().total(), known.params().total());
+    assert!(s.notes.join(" ").contains("`kv_lora_rank`"));
 }
