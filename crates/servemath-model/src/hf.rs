@@ -36,6 +36,7 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "mixtral",
     "qwen2_moe",
     "qwen3_moe",
+    "glm4_moe",
     "deepseek_v2",
     "deepseek_v3",
     "deepseek_v32",
@@ -143,6 +144,7 @@ const ARCHITECTURES: &[(&str, &str)] = &[
     ("MixtralForCausalLM", "mixtral"),
     ("Qwen2MoeForCausalLM", "qwen2_moe"),
     ("Qwen3MoeForCausalLM", "qwen3_moe"),
+    ("Glm4MoeForCausalLM", "glm4_moe"),
     ("DeepseekV2ForCausalLM", "deepseek_v2"),
     ("DeepseekV3ForCausalLM", "deepseek_v3"),
     ("DeepseekV32ForCausalLM", "deepseek_v32"),
@@ -264,6 +266,7 @@ fn family(
         "mixtral" => Family::Mixtral,
         "qwen2_moe" => Family::Qwen2Moe,
         "qwen3_moe" => Family::Qwen3Moe,
+        "glm4_moe" => Family::Glm4Moe,
         "deepseek_v2" | "deepseek_v3" | "deepseek_v32" | "glm_moe_dsa" => {
             return deepseek::resolve(&cx, name, model_type, &cx.mirror(obj)?)
         }

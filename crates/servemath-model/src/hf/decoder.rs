@@ -18,6 +18,9 @@ pub(super) enum Family {
     Mixtral,
     Qwen2Moe,
     Qwen3Moe,
+    /// GLM-4.5 / 4.6 / 4.7: GQA (q, k, v biases; optional q/k norms) with DeepSeek-style
+    /// routed and shared experts after `first_k_dense_replace` dense layers.
+    Glm4Moe,
 }
 
 impl Family {
@@ -29,7 +32,10 @@ impl Family {
     }
 
     fn is_moe(self) -> bool {
-        matches!(self, Family::Mixtral | Family::Qwen2Moe | Family::Qwen3Moe)
+        matches!(
+            self,
+            Family::Mixtral | Family::Qwen2Moe | Family::Qwen3Moe | Family::Glm4Moe
+        )
     }
 }
 
@@ -84,8 +90,14 @@ pub(super) fn resolve(
         Family::Qwen2 | Family::Qwen2Moe => (true, false),
         Family::Llama | Family::Qwen3 | Family::Qwen3Moe => (attention_bias, attention_bias),
         Family::Mistral | Family::Mixtral => (false, false),
+        // transformers' Glm4MoeAttention: `attention_bias` on q, k, v; o without.
+        Family::Glm4Moe => (attention_bias, false),
     };
-    let qk_norm = matches!(family, Family::Qwen3 | Family::Qwen3Moe);
+    let qk_norm = match family {
+        Family::Qwen3 | Family::Qwen3Moe => true,
+        Family::Glm4Moe => raw.use_qk_norm.unwrap_or(false),
+        _ => false,
+    };
     let layers: Vec<(Attention, Mlp)> = spans
         .into_iter()
         .zip(mlps)
@@ -177,6 +189,9 @@ fn mlps(cx: &Cx, family: Family, raw: &RawDecoder, layers: u64) -> Result<Vec<Ml
     if !family.is_moe() {
         return Ok(vec![dense()?; layers as usize]);
     }
+    if family == Family::Glm4Moe {
+        return glm4_moe_mlps(cx, raw, layers, dense()?);
+    }
     let experts = expert_count(cx, family, raw)?;
     if experts == 0 {
         // Qwen-MoE with `num_experts: 0` is a dense model in `transformers`.
@@ -233,6 +248,47 @@ fn mlps(cx: &Cx, family: Family, raw: &RawDecoder, layers: u64) -> Result<Vec<Ml
             }
         })
         .collect()
+}
+
+/// GLM-4.5's MLPs, as `transformers`' `Glm4MoeDecoderLayer` builds them: dense for the first
+/// `first_k_dense_replace` layers, then `n_routed_experts` routed experts of
+/// `moe_intermediate_size` and `n_shared_experts` shared ones of the same width.
+fn glm4_moe_mlps(
+    cx: &Cx,
+    raw: &RawDecoder,
+    layers: u64,
+    dense: Mlp,
+) -> Result<Vec<Mlp>, ModelError> {
+    let experts = cx.required("n_routed_experts", raw.n_routed_experts, MAX_COUNT)?;
+    let expert_intermediate = cx.required(
+        "moe_intermediate_size",
+        raw.moe_intermediate_size,
+        MAX_WIDTH,
+    )?;
+    let shared = cx.or_default("n_shared_experts", raw.n_shared_experts, 0, MAX_COUNT)?;
+    let first_moe = cx.or_default(
+        "first_k_dense_replace",
+        raw.first_k_dense_replace,
+        0,
+        layers,
+    )?;
+    let moe = Mlp::Moe {
+        experts,
+        top_k: fields::top_k(cx, "num_experts_per_tok", raw.num_experts_per_tok, experts)?,
+        expert_intermediate,
+        shared_intermediate: shared * expert_intermediate,
+        gated: true,
+        bias: false,
+    };
+    Ok((0..layers)
+        .map(|i| {
+            if i < first_moe {
+                dense.clone()
+            } else {
+                moe.clone()
+            }
+        })
+        .collect())
 }
 
 /// Mixtral says `num_local_experts`, Qwen `num_experts`; either is accepted, both must agree.

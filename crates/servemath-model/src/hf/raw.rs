@@ -75,6 +75,12 @@ pub(super) struct RawDecoder {
     pub attn_type_list: Option<Vec<u64>>,
     /// MiniMax-M2: a shared expert of this width (0: none).
     pub shared_intermediate_size: Option<u64>,
+    /// GLM-4.5 (`glm4_moe`): DeepSeek-style expert fields on a GQA decoder.
+    pub n_routed_experts: Option<u64>,
+    pub n_shared_experts: Option<u64>,
+    pub first_k_dense_replace: Option<u64>,
+    /// GLM-4.5: RMSNorm on each head's queries and keys.
+    pub use_qk_norm: Option<bool>,
 }
 
 /// `deepseek_v2`, `deepseek_v3` (and R1, which is `deepseek_v3`).

@@ -976,3 +976,113 @@ fn an_unknown_type_with_latent_attention_reads_as_deepseek() {
     assert_eq!(s.params().total(), known.params().total());
     assert!(s.notes.join(" ").contains("`kv_lora_rank`"));
 }
+
+// ---- GLM-4.5 (glm4_moe) ------------------------------------------------------------------
+
+/// GLM-4.5-Air's `config.json` (https://huggingface.co/zai-org/GLM-4.5-Air/blob/main/config.json,
+/// as printed by ms-swift's model registry dump).
+fn glm45_air() -> Value {
+    json!({
+            "architectures": [
+                    "Glm4MoeForCausalLM"
+            ],
+            "attention_bias": true,
+            "attention_dropout": 0.0,
+            "eos_token_id": [
+                    151329,
+                    151336,
+                    151338
+            ],
+            "first_k_dense_replace": 1,
+            "head_dim": 128,
+            "hidden_act": "silu",
+            "hidden_size": 4096,
+            "initializer_range": 0.02,
+            "intermediate_size": 10944,
+            "max_position_embeddings": 131072,
+            "model_type": "glm4_moe",
+            "moe_intermediate_size": 1408,
+            "n_group": 1,
+            "n_routed_experts": 128,
+            "n_shared_experts": 1,
+            "norm_topk_prob": true,
+            "num_attention_heads": 96,
+            "num_experts_per_tok": 8,
+            "num_hidden_layers": 46,
+            "num_key_value_heads": 8,
+            "num_nextn_predict_layers": 1,
+            "pad_token_id": 151329,
+            "partial_rotary_factor": 0.5,
+            "rms_norm_eps": 1e-05,
+            "rope_scaling": null,
+            "rope_theta": 1000000,
+            "routed_scaling_factor": 1.0,
+            "tie_word_embeddings": false,
+            "topk_group": 1,
+            "torch_dtype": "bfloat16",
+            "transformers_version": "4.54.1",
+            "use_cache": true,
+            "use_qk_norm": false,
+            "vocab_size": 151552
+    })
+}
+
+#[test]
+fn glm4_moe_is_gqa_with_deepseek_style_experts() {
+    // Per layer, attention: q 4096·12,288 + bias 12,288; k, v 4096·1024 + bias 1024 each;
+    // o 12,288·4096 without bias: 109,066,240. 46 layers: 5,017,047,040.
+    // Layer 0 is dense (first_k_dense_replace 1): 3·4096·10,944 = 134,479,872.
+    // Layers 1-45: 128 routed experts of 3·4096·1408 = 17,301,504 (2,214,592,512), one shared
+    // expert of the same size and a 128·4096 router: 2,232,418,304 each, 100,458,823,680.
+    // Embedding and head 2·151,552·4096 = 1,241,513,984; norms 46·2·4096 + 4096 = 380,928.
+    // Total 106,852,245,504: the card's "106B total parameters"
+    // (https://huggingface.co/zai-org/GLM-4.5-Air).
+    let s = parse(&glm45_air()).unwrap();
+    assert_eq!(s.params().attention, 5_017_047_040);
+    assert_eq!(s.params().total(), 106_852_245_504);
+    // Active: 8 of 128 experts, 45·8·17,301,504 = 6,228,541,440 in place of the routed total:
+    // 13,424,123,904; without the embedding and the head, 12,182,609,920, the card's "12B
+    // active".
+    assert_eq!(s.active_params(), 13_424_123_904);
+    assert_eq!(s.active_params() - 2 * 620_756_992, 12_182_609_920);
+    // KV: 46 layers · 2 · 8 heads · 128 · 2 B = 188,416 B per token in BF16.
+    assert!((s.kv_bytes_per_token(Precision::Bf16) - 188_416.0).abs() < 1e-9);
+    assert_eq!(s.mtp.as_ref().map(|g| g.count), Some(1));
+    // GLM-4.5 (92 layers, d 5120, 160 experts of 1536, 3 dense layers of 12,288, q/k norms):
+    // the card's 355 B total, 32 B active.
+    let big = with(
+        with(
+            with(
+                with(
+                    with(
+                        with(
+                            with(glm45_air(), "hidden_size", json!(5120)),
+                            "intermediate_size",
+                            json!(12288),
+                        ),
+                        "num_hidden_layers",
+                        json!(92),
+                    ),
+                    "n_routed_experts",
+                    json!(160),
+                ),
+                "moe_intermediate_size",
+                json!(1536),
+            ),
+            "first_k_dense_replace",
+            json!(3),
+        ),
+        "use_qk_norm",
+        json!(true),
+    );
+    let s = parse(&big).unwrap();
+    let total = s.params().total() as f64;
+    assert!((total / 355e9 - 1.0).abs() < 0.02, "{total}");
+    let active = (s.active_params() - 2 * s.params().embedding) as f64;
+    assert!((31.5e9..32.5e9).contains(&active), "{active}");
+    // No experts named: refused by field.
+    let e = parse(&without(glm45_air(), "n_routed_experts"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("n_routed_experts"), "{e}");
+}
