@@ -45,6 +45,7 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "llama4",
     "llama4_text",
     "gptj",
+    "gemma3_text",
     "gemma4_text",
     "qwen3_5_moe_text",
     "qwen3_next",
@@ -153,6 +154,7 @@ const ARCHITECTURES: &[(&str, &str)] = &[
     ("DeciLMForCausalLM", "nemotron-nas"),
     ("DeepseekV4ForCausalLM", "deepseek_v4"),
     ("GptOssForCausalLM", "gpt_oss"),
+    ("Gemma3ForCausalLM", "gemma3_text"),
     ("MiMoForCausalLM", "mimo"),
     ("MiniMaxM2ForCausalLM", "minimax_m2"),
 ];
@@ -273,7 +275,12 @@ fn family(
         "gpt_oss" => return gpt_oss::resolve(&cx, name, model_type, &cx.mirror(obj)?),
         "llama4" | "llama4_text" => return llama4::resolve(&cx, name, model_type, obj),
         "gptj" => return gptj::resolve(&cx, name, model_type, &cx.mirror(obj)?),
-        "gemma4_text" => return gemma4::resolve(&cx, name, model_type, obj),
+        "gemma4_text" => {
+            return gemma4::resolve(&cx, name, model_type, obj, gemma4::Generation::Gemma4)
+        }
+        "gemma3_text" => {
+            return gemma4::resolve(&cx, name, model_type, obj, gemma4::Generation::Gemma3)
+        }
         "qwen3_5_moe_text" | "qwen3_next" => return qwen35::resolve(&cx, name, model_type, obj),
         "nemotron_h" => return nemotron_h::resolve(&cx, name, model_type, obj),
         "nemotron-nas" | "deci" => return deci::resolve(&cx, name, model_type, obj),

@@ -1,5 +1,6 @@
 //! `gemma4_text`: Gemma 4's decoder, alone or as the `text_config` of the `gemma4` multimodal
-//! wrapper (whose vision tower is counted apart by [`super::vision`]).
+//! wrapper (whose vision tower is counted apart by [`super::vision`]); and `gemma3_text`, Gemma
+//! 3's decoder, the same blocks with Gemma 3's defaults (see [`Generation`]).
 //!
 //! After `transformers`' `Gemma4TextAttention` / `Gemma4TextDecoderLayer`
 //! (`models/gemma4/modeling_gemma4.py`) and vLLM's `models/gemma4.py`:
@@ -42,6 +43,22 @@ const DEFAULT_PATTERN: u64 = 6;
 /// One decoder layer.
 type Layer = (Attention, Mlp);
 
+/// Which Gemma: the blocks are the same, the defaults and extensions differ.
+/// Gemma 3 (`Gemma3TextConfig`, `models/gemma3/configuration_gemma3.py`): window 4096 when the
+/// key is absent, layer `i` full when `(i + 1) % sliding_window_pattern == 0` (default 6), one
+/// head dimension for every layer, no last-layer override, none of Gemma 4's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Generation {
+    Gemma3,
+    Gemma4,
+}
+
+/// `Gemma3TextConfig` defaults, which the 4B/12B/27B wrappers' `text_config`s rely on (they
+/// state neither the vocabulary nor the context).
+const GEMMA3_DEFAULT_WINDOW: u64 = 4096;
+const GEMMA3_DEFAULT_VOCAB: u64 = 262_208;
+const GEMMA3_DEFAULT_CONTEXT: u64 = 131_072;
+
 const LAYER_TYPES: &[&str] = &["sliding_attention", "full_attention"];
 const BIDIRECTIONAL: &[&str] = &["vision", "all"];
 
@@ -64,6 +81,8 @@ struct RawGemma4Text {
     enable_moe_block: Option<bool>,
     /// `"all"` halves the sliding window (`window / 2 + 1`), as `Gemma4TextConfig` does.
     use_bidirectional_attention: Option<String>,
+    /// Gemma 3 without `layer_types`: every `n`-th layer is full.
+    sliding_window_pattern: Option<u64>,
 }
 
 pub(super) fn resolve(
@@ -71,17 +90,23 @@ pub(super) fn resolve(
     name: String,
     model_type: &str,
     obj: &Map<String, Value>,
+    generation: Generation,
 ) -> Result<ModelSpec, ModelError> {
     let raw: RawGemma4Text = cx.mirror(obj)?;
     let c = &raw.common;
     let hidden = cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?;
-    let (stack, notes) = stack(cx, obj, &raw, hidden)?;
+    let (stack, notes) = stack(cx, obj, &raw, hidden, generation)?;
     let resolved = Resolved {
         name,
         model_type: model_type.to_string(),
         hidden_size: hidden,
-        vocab_size: cx.required("vocab_size", c.vocab_size, MAX_VOCAB)?,
-        // `Gemma4TextConfig` and `Gemma4Config` both default to tied embeddings.
+        vocab_size: match generation {
+            Generation::Gemma3 => {
+                cx.or_default("vocab_size", c.vocab_size, GEMMA3_DEFAULT_VOCAB, MAX_VOCAB)?
+            }
+            Generation::Gemma4 => cx.required("vocab_size", c.vocab_size, MAX_VOCAB)?,
+        },
+        // `Gemma{3,4}TextConfig` and their wrappers default to tied embeddings.
         tie_word_embeddings: c.tie_word_embeddings.unwrap_or(true),
         layers: stack,
         mtp: Vec::new(),
@@ -92,11 +117,19 @@ pub(super) fn resolve(
             MissingDtype::Refuse,
             c.num_hidden_layers,
         )?,
-        max_context: cx.required(
-            "max_position_embeddings",
-            c.max_position_embeddings,
-            MAX_CONTEXT,
-        )?,
+        max_context: match generation {
+            Generation::Gemma3 => cx.or_default(
+                "max_position_embeddings",
+                c.max_position_embeddings,
+                GEMMA3_DEFAULT_CONTEXT,
+                MAX_CONTEXT,
+            )?,
+            Generation::Gemma4 => cx.required(
+                "max_position_embeddings",
+                c.max_position_embeddings,
+                MAX_CONTEXT,
+            )?,
+        },
     };
     let mut spec = layers::assemble(cx, resolved)?;
     spec.notes.extend(notes);
@@ -109,8 +142,11 @@ fn stack(
     obj: &Map<String, Value>,
     raw: &RawGemma4Text,
     hidden: u64,
+    generation: Generation,
 ) -> Result<(Vec<Layer>, Vec<String>), ModelError> {
-    refuse_unmodelled(cx, obj, raw)?;
+    if generation == Generation::Gemma4 {
+        refuse_unmodelled(cx, obj, raw)?;
+    }
     let c = &raw.common;
     let layers = cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?;
     let heads = cx.required("num_attention_heads", c.num_attention_heads, MAX_COUNT)?;
@@ -119,13 +155,14 @@ fn stack(
     let kv_heads = cx.required("num_key_value_heads", c.num_key_value_heads, MAX_COUNT)?;
     let kv_heads = divisor_of_heads(cx, "num_key_value_heads", kv_heads, heads)?;
     let global_head_dim = match obj.get("global_head_dim") {
+        None if generation == Generation::Gemma3 => head_dim,
         None => DEFAULT_GLOBAL_HEAD_DIM,
         Some(_) => match raw.global_head_dim {
             None | Some(0) => head_dim,
             Some(g) => cx.in_range("global_head_dim", g, MAX_WIDTH)?,
         },
     };
-    let k_eq_v = raw.attention_k_eq_v.unwrap_or(false);
+    let k_eq_v = generation == Generation::Gemma4 && raw.attention_k_eq_v.unwrap_or(false);
     let global_kv_heads = match (k_eq_v, raw.num_global_key_value_heads) {
         (true, Some(g)) => {
             let g = cx.in_range("num_global_key_value_heads", g, MAX_COUNT)?;
@@ -133,7 +170,7 @@ fn stack(
         }
         _ => kv_heads,
     };
-    let (spans, forced_last) = spans(cx, obj, raw, layers)?;
+    let (spans, forced_last) = spans(cx, obj, raw, layers, generation)?;
     let bias = c.attention_bias.unwrap_or(false);
     let mlp = Mlp::Dense {
         intermediate: cx.required("intermediate_size", c.intermediate_size, MAX_WIDTH)?,
@@ -250,7 +287,17 @@ fn spans(
     obj: &Map<String, Value>,
     raw: &RawGemma4Text,
     layers: u64,
+    generation: Generation,
 ) -> Result<(Vec<AttentionSpan>, bool), ModelError> {
+    let pattern = match generation {
+        Generation::Gemma3 => cx.or_default(
+            "sliding_window_pattern",
+            raw.sliding_window_pattern,
+            DEFAULT_PATTERN,
+            MAX_LAYERS,
+        )?,
+        Generation::Gemma4 => DEFAULT_PATTERN,
+    };
     let c = &raw.common;
     let types: Vec<String> = match &c.layer_types {
         Some(types) => {
@@ -261,7 +308,7 @@ fn spans(
         }
         None => (0..layers)
             .map(|i| {
-                let full = fields::divides(DEFAULT_PATTERN, i + 1);
+                let full = fields::divides(pattern, i + 1);
                 LAYER_TYPES[usize::from(full)].to_string()
             })
             .collect(),
@@ -271,7 +318,10 @@ fn spans(
             .map(|w| cx.in_range("sliding_window", w, MAX_CONTEXT))
             .transpose()?
     } else {
-        Some(DEFAULT_WINDOW)
+        Some(match generation {
+            Generation::Gemma3 => GEMMA3_DEFAULT_WINDOW,
+            Generation::Gemma4 => DEFAULT_WINDOW,
+        })
     };
     let window = match raw.use_bidirectional_attention.as_deref() {
         None | Some("vision") => window,
@@ -281,6 +331,9 @@ fn spans(
         }
     };
     let mut spans = layers::spans_from_types(cx, &types, layers, window, None)?;
+    if generation == Generation::Gemma3 {
+        return Ok((spans, false));
+    }
     let forced = match spans.last_mut() {
         Some(last) if *last != AttentionSpan::Full => {
             *last = AttentionSpan::Full;
@@ -441,7 +494,7 @@ mod tests {
         let text = v["text_config"].as_object().unwrap();
         let cx = Cx::new("t").nested("text_config.");
         let raw: RawGemma4Text = cx.mirror(text).unwrap();
-        let (layers, _) = stack(&cx, text, &raw, 5376).unwrap();
+        let (layers, _) = stack(&cx, text, &raw, 5376, Generation::Gemma4).unwrap();
         assert_eq!(layers.len(), 60);
         let types = text["layer_types"].as_array().unwrap();
         for (i, ((attention, _), t)) in layers.iter().zip(types).enumerate() {
@@ -567,5 +620,133 @@ mod tests {
         v["text_config"]["enable_moe_block"] = json!(true);
         let e = err(&v);
         assert!(e.contains("`text_config.enable_moe_block` = true"), "{e}");
+    }
+
+    /// Gemma 3 1B's `config.json` (https://huggingface.co/google/gemma-3-1b-it/blob/main/config.json).
+    fn gemma3_1b() -> serde_json::Value {
+        json!({
+            "architectures": [
+                "Gemma3ForCausalLM"
+            ],
+            "attention_bias": false,
+            "attention_dropout": 0.0,
+            "attn_logit_softcapping": null,
+            "bos_token_id": 2,
+            "cache_implementation": "hybrid",
+            "eos_token_id": [
+                1,
+                106
+            ],
+            "final_logit_softcapping": null,
+            "head_dim": 256,
+            "hidden_activation": "gelu_pytorch_tanh",
+            "hidden_size": 1152,
+            "initializer_range": 0.02,
+            "intermediate_size": 6912,
+            "max_position_embeddings": 32768,
+            "model_type": "gemma3_text",
+            "num_attention_heads": 4,
+            "num_hidden_layers": 26,
+            "num_key_value_heads": 1,
+            "pad_token_id": 0,
+            "query_pre_attn_scalar": 256,
+            "rms_norm_eps": 1e-06,
+            "rope_local_base_freq": 10000,
+            "rope_scaling": null,
+            "rope_theta": 1000000,
+            "sliding_window": 512,
+            "sliding_window_pattern": 6,
+            "torch_dtype": "bfloat16",
+            "transformers_version": "4.50.0.dev0",
+            "use_cache": true,
+            "vocab_size": 262144
+        })
+    }
+
+    #[test]
+    fn gemma3_1b_by_hand() {
+        // Per layer: q 1152·1024 and o 1024·1152 (1,179,648 each), k and v 1152·256 (294,912
+        // each), q/k norms 2·256: 2,949,632; gated MLP 3·1152·6912 = 23,887,872; two counted
+        // norms 2,304: 26,839,808. 26 layers 697,835,008, final norm 1,152, tied embedding
+        // 262,144·1152 = 301,989,888: 999,826,048. With the two uncounted norms per layer
+        // (26·2·1152 = 59,904, noted), 999,885,952: the Gemma 3 report's 302M embedding +
+        // 698M non-embedding (Table 1, https://arxiv.org/abs/2503.19786).
+        let s = parse_config(&gemma3_1b().to_string(), "gemma-3-1b.json").unwrap();
+        assert_eq!(s.params().total(), 999_826_048);
+        assert!(s.notes.iter().any(|n| n.contains("59904")));
+        // Layers 6, 12, 18 and 24 (1-based) are full; the other 22 slide over 512 tokens.
+        // Long context: 4 layers · 2 · 256 · 2 B = 4,096 B per token; short: 26 · 1,024.
+        assert!((s.kv_bytes_per_token(Precision::Bf16) - 4096.0).abs() < 1e-9);
+        let sliding = s
+            .groups
+            .iter()
+            .filter(|g| g.attention.span() == AttentionSpan::Sliding { window: 512 })
+            .map(|g| g.count)
+            .sum::<u64>();
+        assert_eq!(sliding, 22);
+    }
+
+    #[test]
+    fn gemma3_27b_wrapper_with_its_defaults_and_siglip_tower() {
+        // The 27B wrapper's text_config states neither vocabulary nor context: Gemma3TextConfig's
+        // 262,208 and 131,072 apply. The report's Table 1: 1,416M embedding + 25,600M
+        // non-embedding, 417M vision encoder.
+        let text = json!({
+            "architectures": [
+                "Gemma3ForConditionalGeneration"
+            ],
+            "boi_token_index": 255999,
+            "eoi_token_index": 256000,
+            "eos_token_id": [
+                1,
+                106
+            ],
+            "image_token_index": 262144,
+            "initializer_range": 0.02,
+            "mm_tokens_per_image": 256,
+            "model_type": "gemma3",
+            "text_config": {
+                "head_dim": 128,
+                "hidden_size": 5376,
+                "intermediate_size": 21504,
+                "model_type": "gemma3_text",
+                "num_attention_heads": 32,
+                "num_hidden_layers": 62,
+                "num_key_value_heads": 16,
+                "query_pre_attn_scalar": 168,
+                "rope_scaling": {
+                    "factor": 8.0,
+                    "rope_type": "linear"
+                },
+                "sliding_window": 1024
+            },
+            "torch_dtype": "bfloat16",
+            "transformers_version": "4.50.0.dev0",
+            "vision_config": {
+                "hidden_size": 1152,
+                "image_size": 896,
+                "intermediate_size": 4304,
+                "model_type": "siglip_vision_model",
+                "num_attention_heads": 16,
+                "num_hidden_layers": 27,
+                "patch_size": 14,
+                "vision_use_head": false
+            }
+        })
+        .to_string();
+        let s = parse_config(&text, "gemma-3-27b-it.json").unwrap();
+        assert_eq!(s.vocab_size, 262_208);
+        let total = s.params().total() as f64;
+        assert!((total / 27.016e9 - 1.0).abs() < 0.02, "{total}");
+        let vision = s.vision_params as f64;
+        assert!((vision / 423.1e6 - 1.0).abs() < 0.001, "{vision}");
+        // No window given for the pattern: every sixth layer full, 10 of 62.
+        let full = s
+            .groups
+            .iter()
+            .filter(|g| g.attention.span() == AttentionSpan::Full)
+            .map(|g| g.count)
+            .sum::<u64>();
+        assert_eq!(full, 10);
     }
 }

@@ -83,6 +83,47 @@ pub(super) fn params(
         let total = embed + depth * block(h, ff) + projector;
         return Ok((total, None));
     }
+    // SigLIP (`siglip_vision_model`, as in Gemma 3): a ViT with learned positions, a post
+    // LayerNorm and no pooling head when `vision_use_head` is false.
+    if v.get("model_type").and_then(Value::as_str) == Some("siglip_vision_model") {
+        if let (Some(depth), Some(h), Some(ff)) = (
+            get("num_hidden_layers", MAX_LAYERS)?,
+            get("hidden_size", MAX_WIDTH)?,
+            get("intermediate_size", MAX_WIDTH)?,
+        ) {
+            if v.get("vision_use_head").and_then(Value::as_bool) != Some(false) {
+                return Err(vcx.invalid(
+                    "vision_use_head",
+                    v.get("vision_use_head").map_or("absent".to_string(), show),
+                    "SigLIP's attention-pooling head is not modelled; only false is supported",
+                ));
+            }
+            let patch = get("patch_size", 1024)?.unwrap_or(14);
+            let image = get("image_size", 1 << 16)?.unwrap_or(224);
+            let channels = get("num_channels", 16)?.unwrap_or(3);
+            let side = image / patch.max(1);
+            let embed = channels * patch * patch * h + h + side * side * h;
+            let tower = embed + depth * block(h, ff) + 2 * h;
+            // Gemma 3's projector: an RMSNorm over the tower's width and one linear into the
+            // decoder's width, without bias.
+            let text_hidden = obj
+                .get("text_config")
+                .and_then(|t| t.get("hidden_size"))
+                .and_then(Value::as_u64);
+            return Ok(
+                match (obj.get("model_type").and_then(Value::as_str), text_hidden) {
+                    (Some("gemma3"), Some(d)) if d <= MAX_WIDTH => (tower + h + h * d, None),
+                    _ => (
+                        tower,
+                        Some(
+                            "the SigLIP tower is counted; the projector into the decoder is not"
+                                .to_string(),
+                        ),
+                    ),
+                },
+            );
+        }
+    }
     Ok((
         0,
         Some(
@@ -123,6 +164,31 @@ mod tests {
             params(&Cx::new("t"), obj.as_object().unwrap_or(&Map::new())).unwrap_or((0, None));
         assert_eq!(n, 576_388_336);
         assert!(note.is_none());
+    }
+
+    #[test]
+    fn gemma3_siglip_tower_by_hand() {
+        // Gemma 3 4B-27B's SigLIP tower: h 1152, ff 4304, 27 blocks of 15,239,504
+        // (411,466,608), patch 14 x 14 x 3 channels with bias (678,528), 896/14 = 64² = 4,096
+        // positions (4,718,592), a post LayerNorm (2,304): 416,866,032, the "417M" vision
+        // encoder of the Gemma 3 report's Table 1 (https://arxiv.org/abs/2503.19786). The
+        // projector into a 5376-wide decoder: RMSNorm 1,152 + 1152·5376 = 6,194,304.
+        let obj = json!({"model_type": "gemma3", "text_config": {"hidden_size": 5376},
+            "vision_config": {"model_type": "siglip_vision_model", "hidden_size": 1152,
+            "image_size": 896, "intermediate_size": 4304, "num_attention_heads": 16,
+            "num_hidden_layers": 27, "patch_size": 14, "vision_use_head": false}});
+        let (n, note) =
+            params(&Cx::new("t"), obj.as_object().unwrap_or(&Map::new())).unwrap_or((0, None));
+        assert_eq!(n, 416_866_032 + 6_194_304);
+        assert!(note.is_none());
+        // A pooling head is refused by name.
+        let mut head = obj.clone();
+        head["vision_config"]["vision_use_head"] = json!(true);
+        let e = params(&Cx::new("t"), head.as_object().unwrap_or(&Map::new()))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("vision_config.vision_use_head"), "{e}");
     }
 
     #[test]
