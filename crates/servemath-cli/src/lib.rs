@@ -64,11 +64,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<()> {
         Some(Command::Simulate(args)) => commands::simulate::run(&args, out),
         Some(Command::Search(args)) => commands::search::run(&args, out),
         Some(Command::Fleet(args)) => commands::fleet::run(&args, out),
-        Some(Command::Claims(args)) => commands::claims::run(&args),
+        Some(Command::Claims(args)) => commands::claims::run(&args, out),
         Some(Command::Cost(args)) => commands::cost::run(&args, out),
         Some(Command::Prices(args)) => commands::prices::run(&args, out),
         Some(Command::Lifecycle(args)) => commands::lifecycle::run(&args, out),
-        Some(Command::Validate(args)) => commands::validate::run(&args),
+        Some(Command::Validate(args)) => commands::validate::run(&args, out),
     }
 }
 

@@ -13,6 +13,7 @@ use servemath_cost::{
 };
 use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{Mlp, ModelSpec, Precision};
+use std::io::Write;
 
 /// Reproduce the seed claims (batching, floor, balance batch, trains, scale-up vs scale-out, prices) from first principles.
 #[derive(Debug, Args)]
@@ -585,22 +586,22 @@ fn prices(ctx: &Ctx) -> anyhow::Result<Vec<Claim>> {
     ])
 }
 
-pub fn run(args: &ClaimsArgs) -> anyhow::Result<()> {
+pub fn run(args: &ClaimsArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let claims = all_claims()?;
     if args.json {
         let report = Report {
             schema_version: "servemath.claims/1",
             claims,
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(());
     }
     for c in &claims {
-        println!("[{}] {}", c.id, c.title);
-        println!("     inputs: {}", c.inputs);
-        println!("     figure: {}", c.display);
-        println!("     why:    {}", c.explanation);
-        println!();
+        writeln!(out, "[{}] {}", c.id, c.title)?;
+        writeln!(out, "     inputs: {}", c.inputs)?;
+        writeln!(out, "     figure: {}", c.display)?;
+        writeln!(out, "     why:    {}", c.explanation)?;
+        writeln!(out)?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, Precision
 use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{MathPrecision, ModelSpec, Precision};
 use std::collections::BTreeMap;
+use std::io::Write;
 
 const SUITE: &str = include_str!("../../validation/suite.toml");
 /// The 2026 additions: latency, concurrency sweeps, MoE, AMD, and held-out DeepSeek checks.
@@ -634,10 +635,10 @@ fn parse_overrides(raw: &[String]) -> anyhow::Result<Vec<(String, f64)>> {
         .collect()
 }
 
-pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
+pub fn run(args: &ValidateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let overrides = parse_overrides(&args.params)?;
     if args.fit {
-        return fit(&overrides);
+        return fit(&overrides, out);
     }
     let (outcomes, pending) = run_suite(&overrides)?;
     let summary = summarize(&outcomes);
@@ -659,18 +660,21 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
             }),
             pending,
         };
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(());
     }
-    println!(
+    writeln!(
+        out,
         "Validation against published measurements (global calibration; docs/validation.md)\n"
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "{:<62} {:<10} {:<20} {:>12} {:>12} {:>8} {:>7}  bound",
         "case", "category", "metric", "measured", "predicted", "error", "batch"
-    );
+    )?;
     for o in &outcomes {
-        println!(
+        writeln!(
+            out,
             "{:<62} {:<10} {:<20} {:>12} {:>12} {:>+7.1}% {:>7} {}",
             if o.held_out {
                 format!("{} (held out)", o.id)
@@ -684,46 +688,55 @@ pub fn run(args: &ValidateArgs) -> anyhow::Result<()> {
             o.error * 100.0,
             format!("{:.0}", o.batch),
             o.bound
-        );
+        )?;
     }
-    println!();
+    writeln!(out)?;
     for s in &summary {
-        println!(
+        writeln!(
+            out,
             "{:<20} {:>2} cases   median |error| {:>5.1}%   worst {:>5.1}% ({})",
             s.metric,
             s.cases,
             s.median_abs_error * 100.0,
             s.worst_abs_error * 100.0,
             s.worst_case
-        );
+        )?;
     }
-    println!();
+    writeln!(out)?;
     for g in &groups {
-        println!(
+        writeln!(
+            out,
             "{:<24} {:>3} cases   median |error| {:>5.1}%   worst {:>5.1}% ({})",
             g.group,
             g.cases,
             g.median_abs_error * 100.0,
             g.worst_abs_error * 100.0,
             g.worst_case
-        );
+        )?;
     }
     if let Some((families, median)) = &lofo {
-        println!("\nLeave one family out (engine constants refitted without the family):");
+        writeln!(
+            out,
+            "\nLeave one family out (engine constants refitted without the family):"
+        )?;
         for f in families {
-            println!(
+            writeln!(
+                out,
                 "  {:<12} {:>3} cases   median |error| {:>5.1}%   worst {:>5.1}%",
                 f.family,
                 f.cases,
                 f.median_abs_error * 100.0,
                 f.worst_abs_error * 100.0
-            );
+            )?;
         }
-        println!("  all families: median |error| {:.1}%", median * 100.0);
+        writeln!(out, "  all families: median |error| {:.1}%", median * 100.0)?;
     }
-    println!("\nNot expressed (a layout servemath does not model yet):");
+    writeln!(
+        out,
+        "\nNot expressed (a layout servemath does not model yet):"
+    )?;
     for p in &pending {
-        println!("  {}: {}", p.id, p.reason);
+        writeln!(out, "  {}: {}", p.id, p.reason)?;
     }
     Ok(())
 }
@@ -936,23 +949,24 @@ fn fit_on(
 /// kernel curves; then, for each family without kernel tables, its fallback efficiencies.
 /// Refuses (exit 1) when a value lands on the edge of its grid. Prints the
 /// `calibration.toml` values to commit.
-fn fit(overrides: &[(String, f64)]) -> anyhow::Result<()> {
+fn fit(overrides: &[(String, f64)], out: &mut dyn Write) -> anyhow::Result<()> {
     let resolved = resolve_all()?;
     let cases: Vec<&Resolved> = resolved.iter().filter(|r| fittable(r)).collect();
     let (global, families, loss) = fit_on(&cases, overrides)?;
-    println!(
+    writeln!(
+        out,
         "# global fit over {} cases on measured-kernel hardware: mean |log error| {loss:.4}",
         cases.iter().filter(|r| !datasheet_family(r)).count()
-    );
-    println!("[default]");
+    )?;
+    writeln!(out, "[default]")?;
     for (name, value) in &global {
-        println!("{name} = {value:?}");
+        writeln!(out, "{name} = {value:?}")?;
     }
     let mut edges = on_edge(&global, FIT_GRID);
     for (family, chosen) in &families {
-        println!("\n[family.{family}]");
+        writeln!(out, "\n[family.{family}]")?;
         for (name, value) in chosen {
-            println!("{name} = {value:?}");
+            writeln!(out, "{name} = {value:?}")?;
         }
         edges.extend(
             on_edge(chosen, FAMILY_GRID)

@@ -1059,3 +1059,37 @@ fn the_2026_builtins_estimate_where_they_fit() {
         "{vl} vs {text}"
     );
 }
+
+/// A reader that has gone away (`servemath validate | head -1`) ends the run with exit 0 and
+/// no panic: the read end is closed before the command writes anything, so its first write
+/// meets a broken pipe.
+#[test]
+fn a_closed_pipe_ends_every_command_quietly() {
+    use std::process::Stdio;
+    for args in [
+        &["validate"][..],
+        &["claims"][..],
+        &["claims", "--json"][..],
+        &["models"][..],
+        // `servemath` alone: the default estimate.
+        &[][..],
+    ] {
+        let mut child = match std::process::Command::new(assert_cmd::cargo::cargo_bin!("servemath"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => panic!("cannot run servemath {args:?}: {e}"),
+        };
+        drop(child.stdout.take());
+        let out = match child.wait_with_output() {
+            Ok(o) => o,
+            Err(e) => panic!("servemath {args:?}: {e}"),
+        };
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}
