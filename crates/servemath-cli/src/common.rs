@@ -156,9 +156,10 @@ pub struct DeployArgs {
     #[arg(long = "hardware-file", value_name = "FILE.toml")]
     pub hardware_file: Vec<PathBuf>,
 
-    /// Tensor-parallel degree (attention and dense layers).
-    #[arg(long, default_value_t = 1, value_name = "N")]
-    pub tp: u32,
+    /// Tensor-parallel degree (attention and dense layers) [default: 1; `simulate`, `fleet` and
+    /// `prices`: the smallest power of two that fits one request].
+    #[arg(long, value_name = "N")]
+    pub tp: Option<u32>,
 
     /// Pipeline-parallel stages.
     #[arg(long, default_value_t = 1, value_name = "N")]
@@ -222,13 +223,20 @@ pub struct DeployArgs {
     pub params: ParamArgs,
 }
 
+impl DeployArgs {
+    /// The tensor-parallel degree asked for, 1 when none was.
+    pub fn tp(&self) -> u32 {
+        self.tp.unwrap_or(1)
+    }
+}
+
 impl Default for DeployArgs {
     fn default() -> Self {
         DeployArgs {
             model: "llama-3.1-70b".to_string(),
             hardware: "h100-sxm".to_string(),
             hardware_file: Vec::new(),
-            tp: 1,
+            tp: None,
             pp: 1,
             ep: 1,
             dp_attn: 1,
@@ -306,7 +314,7 @@ pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
     }
     let params = resolve_params(&args.params, hw)?;
     let par = Parallelism {
-        tp: args.tp,
+        tp: args.tp(),
         pp: args.pp,
         ep: args.ep,
         dp_attn: args.dp_attn,

@@ -73,7 +73,7 @@ impl Default for EstimateArgs {
     fn default() -> Self {
         EstimateArgs {
             deploy: DeployArgs {
-                tp: 4,
+                tp: Some(4),
                 ..DeployArgs::default()
             },
             input: 2048,
@@ -284,10 +284,10 @@ fn larger_layout(args: &EstimateArgs, dep: &Deployment) -> Option<u32> {
     let domain = dep.hardware.scale_up_domain;
     (1..=10)
         .map(|s| 1u32 << s)
-        .filter(|&tp| tp > args.deploy.tp && tp * args.deploy.dp_attn * args.deploy.pp <= domain)
+        .filter(|&tp| tp > args.deploy.tp() && tp * args.deploy.dp_attn * args.deploy.pp <= domain)
         .find(|&tp| {
             let mut a = args.deploy.clone();
-            a.tp = tp;
+            a.tp = Some(tp);
             common::build_deployment(&a).is_ok_and(|d| d.max_batch(context) > 0)
         })
 }

@@ -184,7 +184,7 @@ pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let (profile_name, hourly) = parse_profile(&args.profile)?;
     let merged = Merged {
         deploy: args.deploy.clone(),
-        tp_given: args.deploy.tp != 1,
+        tp_given: args.deploy.tp.is_some(),
         fleet: Default::default(),
         scheduler: Default::default(),
         workload: WorkloadFlags {

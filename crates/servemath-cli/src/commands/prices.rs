@@ -22,9 +22,9 @@ use std::path::PathBuf;
 /// would pay for its KV-cache reads.
 ///
 /// The built-in list (crates/servemath-econ/data/prices.toml) has each price's source and
-/// date. The model side serves `--batch` requests of `--input` + `--output` tokens; when one
-/// sequence does not fit the layout at --tp 1, the smallest tensor-parallel degree that fits is
-/// used and said so.
+/// date. The model side serves `--batch` requests of `--input` + `--output` tokens; without
+/// --tp, when one sequence does not fit at TP1, the smallest tensor-parallel degree that fits is
+/// used and said so; a --tp given is kept.
 #[derive(Debug, Clone, Args)]
 pub struct PricesArgs {
     #[command(flatten)]
@@ -126,23 +126,36 @@ fn load_prices(file: Option<&PathBuf>) -> anyhow::Result<PriceList> {
     })
 }
 
-/// The named deployment; at --tp 1 with no room for one sequence, the smallest wider TP that
-/// fits in the scale-up domain (said on stderr).
+/// The named deployment; without --tp and no room for one sequence at TP1, the smallest wider
+/// TP that fits in the scale-up domain (said on stderr). A --tp given is kept: if one sequence
+/// does not fit, the error names the smallest that would.
 fn deployment(args: &PricesArgs) -> anyhow::Result<Deployment> {
     let context = (args.input + args.output) as f64;
     let dep = common::build_deployment(&args.deploy)?;
-    if dep.max_batch(context) > 0 || args.deploy.tp != 1 {
+    if dep.max_batch(context) > 0 {
         return Ok(dep);
     }
     let domain = dep.hardware.scale_up_domain;
-    for tp in (1..=10).map(|s| 1u32 << s) {
+    let given = args.deploy.tp;
+    for tp in (1..=10)
+        .map(|s| 1u32 << s)
+        .filter(|&tp| tp > given.unwrap_or(1))
+    {
         if tp * args.deploy.pp * args.deploy.dp_attn > domain {
             break;
         }
         let mut a = args.deploy.clone();
-        a.tp = tp;
+        a.tp = Some(tp);
         if let Ok(d) = common::build_deployment(&a) {
             if d.max_batch(context) > 0 {
+                if let Some(g) = given {
+                    bail!(
+                        "{} does not fit one {} at context {} at --tp {g}; --tp {tp} would",
+                        dep.model.name,
+                        dep.hardware.id,
+                        fmt::int(context)
+                    );
+                }
                 crate::note(&format!(
                     "note: {} does not fit one {} at context {}; priced at --tp {tp}, the smallest \
                      that fits (pass --tp to choose)",

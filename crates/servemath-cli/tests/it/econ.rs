@@ -415,3 +415,34 @@ fn snapshot_economics() {
         servemath(&["lifecycle", "--pruned", "0.1", "--sparse-active-b", "40"]).transcript()
     );
 }
+
+/// A `--tp` given is the layout used: `fleet` and `prices` keep `--tp 1` (and say which degree
+/// would fit when it does not) instead of silently choosing another; without `--tp` they pick
+/// the smallest that fits and say so.
+#[test]
+fn fleet_and_prices_keep_the_tp_given() {
+    // Llama-3.1-70B in BF16 is 141 GB: one H100 cannot hold it, TP4 can.
+    for cmd in [
+        &["fleet", "--demand", "1e7tok/day", "--duration", "2m"][..],
+        &["prices"][..],
+    ] {
+        let mut args = cmd.to_vec();
+        args.extend(["--model", "llama-3.1-70b", "--tp", "1"]);
+        let run = servemath(&args);
+        assert_ne!(run.code, 0, "{args:?}");
+        assert!(run.stderr.contains("--tp 4"), "{args:?}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains("give --tp"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    // Without --tp, prices prices TP4 and says so.
+    let run = servemath(&["prices", "--model", "llama-3.1-70b", "--json"]);
+    run.assert_ok();
+    assert!(run.stderr.contains("priced at --tp 4"), "{}", run.stderr);
+    // A --tp that fits is used as given: TP8 for the 8B model.
+    let run = servemath(&["prices", "--model", "llama-3.1-8b", "--tp", "8", "--json"]);
+    run.assert_ok();
+    assert!(!run.stderr.contains("priced at"), "{}", run.stderr);
+}

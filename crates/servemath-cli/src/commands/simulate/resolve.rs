@@ -654,7 +654,7 @@ fn fleet(
         let mut a = base.clone();
         let tp = count(tp, tp_flag, o)?;
         if let Some(tp) = tp {
-            a.tp = tp;
+            a.tp = Some(tp);
         }
         if let Some(hw) = hw {
             a.hardware = hw.clone();
@@ -759,9 +759,12 @@ pub(crate) fn deploy(
         }
         let hint = candidates
             .iter()
-            .filter(|&&tp| tp > args.tp)
+            .filter(|&&tp| tp > args.tp())
             .find(|&&tp| {
-                let a = DeployArgs { tp, ..args.clone() };
+                let a = DeployArgs {
+                    tp: Some(tp),
+                    ..args.clone()
+                };
                 common::build_deployment(&a).is_ok_and(|d| fits(&d))
             })
             .map(|tp| format!("; --{}tp {tp} would fit", flag_prefix(pool)))
@@ -770,7 +773,10 @@ pub(crate) fn deploy(
     }
     let mut last: Option<anyhow::Result<Deployment>> = None;
     for &tp in &candidates {
-        let a = DeployArgs { tp, ..args.clone() };
+        let a = DeployArgs {
+            tp: Some(tp),
+            ..args.clone()
+        };
         match common::build_deployment(&a) {
             Ok(dep) if fits(&dep) => {
                 notes.push(format!(

@@ -267,7 +267,7 @@ fn merge_deployment(
         d.hardware_file = v;
     }
     if let (true, Some(v)) = (open("tp"), file.tp) {
-        d.tp = v;
+        d.tp = Some(v);
         m.tp_given = true;
     }
     if let (true, Some(v)) = (open("pp"), file.pp) {
