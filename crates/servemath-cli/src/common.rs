@@ -62,7 +62,7 @@ fn looks_like_path(s: &str) -> bool {
     s.contains('/')
         || s.contains(std::path::MAIN_SEPARATOR)
         || s.ends_with(".json")
-        || Path::new(s).is_file()
+        || Path::new(s).exists()
 }
 
 /// The built-in catalog with each `--hardware-file` overlaid in order (later files win).

@@ -38,6 +38,8 @@ struct Experts {
     flops_per_pair: f64,
     /// Expert width on one device (`ff / moe_tp`).
     ffn_per_device: f64,
+    /// Width of the rows the experts take and return: the hidden size, or LatentMoE's latent.
+    width: f64,
 }
 
 /// One GEMM of a layer on one device: `m × n × k` with `m` the tokens of the step.
@@ -358,10 +360,23 @@ fn layer_gemms(
             experts,
             shared_intermediate,
             gated,
+            latent,
             ..
         } => {
             if shared_intermediate > 0 {
                 ffn(shared_intermediate as f64, gated, &mut v);
+            }
+            if latent > 0 {
+                // LatentMoE: into the experts' width before dispatch, back out after combine;
+                // replicated like the router, every token passes both.
+                for (n, k) in [(latent as f64, d), (d, latent as f64)] {
+                    v.push(Gemm {
+                        n,
+                        k,
+                        w: wm,
+                        rate: rates.mlp,
+                    });
+                }
             }
             // The router, replicated, in BF16.
             v.push(Gemm {
@@ -592,6 +607,10 @@ impl Deployment {
                                     ..
                                 } => expert_intermediate as f64 / moe_tp,
                                 Mlp::Dense { .. } | Mlp::None => 0.0,
+                            },
+                            width: match g.mlp {
+                                Mlp::Moe { latent, .. } if latent > 0 => latent as f64,
+                                _ => d,
                             },
                         })
                     }
@@ -930,9 +949,11 @@ impl Deployment {
                     flops += layers * ef;
                     bytes.weights += layers * eb;
                     // Permute into expert order and back: each pair's input row and output row.
-                    elem_io += pairs * 2.0 * d * 2.0;
+                    // Rows are `e.width` wide: the hidden size, or LatentMoE's latent.
+                    let w = e.width;
+                    elem_io += pairs * 2.0 * w * 2.0;
                     if ep == 1 {
-                        let size = tokens * d * ab;
+                        let size = tokens * w * ab;
                         c += self.net.all_reduce(g, size);
                         cb += 2.0 * (f64::from(g) - 1.0) / f64::from(g) * size;
                     } else {
@@ -942,12 +963,12 @@ impl Deployment {
                         let local = tokens / f64::from(g);
                         let distinct = epf * (1.0 - (1.0 - 1.0 / epf).powf(e.top_k));
                         let rows = local * distinct * skew.min(epf);
-                        let dispatch = rows * d * DISPATCH_BYTES_PER_ELEMENT;
-                        let combine = rows * d * COMBINE_BYTES_PER_ELEMENT;
+                        let dispatch = rows * w * DISPATCH_BYTES_PER_ELEMENT;
+                        let combine = rows * w * COMBINE_BYTES_PER_ELEMENT;
                         // A measured kernel where one exists (its size convention counts every
                         // pick in BF16; the busiest rank's share scales it), else the model.
                         let measured = |rows: &[(f64, f64)]| {
-                            Network::ep_exchange_with(rows, ep, local * skew.min(epf), e.top_k, d)
+                            Network::ep_exchange_with(rows, ep, local * skew.min(epf), e.top_k, w)
                         };
                         c += measured(&self.ep_dispatch)
                             .unwrap_or_else(|| self.net.all_to_all(ep, dispatch))
@@ -955,7 +976,7 @@ impl Deployment {
                                 .unwrap_or_else(|| self.net.all_to_all(ep, combine));
                         let frac = (epf - 1.0) / epf;
                         cb += (dispatch + combine) * frac;
-                        c += self.net.all_reduce(moe_tp, pairs * d * ab);
+                        c += self.net.all_reduce(moe_tp, pairs * w * ab);
                         if k.has_shared {
                             c += layer_ar;
                             cb += layer_ar_bytes;

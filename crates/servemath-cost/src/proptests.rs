@@ -20,6 +20,7 @@ fn model() -> impl Strategy<Value = ModelSpec> {
                 shared_intermediate: 0,
                 gated: true,
                 bias: false,
+                latent: 0,
             };
         }
         m

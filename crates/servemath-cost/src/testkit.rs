@@ -53,6 +53,7 @@ pub fn toy_moe(experts: u64, top_k: u64) -> ModelSpec {
         shared_intermediate: 0,
         gated: true,
         bias: false,
+        latent: 0,
     };
     m.vocab_size = 1;
     m

@@ -501,3 +501,34 @@ fn decode_line_crosses_the_compressed_top_k_like_a_window() {
     }
     assert_close(line.total_s(n as f64), sum, 1e-9);
 }
+
+#[test]
+fn latent_experts_exchange_latent_rows_and_add_two_projections() {
+    // LatentMoE: the same 64 experts of width 2048 working in a 2048-wide latent instead of the
+    // 8192-wide hidden size. Dispatch and combine carry latent rows, a quarter of the bytes; the
+    // experts hold a quarter of the weights; every token passes a down- and an up-projection,
+    // 2·8192·2048 = 33,554,432 parameters per layer.
+    let plain = toy_moe(64, 8);
+    let mut latent = plain.clone();
+    if let servemath_model::Mlp::Moe { latent: l, .. } = &mut latent.groups[0].mlp {
+        *l = 2048;
+    }
+    let d = 8192u64;
+    let (p0, p1) = (
+        plain.groups[0].mlp.params(d),
+        latent.groups[0].mlp.params(d),
+    );
+    assert_eq!(p0.routed, 64 * 3 * 8192 * 2048);
+    assert_eq!(p1.routed, 64 * 3 * 2048 * 2048);
+    assert_eq!(p1.dense, 33_554_432);
+    let par = Parallelism {
+        dp_attn: 8,
+        ep: 8,
+        ..Parallelism::default()
+    };
+    let load = StepLoad::decode(256.0, 1000.0);
+    let a = deploy(&plain, par, ideal()).step(&load);
+    let b = deploy(&latent, par, ideal()).step(&load);
+    assert!(a.comm_bytes > 0.0);
+    assert_close(b.comm_bytes, a.comm_bytes / 4.0, 1e-9);
+}

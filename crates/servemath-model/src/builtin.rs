@@ -241,6 +241,20 @@ static BUILTINS: &[BuiltinModel] = &[
         "DeepSeek-V4-Flash: compressed sparse attention (ratios 4/128 + 128-token window), 256 experts top-6 + 1 shared, MXFP4 experts, MTP",
         config!("deepseek-ai--DeepSeek-V4-Flash.json"),
     ),
+    BuiltinModel {
+        hf_quant_json: Some(include_str!(
+            "../configs/nvidia--NVIDIA-Nemotron-3-Super-120B-A12B-FP8/hf_quant_config.json"
+        )),
+        ..entry(
+            "nemotron-3-super",
+            Some("nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-FP8"),
+            "Nemotron 3 Super 120B-A12B: 40 Mamba-2 + 8 attention mixers, LatentMoE 512 experts top-22 in a 1,024-wide latent, FP8",
+            (
+                "nvidia--NVIDIA-Nemotron-3-Super-120B-A12B-FP8",
+                include_str!("../configs/nvidia--NVIDIA-Nemotron-3-Super-120B-A12B-FP8/config.json"),
+            ),
+        )
+    },
     entry(
         "glm-5.1",
         Some("zai-org/GLM-5.1"),

@@ -208,6 +208,10 @@ pub enum Mlp {
         gated: bool,
         /// Biases inside experts (gpt-oss).
         bias: bool,
+        /// LatentMoE (Nemotron 3 Super, `moe_latent_size`): the routed experts work at this
+        /// width; one projection from the hidden size into it before dispatch and one back after
+        /// combine, shared by every token. 0: the experts work at the hidden size.
+        latent: u64,
     },
     /// No feed-forward block: a hybrid's mixer layer that no FFN block follows (Nemotron-H).
     None,
@@ -668,17 +672,20 @@ impl Mlp {
                 shared_intermediate,
                 gated,
                 bias,
+                latent,
                 ..
             } => {
                 let mats = if gated { 3 } else { 2 };
-                let per_expert = mats * d * expert_intermediate
+                let width = if latent > 0 { latent } else { d };
+                let per_expert = mats * width * expert_intermediate
                     + if bias {
-                        expert_intermediate * (mats - 1) + d
+                        expert_intermediate * (mats - 1) + width
                     } else {
                         0
                     };
                 MlpParams {
-                    dense: 0,
+                    // The latent down- and up-projections every token passes through.
+                    dense: if latent > 0 { 2 * d * latent } else { 0 },
                     routed: experts * per_expert,
                     shared: mats * d * shared_intermediate,
                     router: d * experts + if bias { experts } else { 0 },

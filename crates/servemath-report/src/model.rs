@@ -194,6 +194,8 @@ pub enum MlpReport {
         shared_intermediate: u64,
         gated: bool,
         bias: bool,
+        /// LatentMoE: the width the routed experts work at (0: the hidden size).
+        latent: u64,
     },
     /// No feed-forward block after this layer's mixer (a hybrid's lone mixer).
     None,
@@ -522,6 +524,7 @@ impl MlpReport {
                 shared_intermediate,
                 gated,
                 bias,
+                latent,
             } => MlpReport::Moe {
                 experts,
                 top_k,
@@ -529,6 +532,7 @@ impl MlpReport {
                 shared_intermediate,
                 gated,
                 bias,
+                latent,
             },
             Mlp::None => MlpReport::None,
         }

@@ -306,6 +306,7 @@ fn mlp(m: &MlpReport) -> String {
             top_k,
             expert_intermediate,
             shared_intermediate,
+            latent,
             ..
         } => {
             let shared = if *shared_intermediate > 0 {
@@ -313,8 +314,13 @@ fn mlp(m: &MlpReport) -> String {
             } else {
                 String::new()
             };
+            let latent = if *latent > 0 {
+                format!(" in a {}-wide latent", fmt::int(*latent as f64))
+            } else {
+                String::new()
+            };
             format!(
-                "MoE {top_k} of {experts} experts x {}{shared}",
+                "MoE {top_k} of {experts} experts x {}{latent}{shared}",
                 fmt::int(*expert_intermediate as f64)
             )
         }

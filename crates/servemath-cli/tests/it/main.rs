@@ -1021,6 +1021,7 @@ fn the_2026_builtins_estimate_where_they_fit() {
             "glm-5.1",
             &["--hardware", "gb200-nvl72", "--dp-attn", "16", "--ep", "16"][..],
         ),
+        ("nemotron-3-super", &["--hardware", "b200"][..]),
         (
             "deepseek-v4-flash",
             &["--hardware", "b200", "--dp-attn", "4", "--ep", "4"][..],

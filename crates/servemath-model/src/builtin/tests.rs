@@ -96,6 +96,7 @@ const WITH_GOLDEN_TEST: &[&str] = &[
     "qwen3.5-35b-a3b",
     "nemotron-3-nano",
     "deepseek-v4-flash",
+    "nemotron-3-super",
 ];
 
 #[test]
@@ -855,4 +856,20 @@ fn deepseek_v4_flash() {
         // more than ten times smaller.
         assert!(35_136.0 / s.kv_bytes_per_token(Precision::Fp8) > 10.0);
     }
+}
+
+#[test]
+fn nemotron_3_super() {
+    // https://huggingface.co/nvidia/NVIDIA-Nemotron-3-Super-120B-A12B-FP8: 120B total, 12B
+    // active ("A12B"). LatentMoE by hand, per MoE layer: 512 experts of 2·1024·2688 (squared
+    // ReLU, not gated) = 2,818,572,288, working in a 1,024-wide latent reached by 4096·1024 down
+    // and 1024·4096 up: 8,388,608. 40 MoE layers: 112,742,891,520 routed.
+    let s = builtin("nemotron-3-super").unwrap();
+    assert_eq!(s.params().routed_experts, 40 * 2_818_572_288);
+    assert_eq!(s.params().dense_mlp, 40 * 8_388_608);
+    check("super total", total(&s), 120e9, 0.01);
+    let active = s.active_matmul_params() as f64;
+    assert!((11.5e9..12.5e9).contains(&active), "super active {active}");
+    assert_eq!(s.checkpoint.experts, Precision::Fp8);
+    assert_eq!(s.kv_cache, Some(Precision::Fp8));
 }

@@ -220,6 +220,7 @@ fn mlps(cx: &Cx, family: Family, raw: &RawDecoder, layers: u64) -> Result<Vec<Ml
         },
         gated: true,
         bias: false,
+        latent: 0,
     };
     if family == Family::Mixtral {
         return Ok(vec![moe; layers as usize]);
@@ -279,6 +280,7 @@ fn glm4_moe_mlps(
         shared_intermediate: shared * expert_intermediate,
         gated: true,
         bias: false,
+        latent: 0,
     };
     Ok((0..layers)
         .map(|i| {

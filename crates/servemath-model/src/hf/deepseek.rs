@@ -126,6 +126,7 @@ fn mlp_rule(cx: &Cx, raw: &RawDeepseek, layers: u64) -> Result<impl Fn(u64) -> M
                 shared_intermediate: shared * expert_intermediate,
                 gated: true,
                 bias: false,
+                latent: 0,
             })
         }
     };

@@ -129,6 +129,7 @@ pub(super) fn resolve(
         shared_intermediate: shared * expert_intermediate,
         gated: true,
         bias: false,
+        latent: 0,
     };
     let stack_layers = ratios[..layers as usize]
         .iter()

@@ -93,5 +93,6 @@ fn moe(cx: &Cx, raw: &RawGptOss) -> Result<Mlp, ModelError> {
         shared_intermediate: 0,
         gated: true,
         bias: true,
+        latent: 0,
     })
 }

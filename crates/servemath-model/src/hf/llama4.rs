@@ -223,5 +223,6 @@ fn moe(cx: &Cx, raw: &RawLlama4Text) -> Result<Mlp, ModelError> {
         shared_intermediate: ff,
         gated: true,
         bias: false,
+        latent: 0,
     })
 }

@@ -35,6 +35,13 @@ struct RawNemotronH {
     moe_intermediate_size: Option<u64>,
     moe_shared_expert_intermediate_size: Option<u64>,
     n_shared_experts: Option<u64>,
+    /// LatentMoE (Nemotron 3 Super): the routed experts' width, with a projection into it and
+    /// one back out around them.
+    moe_latent_size: Option<u64>,
+    /// Multi-token prediction: `num_nextn_predict_layers` copies of the blocks of
+    /// `mtp_hybrid_override_pattern`, counted apart.
+    num_nextn_predict_layers: Option<u64>,
+    mtp_hybrid_override_pattern: Option<String>,
 }
 
 pub(super) fn resolve(
@@ -149,6 +156,10 @@ pub(super) fn resolve(
         if shared > MAX_COUNT {
             return Err(cx.invalid("n_shared_experts", shared, "absurdly large"));
         }
+        let latent = match raw.moe_latent_size {
+            None => 0,
+            Some(l) => cx.in_range("moe_latent_size", l, MAX_WIDTH)?,
+        };
         Ok(Mlp::Moe {
             experts,
             top_k: fields::top_k(cx, "num_experts_per_tok", raw.num_experts_per_tok, experts)?,
@@ -160,37 +171,65 @@ pub(super) fn resolve(
             shared_intermediate: shared * shared_width,
             gated,
             bias: false,
+            latent,
         })
     };
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut stack = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let mixer = match chars[i] {
-            'M' => mamba()?,
-            '*' => attention.clone(),
-            '-' | 'E' => {
-                return Err(cx.invalid(
-                    &format!("hybrid_override_pattern[{i}]"),
-                    chars[i],
-                    "a feed-forward block with no mixer before it is not modelled",
-                ))
-            }
-            other => {
-                return Err(cx.invalid(
-                    &format!("hybrid_override_pattern[{i}]"),
-                    other,
-                    "expected M (Mamba-2), * (attention), - (MLP) or E (MoE)",
-                ))
-            }
-        };
-        let ffn = match chars.get(i + 1) {
-            Some('-') => Some(dense()?),
-            Some('E') => Some(moe()?),
-            _ => None,
-        };
-        i += if ffn.is_some() { 2 } else { 1 };
-        stack.push((mixer, ffn.unwrap_or(Mlp::None)));
+    // Each mixer with the FFN block right after it, if any.
+    let read = |field: &str, pattern: &str| -> Result<Vec<(Attention, Mlp)>, ModelError> {
+        let chars: Vec<char> = pattern.chars().collect();
+        let mut stack = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            let mixer = match chars[i] {
+                'M' => mamba()?,
+                '*' => attention.clone(),
+                '-' | 'E' => {
+                    return Err(cx.invalid(
+                        &format!("{field}[{i}]"),
+                        chars[i],
+                        "a feed-forward block with no mixer before it is not modelled",
+                    ))
+                }
+                other => {
+                    return Err(cx.invalid(
+                        &format!("{field}[{i}]"),
+                        other,
+                        "expected M (Mamba-2), * (attention), - (MLP) or E (MoE)",
+                    ))
+                }
+            };
+            let ffn = match chars.get(i + 1) {
+                Some('-') => Some(dense()?),
+                Some('E') => Some(moe()?),
+                _ => None,
+            };
+            i += if ffn.is_some() { 2 } else { 1 };
+            stack.push((mixer, ffn.unwrap_or(Mlp::None)));
+        }
+        Ok(stack)
+    };
+    let stack = read("hybrid_override_pattern", &pattern)?;
+    let mtp_count = match raw.num_nextn_predict_layers {
+        None => 0,
+        Some(n) => cx.in_range("num_nextn_predict_layers", n, MAX_LAYERS)?,
+    };
+    let mut mtp = Vec::new();
+    if mtp_count > 0 {
+        let p = raw
+            .mtp_hybrid_override_pattern
+            .as_deref()
+            .ok_or_else(|| cx.missing("mtp_hybrid_override_pattern"))?;
+        if p.chars().count() > 64 {
+            return Err(cx.invalid(
+                "mtp_hybrid_override_pattern",
+                p.chars().take(60).collect::<String>(),
+                "longer than 64 blocks",
+            ));
+        }
+        let blocks = read("mtp_hybrid_override_pattern", p)?;
+        for _ in 0..mtp_count {
+            mtp.extend(blocks.iter().cloned());
+        }
     }
     let layer_count = stack.len();
     let resolved = Resolved::from_common(
@@ -202,7 +241,7 @@ pub(super) fn resolve(
             model_type: model_type.to_string(),
             hidden_size: hidden,
             layers: stack,
-            mtp: Vec::new(),
+            mtp,
         },
     )?;
     let mut spec = layers::assemble(cx, resolved)?;

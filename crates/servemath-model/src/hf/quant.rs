@@ -292,21 +292,32 @@ fn exclusions(
             || has("e_score_correction");
         let vision = has("vision") || has("visual") || has("multi_modal") || has("mm_projector");
         // A whole layer beyond the main stack is a multi-token-prediction layer (DeepSeek's
-        // `model.layers.61*`), counted apart: its format does not change the stack's.
-        let layer = n
-            .strip_prefix("model.layers.")
-            .map(|rest| rest.trim_end_matches(['*', '.']));
-        if let (Some(index), Some(layers)) =
-            (layer.and_then(|l| l.parse::<u64>().ok()), main_layers)
-        {
-            if index >= layers {
-                continue;
+        // `model.layers.61*`), counted apart: its format does not change the stack's. A whole
+        // layer inside it (NVIDIA keeps GLM-5's and Kimi's first layers at BF16:
+        // `model.layers.0*`) cannot change a per-part format either: its parts are counted at
+        // the stack's formats, under 1 % of the weight bytes in the checkpoints seen.
+        let rest = [
+            "model.layers.",
+            "language_model.model.layers.",
+            "backbone.layers.",
+        ]
+        .iter()
+        .find_map(|p| n.strip_prefix(p));
+        if let (Some(rest), Some(layers)) = (rest, main_layers) {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(index) = digits.parse::<u64>() {
+                let whole = rest.trim_end_matches(['*', '.']) == digits;
+                if index >= layers || whole {
+                    continue;
+                }
             }
         }
         let embedding = has("embed") || has("lm_head") || has("wte");
-        if vision || embedding || router {
+        // Norms are never quantized; MTP layers are counted apart.
+        let untouched = has("norm") || n.starts_with("mtp") || has(".mtp");
+        if vision || embedding || router || untouched {
             continue;
-        } else if has("attn") || has("attention") {
+        } else if has("attn") || has("attention") || has("mixer") {
             ex.attention = true;
         } else if has("shared_expert") {
             ex.dense_mlp = true;

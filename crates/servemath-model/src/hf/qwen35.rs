@@ -171,6 +171,7 @@ fn mlp_rule(cx: &Cx, raw: &RawQwen35, _hidden: u64) -> Result<impl Fn(u64) -> Ml
             .unwrap_or(0),
         gated: true,
         bias: false,
+        latent: 0,
     };
     let step = cx.or_default(
         "decoder_sparse_step",

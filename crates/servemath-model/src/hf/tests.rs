@@ -193,7 +193,8 @@ fn qwen2_moe_sparse_step_mlp_only_layers_and_shared_expert() {
             expert_intermediate: 128,
             shared_intermediate: 256,
             gated: true,
-            bias: false
+            bias: false,
+            latent: 0,
         }
     );
     let out_of_range = with(v.clone(), "mlp_only_layers", json!([6]));
@@ -382,6 +383,21 @@ fn quantization_configs() {
         "quantization_config.modules_to_not_convert",
         "\"layers.3\"",
     );
+    // Exclusions that change no part's format, as NVIDIA's and Z.ai's checkpoints write them:
+    // norms (never quantized), MTP modules and layers past the stack (counted apart), and a
+    // whole layer of the 2-layer stack (precision is per part, not per layer).
+    let untouched = q(json!({"quant_method": "modelopt", "quant_algo": "NVFP4",
+        "ignore": ["model.layers.0.input_layernorm", "mtp*", "model.layers.2.eh_proj",
+            "model.layers.0*", "language_model.model.layers.1*", "lm_head"]}))
+    .unwrap();
+    assert_eq!(untouched.checkpoint.attention, Precision::Nvfp4);
+    assert_eq!(untouched.checkpoint.dense_mlp, Precision::Nvfp4);
+    // A Mamba mixer's projection is the token mixer: it keeps the mixers at the base dtype.
+    let mixer = q(json!({"quant_method": "modelopt", "quant_algo": "NVFP4",
+        "ignore": ["backbone.layers.1.mixer.in_proj"]}))
+    .unwrap();
+    assert_eq!(mixer.checkpoint.attention, Precision::Bf16);
+    assert_eq!(mixer.checkpoint.dense_mlp, Precision::Nvfp4);
 }
 
 #[test]
@@ -573,7 +589,12 @@ fn nasty_values() -> Vec<Value> {
 fn shipped() -> Vec<(&'static str, Value)> {
     builtin_models()
         .iter()
-        .map(|m| (m.name, serde_json::from_str(m.config_json).unwrap()))
+        .map(|m| {
+            (
+                m.name,
+                serde_json::from_str(&python_literals(m.config_json)).unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -901,11 +922,14 @@ fn an_unknown_type_with_known_blocks_is_read_with_a_note() {
     // = 557,568; two layers 1,115,136, plus embedding and head 2·256,000 and the final norm
     // 256: 1,627,392.
     let known = parse(&llama()).unwrap();
-    let v = with(
-        with(llama(), "model_type", json!("acme_lm")),
-        "architectures",
-        json!(["AcmeForCausalLM"]),
-    );
+    let acme = || {
+        with(
+            with(llama(), "model_type", json!("acme_lm")),
+            "tie_word_embeddings",
+            json!(false),
+        )
+    };
+    let v = with(acme(), "architectures", json!(["AcmeForCausalLM"]));
     // Harmless fields of its own are ignored and listed.
     let v = with(v, "acme_release_note", json!("2026-11"));
     let s = parse(&v).unwrap();
@@ -916,16 +940,17 @@ fn an_unknown_type_with_known_blocks_is_read_with_a_note() {
     assert!(notes.contains("read as `llama` from its fields"), "{notes}");
     assert!(notes.contains("acme_release_note"), "{notes}");
     // A known architecture names the family directly.
-    let v = with(
-        with(llama(), "model_type", json!("acme_lm")),
-        "architectures",
-        json!(["Qwen3ForCausalLM"]),
-    );
+    let v = with(acme(), "architectures", json!(["Qwen3ForCausalLM"]));
     let notes = parse(&v).unwrap().notes.join("\n");
     assert!(
         notes.contains("read as `qwen3` from architectures `Qwen3ForCausalLM`"),
         "{notes}"
     );
+    // Whether the embeddings are tied is the config class's default, unknown here: refused.
+    let e = parse(&with(llama(), "model_type", json!("acme_lm")))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("tie_word_embeddings"), "{e}");
 }
 
 #[test]
@@ -933,7 +958,11 @@ fn an_unknown_type_with_a_structural_field_it_does_not_carry_is_refused_by_name(
     // `num_parallel_blocks` could double the layer count: refused with its name and value,
     // never read as a llama of half the size.
     let v = with(
-        with(llama(), "model_type", json!("acme_lm")),
+        with(
+            with(llama(), "model_type", json!("acme_lm")),
+            "tie_word_embeddings",
+            json!(false),
+        ),
         "num_parallel_blocks",
         json!(2),
     );
@@ -944,7 +973,11 @@ fn an_unknown_type_with_a_structural_field_it_does_not_carry_is_refused_by_name(
     );
     // Through a known architecture too.
     let v = with(
-        with(llama(), "architectures", json!(["LlamaForCausalLM"])),
+        with(
+            with(llama(), "architectures", json!(["LlamaForCausalLM"])),
+            "tie_word_embeddings",
+            json!(false),
+        ),
         "model_type",
         json!("acme_lm"),
     );

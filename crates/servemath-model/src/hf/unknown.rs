@@ -66,6 +66,9 @@ const BOOKKEEPING: &[&str] = &[
     "label2id",
     "logits_scaling",
     "embedding_multiplier",
+    "add_classification_head",
+    "no_rope_layers",
+    "no_rope_layer_interval",
     "residual_multiplier",
     "attention_multiplier",
     "final_logit_softcapping",
@@ -126,7 +129,9 @@ fn family_keys(target: &str) -> BTreeSet<String> {
     let keys = KEYS.get_or_init(|| {
         let mut by_type: HashMap<String, BTreeSet<String>> = HashMap::new();
         for m in crate::builtin_models() {
-            let Ok(Value::Object(obj)) = serde_json::from_str::<Value>(m.config_json) else {
+            let Ok(Value::Object(obj)) =
+                serde_json::from_str::<Value>(&super::python_literals(m.config_json))
+            else {
                 continue;
             };
             let decoder = match obj.get("text_config") {
@@ -162,11 +167,19 @@ fn family_keys(target: &str) -> BTreeSet<String> {
         if let Some(s) = keys.get("llama") {
             set.extend(s.iter().cloned());
         }
-        if matches!(target, "mistral" | "qwen2" | "qwen3" | "qwen3_moe") {
-            set.extend(
-                ["sliding_window", "use_sliding_window", "max_window_layers"].map(String::from),
-            );
-        }
+        // What the GQA decoder resolver reads for every family (`hf/decoder.rs`).
+        set.extend(
+            [
+                "layer_types",
+                "sliding_window",
+                "use_sliding_window",
+                "max_window_layers",
+                "head_dim",
+                "attention_bias",
+                "mlp_bias",
+            ]
+            .map(String::from),
+        );
     }
     set
 }
@@ -213,6 +226,18 @@ pub(super) fn check_fields(
     obj: &Map<String, Value>,
     target: &str,
 ) -> Result<Vec<String>, ModelError> {
+    // Tied embeddings change the count by a whole vocabulary table, and their default is the
+    // config class's: transformers' base class ties, Llama's does not. An unknown class's
+    // default is unknown.
+    if obj.get("tie_word_embeddings").is_none_or(Value::is_null) {
+        return Err(cx.invalid(
+            "tie_word_embeddings",
+            "absent",
+            format!(
+                "the model_type is unknown, so is its default (transformers' base class ties the embeddings, `{target}` may not); the config must state it"
+            ),
+        ));
+    }
     let known = family_keys(target);
     let mut ignored = Vec::new();
     for (key, value) in obj {
