@@ -48,6 +48,7 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
     "gemma3_text",
     "gemma4_text",
     "qwen3_5_moe_text",
+    "qwen3_5_text",
     "qwen3_next",
     "nemotron_h",
     "nemotron-nas",
@@ -281,7 +282,9 @@ fn family(
         "gemma3_text" => {
             return gemma4::resolve(&cx, name, model_type, obj, gemma4::Generation::Gemma3)
         }
-        "qwen3_5_moe_text" | "qwen3_next" => return qwen35::resolve(&cx, name, model_type, obj),
+        "qwen3_5_moe_text" | "qwen3_5_text" | "qwen3_next" => {
+            return qwen35::resolve(&cx, name, model_type, obj)
+        }
         "nemotron_h" => return nemotron_h::resolve(&cx, name, model_type, obj),
         "nemotron-nas" | "deci" => return deci::resolve(&cx, name, model_type, obj),
         "deepseek_v4" => return deepseek_v4::resolve(&cx, name, model_type, obj),

@@ -2,7 +2,8 @@
 //! a hybrid of Gated DeltaNet linear-attention layers and gated full-attention layers, placed by
 //! `layer_types` (or every `full_attention_interval`-th layer), each followed by a Qwen-MoE
 //! block (routed experts, one gated shared expert), and multi-token-prediction layers counted
-//! apart. After `transformers`' `Qwen3NextGatedDeltaNet` / `Qwen3NextAttention`.
+//! apart. `qwen3_5_text` (the dense Qwen3.5, e.g. 27B, under `qwen3_5`) is the same hybrid with
+//! a gated dense MLP of `intermediate_size` on every layer. After `transformers`' `Qwen3NextGatedDeltaNet` / `Qwen3NextAttention`.
 
 use super::fields::{self, Cx, MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
 use super::layers::{self, Resolved, Stack};
@@ -91,7 +92,8 @@ pub(super) fn resolve(
         state_element_bytes,
     };
     let kinds = layer_kinds(cx, &raw, layers)?;
-    let mlp_for = mlp_rule(cx, &raw, hidden)?;
+    let dense_model = model_type == "qwen3_5_text";
+    let mlp_for = mlp_rule(cx, &raw, dense_model)?;
     let build = |(i, full_attention): (u64, bool)| {
         let attention = if full_attention {
             full.clone()
@@ -154,7 +156,23 @@ fn layer_kinds(cx: &Cx, raw: &RawQwen35, layers: u64) -> Result<Vec<bool>, Model
 
 /// The Qwen-MoE block of layer `i`: routed experts plus one shared expert (its sigmoid gate,
 /// `d` weights, is billed with the router), dense where `mlp_only_layers` says so.
-fn mlp_rule(cx: &Cx, raw: &RawQwen35, _hidden: u64) -> Result<impl Fn(u64) -> Mlp, ModelError> {
+fn mlp_rule(
+    cx: &Cx,
+    raw: &RawQwen35,
+    dense_model: bool,
+) -> Result<Box<dyn Fn(u64) -> Mlp>, ModelError> {
+    if dense_model {
+        let dense = Mlp::Dense {
+            intermediate: cx.required(
+                "intermediate_size",
+                raw.common.intermediate_size,
+                MAX_WIDTH,
+            )?,
+            gated: true,
+            bias: false,
+        };
+        return Ok(Box::new(move |_| dense.clone()));
+    }
     let experts = cx.required("num_experts", raw.num_experts, MAX_COUNT)?;
     let moe = Mlp::Moe {
         experts,
@@ -196,13 +214,13 @@ fn mlp_rule(cx: &Cx, raw: &RawQwen35, _hidden: u64) -> Result<impl Fn(u64) -> Ml
             "dense layers between sparse ones need intermediate_size",
         ));
     }
-    Ok(move |i: u64| {
+    Ok(Box::new(move |i: u64| {
         let sparse = !dense_layers.contains(&i) && (i + 1).is_multiple_of(step);
         match (&dense, sparse) {
             (Some(d), false) => d.clone(),
             _ => moe.clone(),
         }
-    })
+    }))
 }
 
 #[cfg(test)]
@@ -269,5 +287,64 @@ mod tests {
         assert_eq!(kv, 10_240);
         assert!(s.mtp.is_some_and(|g| g.count == 1));
         assert!(s.vision_params > 0);
+    }
+
+    #[test]
+    fn the_dense_qwen35_27b() {
+        // Qwen3.5-27B's text_config (https://huggingface.co/Qwen/Qwen3.5-27B, via the
+        // aiconfigurator model_configs copy), every fourth layer full attention: 48 Gated DeltaNet
+        // and 16 gated full-attention layers, each with a dense 17,408-wide MLP. The card's
+        // "27B" counts the 0.46 B vision tower beside the 26.9 B decoder.
+        let text = serde_json::json!({
+            "attention_bias": false,
+            "attention_dropout": 0.0,
+            "attn_output_gate": true,
+            "dtype": "bfloat16",
+            "eos_token_id": 248044,
+            "full_attention_interval": 4,
+            "head_dim": 256,
+            "hidden_act": "silu",
+            "hidden_size": 5120,
+            "initializer_range": 0.02,
+            "intermediate_size": 17408,
+            "linear_conv_kernel_dim": 4,
+            "linear_key_head_dim": 128,
+            "linear_num_key_heads": 16,
+            "linear_num_value_heads": 48,
+            "linear_value_head_dim": 128,
+            "max_position_embeddings": 262144,
+            "mlp_only_layers": [],
+            "model_type": "qwen3_5_text",
+            "mtp_num_hidden_layers": 1,
+            "mtp_use_dedicated_embeddings": false,
+            "num_attention_heads": 24,
+            "num_hidden_layers": 64,
+            "num_key_value_heads": 4,
+            "rms_norm_eps": 1e-06,
+            "use_cache": true,
+            "vocab_size": 248320,
+            "mamba_ssm_dtype": "float32",
+            "rope_parameters": {
+                "mrope_interleaved": true,
+                "mrope_section": [
+                    11,
+                    11,
+                    10
+                ],
+                "rope_type": "default",
+                "rope_theta": 10000000,
+                "partial_rotary_factor": 0.25
+            }
+        })
+        .to_string();
+        let s = parse_config(&text, "qwen3.5-27b.json").unwrap();
+        let total = s.params().total() as f64;
+        assert!((total / 26.9e9 - 1.0).abs() < 0.005, "{total}");
+        assert!(((total + 0.46e9) / 27e9 - 1.0).abs() < 0.02, "{total}");
+        assert!(!s.is_moe());
+        // MLP by hand: 64 · 3 · 5120 · 17,408 = 17,112,760,320.
+        assert_eq!(s.params().dense_mlp, 17_112_760_320);
+        // The cache grows only in the 16 full layers: 16 · 2 · 4 · 256 · 2 B = 65,536 B per token.
+        assert!((s.kv_bytes_per_token(crate::Precision::Bf16) - 65_536.0).abs() < 1e-9);
     }
 }
