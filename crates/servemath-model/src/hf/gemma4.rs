@@ -22,7 +22,7 @@
 //!
 //! What would change the weights and is not modelled is refused by name: per-layer input
 //! embeddings (`hidden_size_per_layer_input`, whose `transformers` default 256 applies when the
-//! key is absent), the MoE block (`enable_moe_block`) and KV sharing across layers
+//! key is absent) and KV sharing across layers
 //! (`num_kv_shared_layers`, which also governs `use_double_wide_mlp`).
 
 use super::fields::{self, Cx, MAX_CONTEXT, MAX_COUNT, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
@@ -77,8 +77,12 @@ struct RawGemma4Text {
     hidden_size_per_layer_input: Option<u64>,
     /// The last `n` layers reuse earlier layers' K and V (no k/v projections of their own).
     num_kv_shared_layers: Option<u64>,
-    /// A routed-expert block beside the dense MLP on every layer.
+    /// A routed-expert block beside the dense MLP on every layer (Gemma 4 26B-A4B): the dense
+    /// MLP then acts as a shared expert.
     enable_moe_block: Option<bool>,
+    num_experts: Option<u64>,
+    top_k_experts: Option<u64>,
+    moe_intermediate_size: Option<u64>,
     /// `"all"` halves the sliding window (`window / 2 + 1`), as `Gemma4TextConfig` does.
     use_bidirectional_attention: Option<String>,
     /// Gemma 3 without `layer_types`: every `n`-th layer is full.
@@ -172,10 +176,30 @@ fn stack(
     };
     let (spans, forced_last) = spans(cx, obj, raw, layers, generation)?;
     let bias = c.attention_bias.unwrap_or(false);
-    let mlp = Mlp::Dense {
-        intermediate: cx.required("intermediate_size", c.intermediate_size, MAX_WIDTH)?,
-        gated: true,
-        bias: false,
+    let intermediate = cx.required("intermediate_size", c.intermediate_size, MAX_WIDTH)?;
+    let mlp = if generation == Generation::Gemma4 && raw.enable_moe_block == Some(true) {
+        // Every layer: the dense MLP beside a routed block, summed (transformers'
+        // `Gemma4TextDecoderLayer`): a shared expert of the dense width next to the experts.
+        let experts = cx.required("num_experts", raw.num_experts, MAX_COUNT)?;
+        Mlp::Moe {
+            experts,
+            top_k: fields::top_k(cx, "top_k_experts", raw.top_k_experts, experts)?,
+            expert_intermediate: cx.required(
+                "moe_intermediate_size",
+                raw.moe_intermediate_size,
+                MAX_WIDTH,
+            )?,
+            shared_intermediate: intermediate,
+            gated: true,
+            bias: false,
+            latent: 0,
+        }
+    } else {
+        Mlp::Dense {
+            intermediate,
+            gated: true,
+            bias: false,
+        }
     };
     let stack: Vec<Layer> = spans
         .into_iter()
@@ -250,13 +274,6 @@ fn refuse_unmodelled(
             ))
         }
         _ => {}
-    }
-    if raw.enable_moe_block == Some(true) {
-        return Err(cx.invalid(
-            "enable_moe_block",
-            true,
-            "Gemma 4's MoE block beside the dense MLP is not modelled; only false is supported",
-        ));
     }
     if let Some(n) = raw.num_kv_shared_layers.filter(|&n| n > 0) {
         return Err(cx.invalid(
@@ -592,9 +609,38 @@ mod tests {
     }
 
     #[test]
-    fn unmodelled_features_are_refused_by_name() {
+    fn the_moe_block_is_routed_experts_beside_a_shared_dense_mlp() {
+        // The small model with the MoE block: 8 experts of 32, top 2, beside its 128-wide MLP.
+        // Per layer: experts 8·3·64·32 = 49,152; the dense MLP 3·64·128 = 24,576 as a shared
+        // expert; router 8·64 = 512. Six layers: 294,912 routed, 147,456 shared, 3,072 router.
+        let v = with(
+            with(
+                with(
+                    with(small(), "enable_moe_block", json!(true)),
+                    "num_experts",
+                    json!(8),
+                ),
+                "top_k_experts",
+                json!(2),
+            ),
+            "moe_intermediate_size",
+            json!(32),
+        );
+        let spec = parse_config(&v.to_string(), "t.json").unwrap();
+        let p = spec.params();
+        assert_eq!(
+            (p.routed_experts, p.shared_experts, p.router),
+            (294_912, 147_456, 3_072)
+        );
+        // Active: 2 of 8 experts, 6·2·6,144 = 73,728 in place of the routed total.
+        assert_eq!(spec.active_params(), p.total() - 294_912 + 73_728);
+        // Without the expert count it is refused by name.
         let e = err(&with(small(), "enable_moe_block", json!(true)));
-        assert!(e.contains("`enable_moe_block`"), "{e}");
+        assert!(e.contains("`num_experts`"), "{e}");
+    }
+
+    #[test]
+    fn unmodelled_features_are_refused_by_name() {
         let e = err(&with(small(), "hidden_size_per_layer_input", json!(256)));
         assert!(e.contains("`hidden_size_per_layer_input` = 256"), "{e}");
         let mut absent = small();
@@ -617,9 +663,9 @@ mod tests {
         // Inside the wrapper, the path names text_config.
         let (config, _, _) = snapshot();
         let mut v: Value = serde_json::from_str(&config).unwrap();
-        v["text_config"]["enable_moe_block"] = json!(true);
+        v["text_config"]["num_kv_shared_layers"] = json!(4);
         let e = err(&v);
-        assert!(e.contains("`text_config.enable_moe_block` = true"), "{e}");
+        assert!(e.contains("`text_config.num_kv_shared_layers` = 4"), "{e}");
     }
 
     /// Gemma 3 1B's `config.json` (https://huggingface.co/google/gemma-3-1b-it/blob/main/config.json).
