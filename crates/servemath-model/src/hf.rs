@@ -217,7 +217,9 @@ fn resolve(cx: &Cx, obj: &serde_json::Map<String, Value>) -> Result<ModelSpec, M
         .and_then(Value::as_array)
         .and_then(|a| a.first())
         .and_then(Value::as_str);
-    let read_as = match arch.and_then(|a| ARCHITECTURES.iter().find(|(n, _)| *n == a)) {
+    let known_arch = arch.and_then(|a| ARCHITECTURES.iter().find(|(n, _)| *n == a));
+    let arch_known = known_arch.is_some();
+    let read_as = match known_arch {
         Some((a, target)) => {
             let target = ALIASES
                 .iter()
@@ -229,7 +231,7 @@ fn resolve(cx: &Cx, obj: &serde_json::Map<String, Value>) -> Result<ModelSpec, M
         None => unknown::infer(obj).map(|(t, why)| (t, format!("from its fields: {why}"))),
     };
     if let Some((target, why)) = read_as {
-        let ignored = unknown::check_fields(cx, obj, target)?;
+        let ignored = unknown::check_fields(cx, obj, target, arch_known)?;
         let mut spec = family(cx, obj, model_type, target)?;
         spec.notes.push(format!(
             "unknown model_type `{model_type}` read as `{target}` {why}; every field that could change the cost is one `{target}` configs carry"

@@ -42,6 +42,29 @@ struct RawNemotronH {
     /// `mtp_hybrid_override_pattern`, counted apart.
     num_nextn_predict_layers: Option<u64>,
     mtp_hybrid_override_pattern: Option<String>,
+    /// Newer `NemotronHConfig`s spell the pattern as a list of block names (`mamba`,
+    /// `attention`, `moe`, `mlp`) and derive `num_hidden_layers` from its length.
+    layers_block_type: Option<Vec<String>>,
+    mtp_layers_block_type: Option<Vec<String>>,
+}
+
+/// A `layers_block_type` list as the one-character pattern.
+fn pattern_of(cx: &Cx, field: &str, blocks: &[String]) -> Result<String, ModelError> {
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| match b.as_str() {
+            "mamba" => Ok('M'),
+            "attention" => Ok('*'),
+            "moe" => Ok('E'),
+            "mlp" => Ok('-'),
+            other => Err(cx.unsupported(
+                &format!("{field}[{i}]"),
+                other,
+                &["mamba", "attention", "moe", "mlp"],
+            )),
+        })
+        .collect()
 }
 
 pub(super) fn resolve(
@@ -53,11 +76,15 @@ pub(super) fn resolve(
     let raw: RawNemotronH = cx.mirror(obj)?;
     let c = &raw.common;
     let hidden = cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?;
-    let blocks = cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?;
-    let pattern = raw
-        .hybrid_override_pattern
-        .clone()
-        .ok_or_else(|| cx.missing("hybrid_override_pattern"))?;
+    let pattern = match (&raw.hybrid_override_pattern, &raw.layers_block_type) {
+        (Some(p), _) => p.clone(),
+        (None, Some(list)) => pattern_of(cx, "layers_block_type", list)?,
+        (None, None) => return Err(cx.missing("hybrid_override_pattern")),
+    };
+    let blocks = match (c.num_hidden_layers, &raw.layers_block_type) {
+        (None, Some(list)) => cx.in_range("layers_block_type", list.len() as u64, MAX_LAYERS)?,
+        _ => cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?,
+    };
     if pattern.chars().count() as u64 != blocks {
         return Err(cx.invalid(
             "hybrid_override_pattern",
@@ -215,10 +242,12 @@ pub(super) fn resolve(
     };
     let mut mtp = Vec::new();
     if mtp_count > 0 {
-        let p = raw
-            .mtp_hybrid_override_pattern
-            .as_deref()
-            .ok_or_else(|| cx.missing("mtp_hybrid_override_pattern"))?;
+        let p = match (&raw.mtp_hybrid_override_pattern, &raw.mtp_layers_block_type) {
+            (Some(p), _) => p.clone(),
+            (None, Some(list)) => pattern_of(cx, "mtp_layers_block_type", list)?,
+            (None, None) => return Err(cx.missing("mtp_hybrid_override_pattern")),
+        };
+        let p = p.as_str();
         if p.chars().count() > 64 {
             return Err(cx.invalid(
                 "mtp_hybrid_override_pattern",
@@ -322,5 +351,44 @@ mod tests {
         let bad = text.replace("\"MEMEM*E", "\"EEMEM*E");
         let e = parse_config(&bad, "n.json").err().unwrap().to_string();
         assert!(e.contains("hybrid_override_pattern[0]"), "{e}");
+    }
+
+    #[test]
+    fn layers_block_type_lists_read_as_the_pattern() {
+        // Newer configs (Nemotron 3 Ultra) list block names and leave num_hidden_layers out:
+        // the Nano config rewritten that way gives the same model, and a bad name is refused
+        // by position.
+        let text = crate::builtin_models()
+            .iter()
+            .find(|m| m.name == "nemotron-3-nano")
+            .unwrap()
+            .config_json;
+        let mut v: serde_json::Value =
+            serde_json::from_str(&crate::hf::python_literals(text)).unwrap();
+        let o = v.as_object_mut().unwrap();
+        let pattern = o.remove("hybrid_override_pattern").unwrap();
+        o.remove("num_hidden_layers");
+        let names: Vec<&str> = pattern
+            .as_str()
+            .unwrap()
+            .chars()
+            .map(|c| match c {
+                'M' => "mamba",
+                '*' => "attention",
+                'E' => "moe",
+                _ => "mlp",
+            })
+            .collect();
+        o.insert("layers_block_type".into(), serde_json::json!(names));
+        let listed = parse_config(&v.to_string(), "n.json").unwrap();
+        let original = parse_config(text, "n.json").unwrap();
+        assert_eq!(listed.params(), original.params());
+        assert_eq!(listed.groups, original.groups);
+        v["layers_block_type"][3] = serde_json::json!("conv");
+        let e = parse_config(&v.to_string(), "n.json")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(e.contains("layers_block_type[3]"), "{e}");
     }
 }

@@ -951,6 +951,13 @@ fn an_unknown_type_with_known_blocks_is_read_with_a_note() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("tie_word_embeddings"), "{e}");
+    // Through a known architecture the family's default holds (Llama: untied).
+    let v = with(
+        with(llama(), "model_type", json!("acme_lm")),
+        "architectures",
+        json!(["LlamaForCausalLM"]),
+    );
+    assert_eq!(parse(&v).unwrap().params().total(), 1_627_392);
 }
 
 #[test]

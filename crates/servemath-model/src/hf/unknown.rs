@@ -225,11 +225,12 @@ pub(super) fn check_fields(
     cx: &Cx,
     obj: &Map<String, Value>,
     target: &str,
+    arch_known: bool,
 ) -> Result<Vec<String>, ModelError> {
     // Tied embeddings change the count by a whole vocabulary table, and their default is the
-    // config class's: transformers' base class ties, Llama's does not. An unknown class's
-    // default is unknown.
-    if obj.get("tie_word_embeddings").is_none_or(Value::is_null) {
+    // config class's: transformers' base class ties, Llama's does not. Read through a known
+    // architecture the family's default holds; read from fields alone it is unknown.
+    if !arch_known && obj.get("tie_word_embeddings").is_none_or(Value::is_null) {
         return Err(cx.invalid(
             "tie_word_embeddings",
             "absent",
