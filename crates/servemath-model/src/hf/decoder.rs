@@ -260,28 +260,19 @@ fn glm4_moe_mlps(
     layers: u64,
     dense: Mlp,
 ) -> Result<Vec<Mlp>, ModelError> {
-    let experts = cx.required("n_routed_experts", raw.n_routed_experts, MAX_COUNT)?;
-    let expert_intermediate = cx.required(
-        "moe_intermediate_size",
+    let moe = fields::deepseek_style_moe(
+        cx,
+        raw.n_routed_experts,
+        raw.n_shared_experts,
+        raw.num_experts_per_tok,
         raw.moe_intermediate_size,
-        MAX_WIDTH,
     )?;
-    let shared = cx.or_default("n_shared_experts", raw.n_shared_experts, 0, MAX_COUNT)?;
     let first_moe = cx.or_default(
         "first_k_dense_replace",
         raw.first_k_dense_replace,
         0,
         layers,
     )?;
-    let moe = Mlp::Moe {
-        experts,
-        top_k: fields::top_k(cx, "num_experts_per_tok", raw.num_experts_per_tok, experts)?,
-        expert_intermediate,
-        shared_intermediate: shared * expert_intermediate,
-        gated: true,
-        bias: false,
-        latent: 0,
-    };
     Ok((0..layers)
         .map(|i| {
             if i < first_moe {

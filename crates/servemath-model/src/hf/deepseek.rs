@@ -108,27 +108,13 @@ fn mlp_rule(cx: &Cx, raw: &RawDeepseek, layers: u64) -> Result<impl Fn(u64) -> M
     let freq = cx.or_default("moe_layer_freq", raw.moe_layer_freq, 1, MAX_LAYERS)?;
     let moe = match raw.n_routed_experts {
         None => None,
-        Some(e) => {
-            let experts = cx.in_range("n_routed_experts", e, MAX_COUNT)?;
-            let expert_intermediate = cx.required(
-                "moe_intermediate_size",
-                raw.moe_intermediate_size,
-                MAX_WIDTH,
-            )?;
-            let shared = raw.n_shared_experts.unwrap_or(0);
-            if shared > MAX_COUNT {
-                return Err(cx.invalid("n_shared_experts", shared, "absurdly large"));
-            }
-            Some(Mlp::Moe {
-                experts,
-                top_k: fields::top_k(cx, "num_experts_per_tok", raw.num_experts_per_tok, experts)?,
-                expert_intermediate,
-                shared_intermediate: shared * expert_intermediate,
-                gated: true,
-                bias: false,
-                latent: 0,
-            })
-        }
+        Some(_) => Some(fields::deepseek_style_moe(
+            cx,
+            raw.n_routed_experts,
+            raw.n_shared_experts,
+            raw.num_experts_per_tok,
+            raw.moe_intermediate_size,
+        )?),
     };
     Ok(move |i: u64| match &moe {
         Some(m) if i >= first_moe && fields::divides(freq, i) => m.clone(),

@@ -9,7 +9,7 @@ use super::fields::{self, Cx, MAX_CONTEXT, MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
 use super::layers::{self, Resolved, Stack};
 use super::quant::MissingDtype;
 use super::raw::RawCommon;
-use crate::{Attention, Indexer, Mlp, ModelError, ModelSpec, Precision};
+use crate::{Attention, Indexer, ModelError, ModelSpec, Precision};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -111,26 +111,14 @@ pub(super) fn resolve(
             hc_mult: cx.or_default("hc_mult", raw.hc_mult, 1, 64)?,
         })
     };
-    let experts = cx.required("n_routed_experts", raw.n_routed_experts, MAX_COUNT)?;
-    let expert_intermediate = cx.required(
-        "moe_intermediate_size",
-        raw.moe_intermediate_size,
-        MAX_WIDTH,
-    )?;
-    let shared = raw.n_shared_experts.unwrap_or(0);
-    if shared > MAX_COUNT {
-        return Err(cx.invalid("n_shared_experts", shared, "absurdly large"));
-    }
     let _ = cx.or_default("num_hash_layers", raw.num_hash_layers, 0, layers)?;
-    let mlp = Mlp::Moe {
-        experts,
-        top_k: fields::top_k(cx, "num_experts_per_tok", raw.num_experts_per_tok, experts)?,
-        expert_intermediate,
-        shared_intermediate: shared * expert_intermediate,
-        gated: true,
-        bias: false,
-        latent: 0,
-    };
+    let mlp = fields::deepseek_style_moe(
+        cx,
+        raw.n_routed_experts,
+        raw.n_shared_experts,
+        raw.num_experts_per_tok,
+        raw.moe_intermediate_size,
+    )?;
     let stack_layers = ratios[..layers as usize]
         .iter()
         .map(|&r| Ok((attention(r)?, mlp.clone())))

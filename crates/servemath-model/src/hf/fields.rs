@@ -208,6 +208,30 @@ pub(super) fn kv_heads(cx: &Cx, kv: Option<u64>, heads: u64) -> Result<u64, Mode
 }
 
 /// Experts per token: at least 1 and at most the number of experts.
+/// The DeepSeek-style expert fields (DeepSeek-V2/V3/V4, Kimi, GLM-4.5): `n_routed_experts`
+/// routed experts and `n_shared_experts` shared ones, all `moe_intermediate_size` wide and
+/// gated, `num_experts_per_tok` picked per token.
+pub(super) fn deepseek_style_moe(
+    cx: &Cx,
+    n_routed: Option<u64>,
+    n_shared: Option<u64>,
+    per_token: Option<u64>,
+    width: Option<u64>,
+) -> Result<crate::Mlp, ModelError> {
+    let experts = cx.required("n_routed_experts", n_routed, MAX_COUNT)?;
+    let expert_intermediate = cx.required("moe_intermediate_size", width, MAX_WIDTH)?;
+    let shared = cx.or_default("n_shared_experts", n_shared, 0, MAX_COUNT)?;
+    Ok(crate::Mlp::Moe {
+        experts,
+        top_k: top_k(cx, "num_experts_per_tok", per_token, experts)?,
+        expert_intermediate,
+        shared_intermediate: shared * expert_intermediate,
+        gated: true,
+        bias: false,
+        latent: 0,
+    })
+}
+
 pub(super) fn top_k(cx: &Cx, field: &str, k: Option<u64>, experts: u64) -> Result<u64, ModelError> {
     let k = cx.required(field, k, MAX_COUNT)?;
     if k > experts {
