@@ -21,6 +21,29 @@ pub const EXIT_ERROR: u8 = 1;
 /// Exit code of a usage error (unknown flag, malformed value); clap's own.
 pub const EXIT_USAGE: u8 = 2;
 
+/// A malformed value or an impossible combination of values, found after clap's own parsing
+/// (a scheduler name, a duration, a distribution, a flag that needs another): the run exits
+/// with [`EXIT_USAGE`], as clap's own usage errors do, wherever the value was given (a flag or
+/// a `--config` file).
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// `usage!("...", args)`: a [`Usage`] error as an `anyhow::Error`.
+macro_rules! usage {
+    ($($t:tt)*) => {
+        anyhow::Error::new($crate::Usage(format!($($t)*)))
+    };
+}
+pub(crate) use usage;
+
 /// What it costs to serve a large language model: a roofline model of each forward step on
 /// real model configs and a sourced hardware catalog, from batch 1 to the largest batch that
 /// fits.
@@ -118,6 +141,10 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         // A reader that stopped reading (`servemath models | head -3`) is not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) if e.chain().any(|c| c.is::<Usage>()) => {
+            let _ = writeln!(io::stderr(), "error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
         Err(e) => {
             let _ = writeln!(io::stderr(), "error: {e:#}");
             ExitCode::from(EXIT_ERROR)

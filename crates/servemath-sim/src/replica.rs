@@ -220,8 +220,12 @@ impl Replica {
         // `max_seqs` of them runs with fewer (as a user lowering `max_num_seqs` would).
         let mut cfg = cfg;
         let state = dep.state_bytes_per_seq_per_device();
-        let per_token = (dep.kv_bytes_per_seq_per_device(f64::from(cfg.block_tokens)) - state)
-            / f64::from(cfg.block_tokens);
+        // Bytes per token over a context whole in both the scheduler's blocks and the cost
+        // model's allocation unit (`kv_block_tokens`), so that neither rounding inflates it
+        // (a block of 8 under a 16-token unit would otherwise count 16 tokens' bytes).
+        let unit = dep.params.kv_block_tokens.round().max(1.0) as u64;
+        let span = lcm(u64::from(cfg.block_tokens.max(1)), unit) as f64;
+        let per_token = (dep.kv_bytes_per_seq_per_device(span) - state) / span;
         let whole = dep.memory(1.0, 1.0).kv_budget_bytes.max(0.0);
         let dpa = f64::from(dep.par.dp_attn);
         let mut slots = f64::from(cfg.max_seqs) / dpa;
@@ -922,4 +926,13 @@ impl Replica {
     pub fn kv_fraction(&self) -> f64 {
         self.used_blocks() as f64 / self.capacity_blocks.max(1) as f64
     }
+}
+
+/// Least common multiple of two positive integers.
+fn lcm(a: u64, b: u64) -> u64 {
+    let (mut x, mut y) = (a, b);
+    while y != 0 {
+        (x, y) = (y, x % y);
+    }
+    a / x.max(1) * b
 }

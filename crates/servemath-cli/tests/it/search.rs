@@ -183,7 +183,7 @@ fn search_refuses_what_it_cannot_do() {
     check(&with(&["--max-gpus", "0"]), 1, &["--max-gpus"]);
     check(&with(&["--concurrency", "8"]), 1, &["--concurrency"]);
     check(&with(&["--hardware", "h100-sxn"]), 1, &["did you mean"]);
-    check(&with(&["--slo-ttft", "fast"]), 1, &["--slo-ttft"]);
+    check(&with(&["--slo-ttft", "fast"]), 2, &["--slo-ttft"]);
     check(&with(&["--plot", "x.jpg"]), 1, &[".svg or .png"]);
     check(
         &with(&["--csv", "no/such/dir/x.csv"]),

@@ -551,62 +551,64 @@ fn bad_simulate_inputs_are_refused_with_the_reason() {
         let base = ["simulate", "--model", "llama-3.1-8b", "--requests", "5"];
         [&base[..], extra].concat()
     }
-    check(&with(&["--rate", "-3"]), 1, &["--rate", "-3", "positive"]);
+    // Malformed values and conflicting flags are usage errors (exit 2); inputs that are well
+    // formed but missing, unknown or too large for the hardware are input errors (exit 1).
+    check(&with(&["--rate", "-3"]), 2, &["--rate", "-3", "positive"]);
     check(
         &with(&["--arrivals", "poisson:x"]),
-        1,
+        2,
         &["--arrivals", "poisson:x", "not a number"],
     );
     check(
         &with(&["--arrivals", "weibull:3"]),
-        1,
+        2,
         &["--arrivals", "weibull"],
     );
     check(
         &with(&["--input", "lognormal:5"]),
-        1,
+        2,
         &["--input", "lognormal:5"],
     );
     check(
         &with(&["--output", "uniform:9,1"]),
-        1,
+        2,
         &["--output", "must not exceed"],
     );
     check(
         &with(&["--replicas", "0"]),
-        1,
+        2,
         &["--replicas", "at least 1"],
     );
     check(
         &with(&["--scheduler", "chunky"]),
-        1,
+        2,
         &["did you mean `chunked`"],
     );
     check(
         &with(&["--router", "least-load"]),
-        1,
+        2,
         &["--router", "least-outstanding"],
     );
     check(
         &with(&["--duration", "3d"]),
-        1,
+        2,
         &["--duration", "unknown unit"],
     );
-    check(&with(&["--slo-tpot", "fast"]), 1, &["--slo-tpot", "fast"]);
+    check(&with(&["--slo-tpot", "fast"]), 2, &["--slo-tpot", "fast"]);
     check(
         &with(&["--period", "0s", "--scheduler", "train"]),
-        1,
+        2,
         &["--period"],
     );
-    check(&with(&["--window", "0,60"]), 1, &["--window", "--trace"]);
+    check(&with(&["--window", "0,60"]), 2, &["--window", "--trace"]);
     check(
         &with(&["--rate", "2", "--arrivals", "poisson:3"]),
-        1,
+        2,
         &["conflict"],
     );
     check(
         &with(&["--concurrency", "4", "--rate", "3"]),
-        1,
+        2,
         &["conflict"],
     );
     check(&with(&["--plot", "x.pdf"]), 1, &["--plot", ".pdf"]);
@@ -660,7 +662,7 @@ fn bad_simulate_inputs_are_refused_with_the_reason() {
     let f = file.display().to_string();
     check(
         &["simulate", "--config", &f],
-        1,
+        2,
         &["bad-rate.toml", "workload.rate", "-2"],
     );
 }
@@ -704,4 +706,62 @@ fn bench_and_reference_engine() {
 fn snapshot_simulate_default() {
     let run: Run = servemath(&["simulate"]);
     insta::assert_snapshot!("simulate_default", run.transcript());
+}
+
+/// The scheduler's block size only changes the allocation granularity, never the KV capacity:
+/// 8-, 16- and 32-token blocks hold the same 405,888 tokens of Llama-3.1-8B on one H100
+/// (each token 131,072 B in BF16: 32 layers · 2 · 8 KV heads · 128 · 2 B).
+#[test]
+fn the_block_size_does_not_change_the_kv_capacity() {
+    let capacity = |b: &str| {
+        let run = servemath(&[
+            "simulate",
+            "--model",
+            "llama-3.1-8b",
+            "--rate",
+            "1",
+            "--duration",
+            "20s",
+            "--block-size",
+            b,
+            "--json",
+            "-q",
+        ]);
+        run.assert_ok();
+        run.json()["kv"]["capacity_tokens"].as_f64().unwrap_or(0.0)
+    };
+    let c16 = capacity("16");
+    assert!(c16 > 400_000.0, "{c16}");
+    // Whole 32-token blocks of the same budget: at most one block less.
+    for b in ["8", "32"] {
+        let c = capacity(b);
+        assert!(
+            (c - c16).abs() <= 32.0,
+            "--block-size {b}: {c} against {c16}"
+        );
+    }
+}
+
+/// A malformed value is a usage error (exit 2) in `simulate` as in `estimate`, whether given as
+/// a flag or as a `--config` key; an input that is well formed but unknown stays exit 1.
+#[test]
+fn malformed_values_exit_2_everywhere() {
+    for args in [
+        &["simulate", "--scheduler", "foo"][..],
+        &["simulate", "--router", "random-ish"][..],
+        &["simulate", "--duration", "5x"][..],
+        &["simulate", "--rate", "1", "--arrivals", "poisson:2"][..],
+        &["estimate", "--kv", "foo"][..],
+    ] {
+        let run = servemath(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.transcript());
+        assert!(run.stderr.contains("error"), "{args:?}");
+    }
+    let file = write_scratch("bad-scheduler.toml", "[scheduler]\nkind = \"foo\"\n");
+    let p = file.display().to_string();
+    let run = servemath(&["simulate", "--config", &p]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("scheduler"), "{}", run.stderr);
+    let run = servemath(&["simulate", "--model", "no-such-model"]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
 }

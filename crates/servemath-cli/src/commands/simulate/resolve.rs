@@ -6,6 +6,7 @@ use super::scenario::{Merged, Origins};
 use super::units::{parse_duration_s, parse_positive_duration_s, parse_window, Text};
 use crate::commands::estimate::{layout, plot::Kind};
 use crate::common::{self, fmt, DeployArgs};
+use crate::usage;
 use anyhow::{anyhow, bail, Context};
 use servemath_cost::Deployment;
 use servemath_report::{
@@ -159,8 +160,8 @@ pub fn resolve(m: Merged) -> anyhow::Result<Plan> {
 fn count(v: Option<i64>, flag: &'static str, o: &Origins) -> anyhow::Result<Option<u32>> {
     v.map(|n| match u32::try_from(n) {
         Ok(n) if n >= 1 => Ok(n),
-        _ if n < 1 => Err(anyhow!("{} = {n}: must be at least 1", o.name(flag))),
-        _ => Err(anyhow!(
+        _ if n < 1 => Err(usage!("{} = {n}: must be at least 1", o.name(flag))),
+        _ => Err(usage!(
             "{} = {n}: must be at most {}",
             o.name(flag),
             fmt::int(f64::from(u32::MAX))
@@ -176,7 +177,7 @@ fn duration(
     parse: fn(&str) -> Result<f64, String>,
 ) -> anyhow::Result<Option<f64>> {
     v.as_ref()
-        .map(|t| parse(&t.0).map_err(|e| anyhow!("{}: {e}", o.name(flag))))
+        .map(|t| parse(&t.0).map_err(|e| usage!("{}: {e}", o.name(flag))))
         .transpose()
 }
 
@@ -205,12 +206,12 @@ fn outputs(m: &Merged, o: &Origins) -> anyhow::Result<Outputs> {
             .and_then(Path::parent)
             .filter(|d| !d.as_os_str().is_empty() && !d.is_dir())
         {
-            bail!(
+            return Err(usage!(
                 "{} {}: directory `{}` does not exist",
                 o.name(flag),
                 path.as_deref().map(path_text).unwrap_or_default(),
                 dir.display()
-            );
+            ));
         }
     }
     Ok(Outputs {
@@ -257,7 +258,7 @@ pub(crate) fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts>
             u64::try_from(n)
                 .ok()
                 .filter(|&n| n >= 1)
-                .ok_or_else(|| anyhow!("{} = {n}: must be at least 1", o.name("--requests")))
+                .ok_or_else(|| usage!("{} = {n}: must be at least 1", o.name("--requests")))
         })
         .transpose()?;
     let mut report = WorkloadReport {
@@ -290,7 +291,7 @@ pub(crate) fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts>
         (w.window.is_some(), "--window"),
     ] {
         if set {
-            bail!("{} applies to --trace replays only", o.name(flag));
+            return Err(usage!("{} applies to --trace replays only", o.name(flag)));
         }
     }
     let lengths = lengths(m, o, &mut report)?;
@@ -302,11 +303,11 @@ pub(crate) fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts>
             (w.arrivals.is_some(), "--arrivals"),
         ] {
             if set {
-                bail!(
+                return Err(usage!(
                     "{} and {} conflict: a closed loop sends each user's next request when the last completes",
                     o.name("--concurrency"),
                     o.name(flag)
-                );
+                ));
             }
         }
         // N users for a duration; or until a number of requests is done; by default 10 minutes.
@@ -364,21 +365,21 @@ pub(crate) fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts>
 fn arrivals(m: &Merged, o: &Origins) -> anyhow::Result<Arrivals> {
     let w = &m.workload;
     match (w.rate, &w.arrivals) {
-        (Some(_), Some(_)) => bail!(
+        (Some(_), Some(_)) => Err(usage!(
             "{} and {} conflict: give one arrival process",
             o.name("--rate"),
             o.name("--arrivals")
-        ),
+        )),
         (Some(rate), None) => {
             let a = Arrivals::Poisson { rate_per_s: rate };
             a.validate()
-                .map_err(|e| anyhow!("{} = {rate}: {e}", o.name("--rate")))?;
+                .map_err(|e| usage!("{} = {rate}: {e}", o.name("--rate")))?;
             Ok(a)
         }
         (None, Some(spec)) => spec
             .0
             .parse()
-            .map_err(|e| anyhow!("{}: {e}", o.name("--arrivals"))),
+            .map_err(|e| usage!("{}: {e}", o.name("--arrivals"))),
         (None, None) => Ok(Arrivals::Poisson {
             rate_per_s: DEFAULT_RATE_PER_S,
         }),
@@ -393,11 +394,11 @@ fn lengths(m: &Merged, o: &Origins, report: &mut WorkloadReport) -> anyhow::Resu
             (w.output.is_some(), "--output"),
         ] {
             if set {
-                bail!(
+                return Err(usage!(
                     "{} and {} conflict: the file gives both lengths",
                     o.name("--lengths-from"),
                     o.name(flag)
-                );
+                ));
             }
         }
         let pairs = match read_trace(path)? {
@@ -412,7 +413,7 @@ fn lengths(m: &Merged, o: &Origins, report: &mut WorkloadReport) -> anyhow::Resu
     let dist =
         |v: &Option<Text>, flag: &'static str, default: &str| -> anyhow::Result<LengthDist> {
             let text = v.as_ref().map_or(default, |t| t.0.as_str());
-            text.parse().map_err(|e| anyhow!("{}: {e}", o.name(flag)))
+            text.parse().map_err(|e| usage!("{}: {e}", o.name(flag)))
         };
     let input = dist(&w.input, "--input", DEFAULT_INPUT)?;
     let output = dist(&w.output, "--output", DEFAULT_OUTPUT)?;
@@ -450,11 +451,11 @@ fn replay(
         (w.lengths_from.is_some(), "--lengths-from"),
     ] {
         if set {
-            bail!(
+            return Err(usage!(
                 "{} and {} conflict: a trace brings its own arrivals and lengths (--trace-speed scales its rate)",
                 o.name("--trace"),
                 o.name(flag)
-            );
+            ));
         }
     }
     let mut t = match read_trace(path)? {
@@ -467,26 +468,26 @@ fn replay(
     };
     if let Some(text) = &w.window {
         let (start, end) =
-            parse_window(&text.0).map_err(|e| anyhow!("{}: {e}", o.name("--window")))?;
+            parse_window(&text.0).map_err(|e| usage!("{}: {e}", o.name("--window")))?;
         t = t
             .window(start, end)
-            .map_err(|e| anyhow!("{}: {e}", o.name("--window")))?;
+            .map_err(|e| usage!("{}: {e}", o.name("--window")))?;
         report.window_s = Some((start, end.is_finite().then_some(end)));
     }
     if let Some(k) = w.trace_speed {
         t = t
             .scale_rate(k)
-            .map_err(|e| anyhow!("{}: {e}", o.name("--trace-speed")))?;
+            .map_err(|e| usage!("{}: {e}", o.name("--trace-speed")))?;
         report.trace_speed = Some(k);
     }
     if let Some(d) = duration_s {
         t.requests.retain(|r| r.arrival_s < d);
         if t.is_empty() {
-            bail!(
+            return Err(usage!(
                 "{}: no arrival of {} falls before it",
                 o.name("--duration"),
                 path.display()
-            );
+            ));
         }
     }
     if let Some(n) = requests {
@@ -551,11 +552,11 @@ fn pick<T: Copy>(
     let hint = servemath_model::nearest(&v, &all)
         .map(|n| format!(" (did you mean `{n}`?)"))
         .unwrap_or_default();
-    bail!(
+    Err(usage!(
         "{}: unknown value `{value}`{hint}; known: {}",
         o.name(flag),
         all.join(", ")
-    )
+    ))
 }
 
 fn fleet(
@@ -703,7 +704,7 @@ fn policy(
             period_s: match s.period.as_ref().map(|t| t.0.trim()) {
                 None | Some("hbm") => hbm_read_s(dep),
                 Some(p) => parse_positive_duration_s(p)
-                    .map_err(|e| anyhow!("{}: {e}, or `hbm`", o.name("--period")))?,
+                    .map_err(|e| usage!("{}: {e}, or `hbm`", o.name("--period")))?,
             },
         },
     })
