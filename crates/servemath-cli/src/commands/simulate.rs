@@ -58,6 +58,9 @@ pub struct SimulateFlags {
     pub slo: SloFlags,
     #[command(flatten)]
     pub output: OutputFlags,
+    /// The GPU-hour price behind the $/Mtok figures (`servemath cost`): --mode, --cost, --costs.
+    #[command(flatten, next_help_heading = "Cost")]
+    pub costs: crate::commands::cost::CostFlags,
 
     /// A TOML scenario file that can say everything the flags say, in sections [deployment],
     /// [fleet], [scheduler], [workload], [slo] and [output] with keys named after the flags
@@ -307,18 +310,30 @@ fn given_ids(m: &ArgMatches) -> BTreeSet<String> {
 
 /// Mean $ per held GPU-hour over the fleet at `utilization`, from each replica's hardware
 /// defaults (`servemath cost`); `None` when some replica's hardware has no price.
-fn fleet_gpu_hour_price(replicas: &[servemath_sim::ReplicaSpec], utilization: f64) -> Option<f64> {
+fn fleet_gpu_hour_price(
+    replicas: &[servemath_sim::ReplicaSpec],
+    utilization: f64,
+    flags: &crate::commands::cost::CostFlags,
+) -> anyhow::Result<Option<f64>> {
     let u = utilization.clamp(1e-6, 1.0);
+    let given = !flags.cost.is_empty() || flags.costs_file.is_some() || flags.mode.is_some();
     let (mut usd, mut gpus) = (0.0, 0.0);
     for r in replicas {
         let hw = &r.deployment.hardware;
-        let inputs = crate::commands::cost::resolve_cost_inputs(&Default::default(), hw).ok()?;
-        let cost = servemath_econ::try_gpu_hour_cost(&inputs, u).ok()?;
+        let inputs = crate::commands::cost::resolve_cost_inputs(flags, hw);
+        let cost = inputs.and_then(|i| Ok(servemath_econ::try_gpu_hour_cost(&i, u)?));
+        let cost = match (cost, given) {
+            (Ok(c), _) => c,
+            // Cost inputs the user gave must work; a catalog entry without a price only
+            // drops the $ figures.
+            (Err(e), true) => return Err(e),
+            (Err(_), false) => return Ok(None),
+        };
         let g = f64::from(r.deployment.gpus());
         usd += cost.total_usd * g;
         gpus += g;
     }
-    (gpus > 0.0).then(|| usd / gpus)
+    Ok((gpus > 0.0).then(|| usd / gpus))
 }
 
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -351,7 +366,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let wall_s = start.elapsed().as_secs_f64();
     progress.finish();
     let mut report = SimulateReport::new(plan.setup, &sim);
-    report.cost = fleet_gpu_hour_price(&plan.replicas, sim.utilization)
+    report.cost = fleet_gpu_hour_price(&plan.replicas, sim.utilization, &args.flags.costs)?
         .map(|price| servemath_report::SimCostReport::new(price, &sim));
     output::write_files(&plan.outputs, &plan.replicas, &sim, &report)?;
     if plan.outputs.bench {

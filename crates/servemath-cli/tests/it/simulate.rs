@@ -765,3 +765,36 @@ fn malformed_values_exit_2_everywhere() {
     let run = servemath(&["simulate", "--model", "no-such-model"]);
     assert_eq!(run.code, 1, "{}", run.transcript());
 }
+
+/// `simulate` takes the cost flags `estimate` and `cost` take: the $/Mtok figures follow the
+/// GPU-hour price given (the run is the same; only the price changes, so every dollar figure
+/// scales by the price ratio), and a bad cost input is refused by name.
+#[test]
+fn simulate_takes_the_cost_flags() {
+    let base = [
+        "simulate",
+        "--model",
+        "llama-3.1-8b",
+        "--requests",
+        "50",
+        "--json",
+        "-q",
+    ];
+    let at = |price: &str| {
+        let mut args = base.to_vec();
+        let flag = format!("rental_usd_per_gpu_hour={price}");
+        args.extend(["--mode", "rental", "--cost", &flag]);
+        let run = servemath(&args);
+        run.assert_ok();
+        run.json()["cost"].clone()
+    };
+    let (one, two) = (at("1"), at("2"));
+    assert!((num(&one, "usd_per_gpu_hour") - 1.0).abs() < 1e-12);
+    let ratio = num(&two, "output_usd_per_mtok") / num(&one, "output_usd_per_mtok");
+    assert!((ratio - 2.0).abs() < 1e-9, "{ratio}");
+    let mut args = base.to_vec();
+    args.extend(["--cost", "bogus=1"]);
+    let run = servemath(&args);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("bogus"), "{}", run.stderr);
+}
