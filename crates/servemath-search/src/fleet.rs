@@ -199,7 +199,8 @@ impl FleetSpec {
         r.clamp(1.0, f64::from(u32::MAX)) as u32
     }
 
-    /// The price of slack: the peak on the fleet sized for each target utilization.
+    /// The price of slack: the peak on the fleet sized for each target utilization (those
+    /// within the replica limit).
     pub fn at_utilizations(&self, targets: &[f64]) -> Result<Vec<(f64, Trial)>, SearchError> {
         for &u in targets {
             if !(u.is_finite() && u > 0.0 && u <= 1.0) {
@@ -210,8 +211,10 @@ impl FleetSpec {
                 ));
             }
         }
+        // A target whose fleet exceeds the replica limit is left out, as sizing leaves it.
         targets
             .par_iter()
+            .filter(|&&u| self.replicas_at(u) <= self.max_replicas)
             .map(|&u| Ok((u, self.trial(self.replicas_at(u))?)))
             .collect()
     }
@@ -230,7 +233,23 @@ pub fn size(spec: &FleetSpec) -> Result<Sizing, SearchError> {
         Ok(t)
     };
     let max = spec.max_replicas;
-    let guess = spec.replicas_at(1.0).min(max);
+    // Every replica at its analytic capacity is the least any fleet needs: beyond the limit
+    // no simulation can succeed, and simulating it would take the limit's worth of replicas
+    // under the whole peak (hours at 1e12 tokens a day).
+    let needed = spec.replicas_at(1.0);
+    if needed > max {
+        return Ok(Sizing {
+            smallest: None,
+            one_fewer: None,
+            closest_miss: None,
+            infeasible: Some(format!(
+                "the peak needs at least {needed} replicas at the cost model's capacity ({:.1} requests/s each), above the limit of {max} (--max-replicas)",
+                spec.replica.capacity_per_s
+            )),
+            trials: Vec::new(),
+        });
+    }
+    let guess = needed;
     // Bracket: `lo` misses (0 always does), `hi` meets.
     let (mut lo, mut hi) = (0u32, None);
     let first = run(guess, &mut trials)?;

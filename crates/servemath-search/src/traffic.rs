@@ -3,8 +3,16 @@
 //! scaled (a daily profile keeps its shape), a trace its timestamps divided.
 
 use crate::error::SearchError;
-use servemath_sim::workload::{Arrivals, Synthetic, Trace};
+use servemath_sim::workload::{Arrivals, Limit, Synthetic, Trace};
 use servemath_sim::Workload;
+
+/// Fewest requests a rescaled synthetic sample holds (see [`Traffic::at_rate`]): enough for a
+/// p99 to rest on one request in a hundred.
+pub const MIN_SAMPLE_REQUESTS: u64 = 100;
+
+/// Most requests a rescaled synthetic sample holds: 300,000 keep a p99 on 3,000 requests and a
+/// trial under a second or two, whatever the demand.
+pub const MAX_SAMPLE_REQUESTS: u64 = 300_000;
 
 #[derive(Debug, Clone)]
 pub enum Traffic {
@@ -40,7 +48,9 @@ impl Traffic {
         }
     }
 
-    /// The same traffic at `rate_per_s` requests per second, as a simulator workload.
+    /// The same traffic at `rate_per_s` requests per second, as a simulator workload; a
+    /// synthetic window holds at least [`MIN_SAMPLE_REQUESTS`] and at most
+    /// [`MAX_SAMPLE_REQUESTS`] requests.
     pub fn at_rate(&self, rate_per_s: f64) -> Result<Workload, SearchError> {
         let given = self.mean_rate_per_s();
         if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
@@ -60,12 +70,24 @@ impl Traffic {
         let k = rate_per_s / given;
         Ok(match self {
             Traffic::Synthetic(s) => {
-                let scaled = Synthetic::new(
-                    scale(s.arrivals(), k),
-                    s.lengths().clone(),
-                    s.seed(),
-                    s.limit(),
-                )?;
+                // A window so short at this rate that it would hold fewer than
+                // MIN_SAMPLE_REQUESTS requests is stretched to that many: the tail latency of an
+                // empty or tiny sample says nothing (10 requests a day at peak would otherwise
+                // simulate an empty window and call every fleet a miss).
+                // One so long that it would hold more than MAX_SAMPLE_REQUESTS is cut to that
+                // many: a fleet for 1e12 tokens a day would otherwise simulate 27 M requests per
+                // trial.
+                let limit = match (s.limit().requests, s.limit().duration_s) {
+                    (None, Some(d)) if rate_per_s * d < MIN_SAMPLE_REQUESTS as f64 => {
+                        Limit::requests(MIN_SAMPLE_REQUESTS)
+                    }
+                    (None, Some(d)) if rate_per_s * d > MAX_SAMPLE_REQUESTS as f64 => {
+                        Limit::requests(MAX_SAMPLE_REQUESTS)
+                    }
+                    _ => s.limit(),
+                };
+                let scaled =
+                    Synthetic::new(scale(s.arrivals(), k), s.lengths().clone(), s.seed(), limit)?;
                 Workload::Open(Box::new(scaled.into_iter()))
             }
             Traffic::Trace(t) => {

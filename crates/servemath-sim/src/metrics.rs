@@ -159,7 +159,18 @@ pub struct Percentiles {
 }
 
 impl From<&Histogram> for Percentiles {
+    /// An empty sample has no percentiles: every field is NaN (`null` in JSON, `-` in tables),
+    /// never a latency of 0 s.
     fn from(h: &Histogram) -> Self {
+        if h.count() == 0 {
+            return Percentiles {
+                mean: f64::NAN,
+                p50: f64::NAN,
+                p90: f64::NAN,
+                p99: f64::NAN,
+                max: f64::NAN,
+            };
+        }
         Percentiles {
             mean: h.mean(),
             p50: h.quantile(0.5),

@@ -72,13 +72,19 @@ const MAX_CONTEXT: f64 = 1e8;
 pub fn run(args: &PricesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let u = cost::check_utilization(args.utilization)?;
     if !(args.cached_fraction > 0.0 && args.cached_fraction < 1.0) {
-        bail!(
+        return Err(crate::usage!(
             "--cached-fraction = {}: must be in (0, 1)",
             args.cached_fraction
-        );
+        ));
     }
-    if args.batch == 0 || args.input == 0 || args.output == 0 {
-        bail!("--batch, --input and --output must be at least 1");
+    if args.batch == 0 || args.output == 0 {
+        return Err(crate::usage!("--batch and --output must be at least 1"));
+    }
+    if args.input < 2 {
+        return Err(crate::usage!(
+            "--input = {}: must be at least 2 (the cached-token ratio splits the prompt into a cached prefix and new tokens)",
+            args.input
+        ));
     }
     let list = load_prices(args.prices_file.as_ref())?;
     let prices: Vec<&ProviderPrice> = match &args.provider {

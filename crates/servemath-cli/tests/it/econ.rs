@@ -382,7 +382,7 @@ fn bad_economic_inputs_name_the_field_and_value() {
     );
     check(
         &["prices", "--tp", "4", "--cached-fraction", "1"],
-        1,
+        2,
         &["--cached-fraction = 1"],
     );
     let costs = write_scratch("bad_costs.toml", "pue = 0.5\n");
@@ -445,4 +445,14 @@ fn fleet_and_prices_keep_the_tp_given() {
     let run = servemath(&["prices", "--model", "llama-3.1-8b", "--tp", "8", "--json"]);
     run.assert_ok();
     assert!(!run.stderr.contains("priced at"), "{}", run.stderr);
+}
+
+/// `prices --input 1` (no prompt to split into cached and new tokens) is a usage error, not a
+/// panic; `--input 2` is the smallest prompt it prices.
+#[test]
+fn prices_refuses_a_one_token_prompt() {
+    let run = servemath(&["prices", "--input", "1"]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("--input = 1"), "{}", run.stderr);
+    servemath(&["prices", "--input", "2", "--json"]).assert_ok();
 }

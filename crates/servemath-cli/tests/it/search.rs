@@ -392,3 +392,38 @@ fn snapshot_search_and_fleet() {
     insta::assert_snapshot!("search_llama_8b", quiet(&args).transcript());
     insta::assert_snapshot!("fleet_llama_8b", quiet(&FLEET).transcript());
 }
+
+/// Fleet sizing at the extremes of demand: ten requests a day is one replica (the simulated
+/// peak is stretched to a sample with requests in it, not an empty window called a miss), and
+/// 1e15 tokens a day is refused at once from the analytic count, naming the limit.
+#[test]
+fn fleet_sizes_tiny_and_refuses_absurd_demand() {
+    let base = [
+        "fleet",
+        "-q",
+        "--model",
+        "llama-3.1-8b",
+        "--tp",
+        "1",
+        "--slo-ttft",
+        "2s",
+        "--slo-tpot",
+        "50ms",
+        "--json",
+    ];
+    let mut tiny = base.to_vec();
+    tiny.extend(["--demand", "10req/day"]);
+    let run = servemath(&tiny);
+    run.assert_ok();
+    let text = run.stdout.clone();
+    assert!(text.contains("\"replicas\": 1"), "{text}");
+    let mut huge = base.to_vec();
+    huge.extend(["--demand", "1e15tok/day"]);
+    let run = servemath(&huge);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("above the limit of 4096"),
+        "{}",
+        run.stderr
+    );
+}

@@ -798,3 +798,33 @@ fn simulate_takes_the_cost_flags() {
     assert_ne!(run.code, 0);
     assert!(run.stderr.contains("bogus"), "{}", run.stderr);
 }
+
+/// A run in which no request arrives has no latency percentiles and no price per token: the
+/// table prints `-` (never `0 s` or `$NaN`) and the JSON `null`.
+#[test]
+fn an_empty_sample_prints_no_figures() {
+    let args = [
+        "simulate",
+        "--tp",
+        "4",
+        "-q",
+        "--rate",
+        "0.01",
+        "--duration",
+        "10s",
+    ];
+    let run = servemath(&args);
+    run.assert_ok();
+    let ttft = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("TTFT"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(!ttft.contains("0 s") && ttft.contains('-'), "{ttft}");
+    assert!(!run.stdout.contains("NaN"), "{}", run.stdout);
+    let mut json = args.to_vec();
+    json.push("--json");
+    let v = servemath(&json).json();
+    assert!(v["latency"]["ttft_s"]["p99"].is_null(), "{}", v["latency"]);
+}

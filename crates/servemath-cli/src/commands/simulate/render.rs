@@ -111,16 +111,32 @@ pub fn render(r: &SimulateReport) -> String {
         ),
     );
     if let Some(c) = &r.cost {
+        // Without tokens served there is no price per token: `-`, never `$NaN`.
+        let usd = |x: f64| {
+            if x.is_finite() {
+                format!("${x:.3}")
+            } else {
+                "-".to_string()
+            }
+        };
+        let ratio = if c.output_over_input.is_finite() {
+            format!("{:.1}x", c.output_over_input)
+        } else {
+            "-".to_string()
+        };
         line(
             "cost",
             format!(
-                "${:.2}/GPU-hour (`servemath cost`): ${:.3}/Mtok in, ${:.3}/Mtok out ({:.1}x), ${:.3}/Mtok blended; {} of busy time is prefill",
+                "${:.2}/GPU-hour (`servemath cost`): {}/Mtok in, {}/Mtok out ({ratio}), {}/Mtok blended; {} of busy time is prefill",
                 c.usd_per_gpu_hour,
-                c.input_usd_per_mtok,
-                c.output_usd_per_mtok,
-                c.output_over_input,
-                c.blended_usd_per_mtok,
-                fmt::percent(c.prefill_time_share)
+                usd(c.input_usd_per_mtok),
+                usd(c.output_usd_per_mtok),
+                usd(c.blended_usd_per_mtok),
+                if c.prefill_time_share.is_finite() {
+                    fmt::percent(c.prefill_time_share)
+                } else {
+                    "-".to_string()
+                }
             ),
         );
     }
@@ -290,6 +306,14 @@ fn latency_table(r: &SimulateReport) -> String {
 
 fn row(name: &str, p: &Percentiles) -> Vec<String> {
     let mut cells = vec![name.to_string()];
-    cells.extend([p.mean, p.p50, p.p90, p.p99, p.max].map(fmt::seconds));
+    // An empty sample (no request finished, or none with two output tokens for TPOT) has no
+    // percentiles: `-`, never `0 s`.
+    cells.extend([p.mean, p.p50, p.p90, p.p99, p.max].map(|x| {
+        if x.is_finite() {
+            fmt::seconds(x)
+        } else {
+            "-".to_string()
+        }
+    }));
     cells
 }
