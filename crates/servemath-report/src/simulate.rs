@@ -164,7 +164,7 @@ pub struct SloReport {
     pub tpot_s: Option<f64>,
 }
 
-/// Conservation: `arrived = completed + running + queued`.
+/// Conservation: `arrived = completed + running + queued + rejected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RequestCounts {
     pub arrived: u64,
@@ -173,6 +173,9 @@ pub struct RequestCounts {
     pub running: u64,
     /// Never admitted by the end.
     pub queued: u64,
+    /// Refused on arrival: the whole context exceeds what one replica's KV cache or the
+    /// model's context window can ever hold.
+    pub rejected: u64,
 }
 
 /// Percentiles over completed requests (TPOT over those with more than one output token).
@@ -252,6 +255,7 @@ impl SimulateReport {
                 completed: r.completed,
                 running: r.running,
                 queued: r.queued,
+                rejected: r.rejected,
             },
             latency: LatencyReport {
                 queue_s: r.queue,

@@ -96,6 +96,9 @@ pub struct SimReport {
     pub completed: u64,
     pub running: u64,
     pub queued: u64,
+    /// Requests refused on arrival because their whole context (prompt and output) exceeds
+    /// what one replica's KV cache or the model's context window can ever hold.
+    pub rejected: u64,
     /// Simulated time of the last event.
     pub duration_s: f64,
     pub queue: Percentiles,
@@ -250,6 +253,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
     let mut rr = 0usize;
     let mut now = 0.0;
     let mut queued_at_last_arrival = 0usize;
+    let mut rejected = 0u64;
     let mut done = Vec::new();
     let mut handoff = Vec::new();
     // Sequences on the wire between pools.
@@ -344,7 +348,11 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                 );
                 next_id += 1;
                 let rep = &mut replicas[r];
-                if let Some(wake) = rep.arrive(seq, now) {
+                if !rep.can_ever_hold(&seq) {
+                    // It would wait forever and block the queue behind it: rejected, as
+                    // engines reject it, and counted.
+                    rejected += 1;
+                } else if let Some(wake) = rep.arrive(seq, now) {
                     q.push(
                         wake,
                         Event::Wake {
@@ -460,6 +468,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
         now,
         queued_at_last_arrival,
     );
+    report.rejected = rejected;
     report.timeseries = timeseries;
     report.step_spans = step_spans;
     report
@@ -547,6 +556,7 @@ fn summarize(
         completed,
         running,
         queued,
+        rejected: 0,
         duration_s,
         queue: (&tally.queue).into(),
         ttft: (&tally.ttft).into(),

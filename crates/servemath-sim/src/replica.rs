@@ -297,6 +297,17 @@ impl Replica {
         tokens.div_ceil(self.cfg.block_tokens)
     }
 
+    /// Whether `seq` could ever run here: its whole context (prompt and every output token)
+    /// fits one attention-DP rank's KV blocks, and the model's context window. A request that
+    /// cannot would wait forever (engines reject it: vLLM refuses prompts over
+    /// `max_model_len` and requests whose KV exceeds the cache).
+    pub fn can_ever_hold(&self, seq: &Seq) -> bool {
+        let tokens = u64::from(seq.prompt) + u64::from(seq.output);
+        let per_rank = self.capacity_blocks / u64::from(self.dep.par.dp_attn.max(1));
+        let blocks = tokens.div_ceil(u64::from(self.cfg.block_tokens.max(1)));
+        blocks <= per_rank && tokens <= self.dep.model.max_context
+    }
+
     /// A request arrives at `now`. Returns a new wake-up time when a run of steps in flight
     /// had to be cut short at the first step boundary after `now` so the scheduler sees it.
     pub fn arrive(&mut self, seq: Seq, now: f64) -> Option<f64> {

@@ -85,7 +85,11 @@ fn every_request_is_accounted_for() {
         let reqs = poisson(300, 20.0, 500, 100, 1);
         let r = simulate(config(&dep, policy, 2, true), open(reqs));
         assert_eq!(r.arrived, 300, "{policy:?}");
-        assert_eq!(r.completed + r.running + r.queued, r.arrived, "{policy:?}");
+        assert_eq!(
+            r.completed + r.running + r.queued + r.rejected,
+            r.arrived,
+            "{policy:?}"
+        );
         assert_eq!(r.completed, 300, "{policy:?}");
         let mut ids: Vec<u64> = r.records.iter().map(|x| x.id).collect();
         ids.sort_unstable();
@@ -96,7 +100,7 @@ fn every_request_is_accounted_for() {
     let mut cfg = config(&dep, Policy::Chunked, 1, true);
     cfg.horizon_s = Some(5.0);
     let r = simulate(cfg, open(poisson(2000, 200.0, 500, 300, 2)));
-    assert_eq!(r.completed + r.running + r.queued, r.arrived);
+    assert_eq!(r.completed + r.running + r.queued + r.rejected, r.arrived);
     assert!(r.running + r.queued > 0);
 }
 

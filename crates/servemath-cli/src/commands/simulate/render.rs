@@ -65,11 +65,19 @@ pub fn render(r: &SimulateReport) -> String {
     line(
         "requests",
         format!(
-            "{} arrived: {} completed, {} running, {} queued",
+            "{} arrived: {} completed, {} running, {} queued{}",
             fmt::int(q.arrived as f64),
             fmt::int(q.completed as f64),
             fmt::int(q.running as f64),
-            fmt::int(q.queued as f64)
+            fmt::int(q.queued as f64),
+            if q.rejected > 0 {
+                format!(
+                    ", {} rejected (longer than one replica's KV cache or the model's context can ever hold)",
+                    fmt::int(q.rejected as f64)
+                )
+            } else {
+                String::new()
+            }
         ),
     );
     s.push('\n');
