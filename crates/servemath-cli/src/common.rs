@@ -26,7 +26,7 @@ pub fn load_model(name_or_path: &str) -> anyhow::Result<ModelSpec> {
     let path = Path::new(name_or_path);
     if path.is_dir() {
         let config = path.join("config.json");
-        let text = std::fs::read_to_string(&config).with_context(|| {
+        let text = read_input(&config, "model config").with_context(|| {
             format!(
                 "model folder `{}` has no readable config.json",
                 path.display()
@@ -34,10 +34,7 @@ pub fn load_model(name_or_path: &str) -> anyhow::Result<ModelSpec> {
         })?;
         let quant_path = path.join("hf_quant_config.json");
         let quant = if quant_path.is_file() {
-            Some(
-                std::fs::read_to_string(&quant_path)
-                    .with_context(|| format!("cannot read `{}`", quant_path.display()))?,
-            )
+            Some(read_input(&quant_path, "quantization config")?)
         } else {
             None
         };
@@ -49,8 +46,7 @@ pub fn load_model(name_or_path: &str) -> anyhow::Result<ModelSpec> {
             folder,
         )?);
     }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read model config `{}`", path.display()))?;
+    let text = read_input(path, "model config")?;
     Ok(servemath_model::parse_config(
         &text,
         &path.display().to_string(),
@@ -69,8 +65,7 @@ fn looks_like_path(s: &str) -> bool {
 pub fn load_catalog(hardware_files: &[PathBuf]) -> anyhow::Result<Catalog> {
     let mut catalog = Catalog::builtin();
     for file in hardware_files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read hardware file `{}`", file.display()))?;
+        let text = read_input(file, "hardware file")?;
         catalog.overlay(&text, &file.display().to_string())?;
     }
     Ok(catalog)
@@ -109,8 +104,7 @@ pub fn resolve_params(args: &ParamArgs, hw: &Hardware) -> anyhow::Result<CostPar
     let mut params = Calibration::builtin().for_family(&hw.family);
     if let Some(file) = &args.params_file {
         let origin = file.display().to_string();
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read parameter file `{origin}`"))?;
+        let text = read_input(file, "parameter file")?;
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             let at = e.span().map_or(String::new(), |span| {
                 let before = text.get(..span.start).unwrap_or("");
@@ -324,4 +318,50 @@ pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
     let dep = Deployment::new(&model, hw, par, prec, params)
         .with_context(|| format!("cannot deploy {} on {}", model.name, hw.id))?;
     Ok(dep)
+}
+
+/// Largest input file read by default, in MiB: the largest real input (a 24 MB Azure trace, a
+/// 200 KB config) is far below. `SERVEMATH_MAX_INPUT_MB` raises or lowers it.
+pub const MAX_INPUT_MB: u64 = 1024;
+
+/// The text of the input file `path` (`what` names it in errors): a regular file (not a
+/// device, FIFO or folder: `/dev/zero` would never end) of at most [`MAX_INPUT_MB`] MiB or
+/// `SERVEMATH_MAX_INPUT_MB`.
+pub fn read_input(path: &Path, what: &str) -> anyhow::Result<String> {
+    use std::io::Read;
+    let limit_mb = match std::env::var("SERVEMATH_MAX_INPUT_MB") {
+        Ok(v) => v.trim().parse::<u64>().map_err(|_| {
+            anyhow::anyhow!("SERVEMATH_MAX_INPUT_MB = `{v}`: expected a whole number of MiB")
+        })?,
+        Err(_) => MAX_INPUT_MB,
+    };
+    let limit = limit_mb.saturating_mul(1 << 20);
+    let meta = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {what} `{}`", path.display()))?;
+    if !meta.is_file() {
+        anyhow::bail!(
+            "{what} `{}` is not a regular file (a device, FIFO or folder never ends or is not text)",
+            path.display()
+        );
+    }
+    if meta.len() > limit {
+        anyhow::bail!(
+            "{what} `{}` is {} bytes, above the {limit_mb} MiB limit on input files (set SERVEMATH_MAX_INPUT_MB to raise it)",
+            path.display(),
+            meta.len()
+        );
+    }
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot read {what} `{}`", path.display()))?;
+    let mut text = String::new();
+    file.take(limit.saturating_add(1))
+        .read_to_string(&mut text)
+        .with_context(|| format!("cannot read {what} `{}`", path.display()))?;
+    if text.len() as u64 > limit {
+        anyhow::bail!(
+            "{what} `{}` grew past the {limit_mb} MiB limit while being read (set SERVEMATH_MAX_INPUT_MB to raise it)",
+            path.display()
+        );
+    }
+    Ok(text)
 }

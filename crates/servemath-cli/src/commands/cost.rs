@@ -4,7 +4,7 @@
 
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::{Args, ValueEnum};
 use servemath_econ::{CostInputs, Mode, INPUT_DOCS};
 use servemath_hardware::Hardware;
@@ -91,8 +91,7 @@ pub fn apply_cost_flags(flags: &CostFlags, hw: &Hardware) -> anyhow::Result<Cost
     let mut inputs = servemath_econ::cost_inputs_for(hw)?;
     if let Some(file) = &flags.costs_file {
         let origin = file.display().to_string();
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read cost file `{origin}`"))?;
+        let text = crate::common::read_input(file, "cost file")?;
         let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
             anyhow::anyhow!("{origin}: malformed toml: {}", e.message().trim_end())
         })?;

@@ -7,7 +7,7 @@ use crate::commands::estimate::layout;
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
 use crate::common::{self, DeployArgs};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Args;
 use servemath_cost::{Deployment, StepLoad};
 use servemath_econ::{PriceList, ProviderPrice};
@@ -124,8 +124,7 @@ fn dedup(mut v: Vec<&str>) -> Vec<&str> {
 fn load_prices(file: Option<&PathBuf>) -> anyhow::Result<PriceList> {
     Ok(match file {
         Some(f) => {
-            let text = std::fs::read_to_string(f)
-                .with_context(|| format!("cannot read price list `{}`", f.display()))?;
+            let text = crate::common::read_input(f, "price list")?;
             PriceList::parse(&text, &f.display().to_string())?
         }
         None => PriceList::builtin()?,

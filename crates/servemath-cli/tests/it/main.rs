@@ -1094,3 +1094,28 @@ fn a_closed_pipe_ends_every_command_quietly() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// Input files are read only when they are regular files within the size limit: `/dev/zero`
+/// (which never ends) is refused at once by name, and `SERVEMATH_MAX_INPUT_MB` sets the limit.
+#[cfg(unix)]
+#[test]
+fn inputs_that_never_end_or_are_too_large_are_refused() {
+    for args in [
+        &["model", "/dev/zero"][..],
+        &["simulate", "--trace", "/dev/zero"][..],
+        &["estimate", "--params", "/dev/zero"][..],
+    ] {
+        let run = servemath(args);
+        assert_eq!(run.code, 1, "{}", run.transcript());
+        assert!(run.stderr.contains("not a regular file"), "{}", run.stderr);
+    }
+    let path = shared_models().join("Qwen--Qwen3-8B.json");
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("servemath"))
+        .args(["model", &path.display().to_string()])
+        .env("SERVEMATH_MAX_INPUT_MB", "0")
+        .output();
+    let out = out.unwrap_or_else(|e| panic!("cannot run servemath: {e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("SERVEMATH_MAX_INPUT_MB"), "{stderr}");
+}

@@ -423,8 +423,7 @@ fn lengths(m: &Merged, o: &Origins, report: &mut WorkloadReport) -> anyhow::Resu
 }
 
 fn read_trace(path: &Path) -> anyhow::Result<TraceContents> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read trace `{}`", path.display()))?;
+    let text = common::read_input(path, "trace")?;
     Ok(trace::read(
         &text,
         &path_text(path),

@@ -8,7 +8,7 @@
 use super::units::Text;
 use super::{FleetFlags, OutputFlags, SchedulerFlags, SimulateArgs, SloFlags, WorkloadFlags};
 use crate::common::DeployArgs;
-use anyhow::{anyhow, Context};
+use anyhow::anyhow;
 use serde::Deserialize;
 use servemath_model::Precision;
 use std::collections::{BTreeMap, BTreeSet};
@@ -183,8 +183,7 @@ pub fn merge(args: &SimulateArgs) -> anyhow::Result<Merged> {
 }
 
 fn read(path: &Path) -> anyhow::Result<ScenarioFile> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read scenario file `{}`", path.display()))?;
+    let text = crate::common::read_input(path, "scenario file")?;
     toml::from_str(&text).map_err(|e: toml::de::Error| {
         let at = e.span().map_or(String::new(), |span| {
             let before = text.get(..span.start).unwrap_or("");
