@@ -858,3 +858,33 @@ fn a_request_that_can_never_fit_is_rejected_not_deadlocked() {
     assert_eq!(int(r, "queued"), 0, "{r}");
     assert_conserved(&v, "one huge prompt");
 }
+
+/// An output never replaces an input or another output: `--requests-csv` naming the trace,
+/// or two outputs naming one file, is a usage error and the trace is left as it was.
+#[test]
+fn outputs_never_overwrite_inputs() {
+    let text = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:17:03.0000000,100,10\n2023-11-16 18:17:04.0000000,100,10\n";
+    let trace = write_scratch("kept-trace.csv", text);
+    let t = trace.display().to_string();
+    let run = servemath(&["simulate", "-q", "--trace", &t, "--requests-csv", &t]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(
+        run.stderr.contains("would overwrite --trace"),
+        "{}",
+        run.stderr
+    );
+    let after = std::fs::read_to_string(&trace).unwrap_or_default();
+    assert_eq!(after, text);
+    let out = scratch().join("one-output.csv").display().to_string();
+    let run = servemath(&[
+        "simulate",
+        "-q",
+        "--requests",
+        "5",
+        "--requests-csv",
+        &out,
+        "--timeseries-csv",
+        &out,
+    ]);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+}

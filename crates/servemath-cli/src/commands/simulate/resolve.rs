@@ -214,6 +214,51 @@ fn outputs(m: &Merged, o: &Origins) -> anyhow::Result<Outputs> {
             ));
         }
     }
+    // No output may replace an input or another output (a trace overwritten by its own
+    // requests CSV is lost).
+    let written: Vec<(&str, &Path)> = [
+        ("--requests-csv", f.requests_csv.as_deref()),
+        ("--timeseries-csv", f.timeseries_csv.as_deref()),
+        ("--chrome-trace", f.chrome_trace.as_deref()),
+        ("--plot", f.plot.as_deref()),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.map(|p| (flag, p)))
+    .collect();
+    let model = Path::new(&m.deploy.model);
+    let mut read: Vec<(&str, &Path)> = [
+        ("--trace", m.workload.trace.as_deref()),
+        ("--lengths-from", m.workload.lengths_from.as_deref()),
+        ("--params", m.deploy.params.params_file.as_deref()),
+        ("--model", model.is_file().then_some(model)),
+    ]
+    .into_iter()
+    .filter_map(|(flag, p)| p.map(|p| (flag, p)))
+    .collect();
+    read.extend(
+        m.deploy
+            .hardware_file
+            .iter()
+            .map(|p| ("--hardware-file", p.as_path())),
+    );
+    if let Some(config) = o.file() {
+        read.push(("--config", Path::new(config)));
+    }
+    for (i, (flag, out)) in written.iter().enumerate() {
+        let clash = read
+            .iter()
+            .chain(&written[..i])
+            .find(|(_, other)| same_file(out, other));
+        if let Some((other_flag, other)) = clash {
+            return Err(usage!(
+                "{} {} would overwrite {} {}: give another file",
+                o.name(flag),
+                path_text(out),
+                o.name(other_flag),
+                path_text(other)
+            ));
+        }
+    }
     Ok(Outputs {
         json: f.json,
         quiet: f.quiet,
@@ -863,4 +908,13 @@ fn kv_link(
         },
         name: "scale_out",
     })
+}
+
+/// Whether two paths name the same file: the same canonical path when both exist, else the
+/// same path as written.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
 }

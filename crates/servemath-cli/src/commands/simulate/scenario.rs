@@ -78,6 +78,11 @@ impl Origins {
         }
     }
 
+    /// The scenario file, when one was given.
+    pub fn file(&self) -> Option<&str> {
+        self.file.as_deref()
+    }
+
     fn note(&mut self, flag: &'static str, key: &'static str) {
         self.from_file.insert(flag, key);
     }
