@@ -86,12 +86,14 @@ pub fn gpu_hour_cost(inputs: &CostInputs, utilization: f64) -> GpuHourCost {
 }
 
 /// The yearly payment that repays `capital` with interest at `rate` over `years` (a level
-/// annuity); `capital / years` at a zero rate.
+/// annuity); `capital / years` at a zero rate. The denominator `1 − (1+r)^−A` is computed as
+/// `−expm1(−A·ln_1p(r))`, exact to rounding at any rate: the direct form cancels
+/// catastrophically below r ≈ 1e−12 (1e−15 gave a negative financing charge).
 pub fn annuity_per_year(capital: f64, rate: f64, years: f64) -> f64 {
     if rate == 0.0 {
         capital / years
     } else {
-        capital * rate / (1.0 - (1.0 + rate).powf(-years))
+        capital * rate / -(-years * rate.ln_1p()).exp_m1()
     }
 }
 

@@ -486,3 +486,17 @@ confirmed = true
         .unwrap_or_default();
     assert!(e.contains("needs all of"), "{e}");
 }
+
+#[test]
+fn the_annuity_is_exact_at_tiny_rates() {
+    // $30,000 over 4 years: at a zero rate $7,500 a year. At r = 1e-15 the payment exceeds that
+    // by C·r·(A+1)/2 to first order = 30,000·1e-15·2.5 = 7.5e-11: still $7,500 to 1e-12, never
+    // below it (the direct formula cancelled to a negative or infinite charge here).
+    for r in [1e-17, 1e-15, 1e-12, 1e-9] {
+        let a = crate::gpu_hour::annuity_per_year(30_000.0, r, 4.0);
+        assert!(a >= 7_500.0 && (a / 7_500.0 - 1.0) < 1e-6, "r = {r}: {a}");
+    }
+    // At 8 % (hand: 30,000·0.08/(1 − 1.08^−4) = 2,400/0.264970 = 9,057.62).
+    let a = crate::gpu_hour::annuity_per_year(30_000.0, 0.08, 4.0);
+    assert!((a - 9_057.62).abs() < 0.01, "{a}");
+}

@@ -234,7 +234,10 @@ pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             crate::note(n);
         }
     }
-    let plan = replica_plan(&dep, args.max_seqs.max(1), input, output, &slo).ok_or_else(|| {
+    if args.max_seqs == 0 {
+        return Err(crate::usage!("--max-seqs = 0: must be at least 1"));
+    }
+    let plan = replica_plan(&dep, args.max_seqs, input, output, &slo).ok_or_else(|| {
         anyhow!(
             "{} on {}: not one sequence of {} tokens fits",
             dep.model.name,
@@ -264,8 +267,12 @@ pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         workload.arrivals = Some(format!("poisson:{peak_rate:.4}"));
     }
     workload.mean_rate_per_s = Some(peak_rate);
+    // Cost inputs the user gave must work; a catalog entry without a price only drops the $
+    // figures, with a warning.
+    let given = !args.costs.cost.is_empty() || args.costs.costs_file.is_some();
     let cost = match resolve_cost_inputs(&args.costs, &dep.hardware) {
         Ok(c) => Some(c),
+        Err(e) if given => return Err(e),
         Err(e) => {
             crate::warn(&format!("no $ figures: {e:#}"));
             None

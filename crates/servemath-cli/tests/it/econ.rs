@@ -456,3 +456,31 @@ fn prices_refuses_a_one_token_prompt() {
     assert!(run.stderr.contains("--input = 1"), "{}", run.stderr);
     servemath(&["prices", "--input", "2", "--json"]).assert_ok();
 }
+
+/// `fleet` treats a bad cost input as `estimate`, `search` and `cost` do (exit 1, naming it),
+/// and `--max-seqs 0` as `simulate` does (a usage error), instead of warning or rounding.
+#[test]
+fn fleet_refuses_bad_cost_inputs_and_zero_sequences() {
+    let base = [
+        "fleet",
+        "-q",
+        "--model",
+        "llama-3.1-8b",
+        "--tp",
+        "1",
+        "--demand",
+        "1e8tok/day",
+        "--slo-ttft",
+        "2s",
+    ];
+    let mut pue = base.to_vec();
+    pue.extend(["--cost", "pue=0"]);
+    let run = servemath(&pue);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(run.stderr.contains("pue"), "{}", run.stderr);
+    let mut zero = base.to_vec();
+    zero.extend(["--max-seqs", "0"]);
+    let run = servemath(&zero);
+    assert_eq!(run.code, 2, "{}", run.transcript());
+    assert!(run.stderr.contains("--max-seqs"), "{}", run.stderr);
+}
