@@ -584,6 +584,11 @@ fn bad_simulate_inputs_are_refused_with_the_reason() {
         &["--output", "must not exceed"],
     );
     check(
+        &with(&["--block-size", "1000000000"]),
+        2,
+        &["--block-size", "65536"],
+    );
+    check(
         &with(&["--replicas", "0"]),
         2,
         &["--replicas", "at least 1"],

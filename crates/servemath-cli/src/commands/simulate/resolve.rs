@@ -759,6 +759,9 @@ pub fn hbm_read_s(dep: &Deployment) -> f64 {
     dep.hardware.hbm_bytes / dep.hardware.hbm_bytes_per_s
 }
 
+/// Largest KV block accepted: 2^16 tokens, far above any engine's (16 to 256).
+const MAX_BLOCK_TOKENS: u32 = 1 << 16;
+
 fn scheduler(
     policy: Policy,
     s: &super::SchedulerFlags,
@@ -772,6 +775,13 @@ fn scheduler(
         c.max_batched_tokens = n;
     }
     if let Some(n) = count(s.block_size, "--block-size", o)? {
+        // Engines use 16 to 256 tokens; a block larger than any model's context is a typo.
+        if n > MAX_BLOCK_TOKENS {
+            return Err(usage!(
+                "{} = {n}: at most {MAX_BLOCK_TOKENS} tokens per KV block (engines use 16 to 256)",
+                o.name("--block-size")
+            ));
+        }
         c.block_tokens = n;
     }
     c.prefix_caching = !s.no_prefix_caching;
