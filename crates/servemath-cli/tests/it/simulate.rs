@@ -589,6 +589,11 @@ fn bad_simulate_inputs_are_refused_with_the_reason() {
         &["--block-size", "65536"],
     );
     check(
+        &with(&["--replicas", "1000000"]),
+        2,
+        &["--replicas", "65,536"],
+    );
+    check(
         &with(&["--replicas", "0"]),
         2,
         &["--replicas", "at least 1"],

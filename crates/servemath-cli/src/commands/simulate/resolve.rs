@@ -156,6 +156,23 @@ pub fn resolve(m: Merged) -> anyhow::Result<Plan> {
 
 // ------------------------------------------------------------------------------ helpers
 
+/// Most replicas one simulation holds: 65,536 (half a million GPUs at TP8), beyond which the
+/// replica table alone would take gigabytes. Use `fleet` to size larger fleets analytically.
+const MAX_REPLICAS: u32 = 1 << 16;
+
+/// A replica count (1 by default), at most [`MAX_REPLICAS`].
+fn replica_count(v: Option<i64>, flag: &'static str, o: &Origins) -> anyhow::Result<u32> {
+    let n = count(v, flag, o)?.unwrap_or(1);
+    if n > MAX_REPLICAS {
+        return Err(usage!(
+            "{} = {n}: at most {} replicas in one simulation",
+            o.name(flag),
+            fmt::int(f64::from(MAX_REPLICAS))
+        ));
+    }
+    Ok(n)
+}
+
 /// A count of at least 1 (replicas, users, batch sizes, token limits).
 fn count(v: Option<i64>, flag: &'static str, o: &Origins) -> anyhow::Result<Option<u32>> {
     v.map(|n| match u32::try_from(n) {
@@ -675,7 +692,7 @@ fn fleet(
             .insert(0, format!("max_batched_tokens={n}"));
     }
     if unified {
-        let replicas = count(f.replicas, "--replicas", o)?.unwrap_or(1);
+        let replicas = replica_count(f.replicas, "--replicas", o)?;
         let dep = deploy(&base, m.tp_given, context, "", notes)?;
         let policy = policy(kind, s, o, &dep)?;
         let scheduler = scheduler(policy, s, o)?;
@@ -693,8 +710,8 @@ fn fleet(
         });
     }
 
-    let prefill_n = count(f.prefill_replicas, "--prefill-replicas", o)?.unwrap_or(1);
-    let decode_n = count(f.decode_replicas, "--decode-replicas", o)?.unwrap_or(1);
+    let prefill_n = replica_count(f.prefill_replicas, "--prefill-replicas", o)?;
+    let decode_n = replica_count(f.decode_replicas, "--decode-replicas", o)?;
     let pool_args = |tp: Option<i64>, tp_flag: &'static str, hw: &Option<String>| {
         let mut a = base.clone();
         let tp = count(tp, tp_flag, o)?;
