@@ -589,6 +589,16 @@ fn bad_simulate_inputs_are_refused_with_the_reason() {
         &["--block-size", "65536"],
     );
     check(
+        &["simulate", "--rate", "1e9", "--duration", "1s"],
+        2,
+        &["--rate", "10,000,000"],
+    );
+    check(
+        &with(&["--concurrency", "10000000"]),
+        2,
+        &["--concurrency", "1,000,000"],
+    );
+    check(
         &with(&["--replicas", "1000000"]),
         2,
         &["--replicas", "65,536"],

@@ -156,6 +156,13 @@ pub fn resolve(m: Merged) -> anyhow::Result<Plan> {
 
 // ------------------------------------------------------------------------------ helpers
 
+/// Most requests one synthetic simulation generates: 10 M take 10 to 20 s, and under overload
+/// every queued request is held in memory (about 160 B each: 1.6 GB at the limit).
+const MAX_SIM_REQUESTS: u64 = 10_000_000;
+
+/// Most users of a closed loop (each holds a request in flight).
+const MAX_USERS: u32 = 1_000_000;
+
 /// Most replicas one simulation holds: 65,536 (half a million GPUs at TP8), beyond which the
 /// replica table alone would take gigabytes. Use `fleet` to size larger fleets analytically.
 const MAX_REPLICAS: u32 = 1 << 16;
@@ -360,6 +367,13 @@ pub(crate) fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts>
     report.mean_input_tokens = lengths.mean_input_tokens();
     report.mean_output_tokens = lengths.mean_output_tokens();
     if let Some(users) = count(w.concurrency, "--concurrency", o)? {
+        if users > MAX_USERS {
+            return Err(usage!(
+                "{} = {users}: at most {} users in a closed loop",
+                o.name("--concurrency"),
+                fmt::int(f64::from(MAX_USERS))
+            ));
+        }
         for (set, flag) in [
             (w.rate.is_some(), "--rate"),
             (w.arrivals.is_some(), "--arrivals"),
@@ -415,6 +429,15 @@ pub(crate) fn workload(m: &Merged, o: &Origins) -> anyhow::Result<WorkloadParts>
         },
         span_s: None,
     };
+    if let Some(n) = expected.requests.filter(|&n| n > MAX_SIM_REQUESTS) {
+        return Err(usage!(
+            "{} for {}: {} requests, above the {} one simulation takes (under overload every one of them waits in memory); shorten the run or lower the rate",
+            o.name("--rate"),
+            o.name("--duration"),
+            fmt::int(n as f64),
+            fmt::int(MAX_SIM_REQUESTS as f64)
+        ));
+    }
     let synthetic = Synthetic::new(arrivals, lengths, seed, limit)?;
     Ok((
         Source::Synthetic(Box::new(synthetic)),
