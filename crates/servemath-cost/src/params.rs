@@ -94,36 +94,36 @@ pub const PARAM_DOCS: &[ParamDoc] = &[
         name: "compute_efficiency",
         unit: "fraction",
         doc: "GEMM fraction of dense peak FLOP/s without a measured curve",
-        min: 0.0,
+        min: 0.01,
         max: 1.0,
-        range: "must be in (0, 1]",
+        range: "must be in (0.01, 1]: no kernel runs below 1 % of its peak",
         plausible: "0.3-0.8 (DeepGEMM H800 FP8 0.30-0.69; B200 FP4 0.34-0.63)",
     },
     ParamDoc {
         name: "memory_efficiency",
         unit: "fraction",
         doc: "fraction of HBM bandwidth in streaming kernels",
-        min: 0.0,
+        min: 0.01,
         max: 1.0,
-        range: "must be in (0, 1]",
+        range: "must be in (0.01, 1]: no kernel runs below 1 % of its peak",
         plausible: "0.7-0.95 (FlashMLA 3000 of 3350 GB/s = 0.9)",
     },
     ParamDoc {
         name: "attention_efficiency",
         unit: "fraction",
         doc: "attention fraction of BF16/FP8 peak without a measured curve",
-        min: 0.0,
+        min: 0.01,
         max: 1.0,
-        range: "must be in (0, 1]",
+        range: "must be in (0.01, 1]: no kernel runs below 1 % of its peak",
         plausible: "0.4-0.8 (FA3 0.75 BF16, FlashMLA 0.67)",
     },
     ParamDoc {
         name: "comm_efficiency",
         unit: "fraction",
         doc: "fraction of link bandwidth in collectives without a measured table",
-        min: 0.0,
+        min: 0.01,
         max: 1.0,
-        range: "must be in (0, 1]",
+        range: "must be in (0.01, 1]: no kernel runs below 1 % of its peak",
         plausible: "0.6-0.9 (NCCL ring 370 of 450 GB/s = 0.82)",
     },
     ParamDoc {
@@ -282,6 +282,16 @@ pub const PARAM_DOCS: &[ParamDoc] = &[
     },
 ];
 
+/// A value as written in an error: plain, or in exponent form when tiny or huge (1e-300 is
+/// not 300 zeros).
+fn show_value(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && (v.abs() < 1e-4 || v.abs() >= 1e12) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
+}
+
 /// A bad parameter value or name.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamError {
@@ -291,7 +301,7 @@ pub enum ParamError {
         name: String,
         suggestion: Option<String>,
     },
-    #[error("{origin}: cost parameter `{name}` = {value}: {reason}")]
+    #[error("{origin}: cost parameter `{name}` = {}: {reason}", show_value(*value))]
     OutOfRange {
         origin: String,
         name: String,
@@ -522,6 +532,19 @@ mod tests {
     }
 
     #[test]
+    fn absurd_magnitudes_are_refused_and_written_in_exponent_form() {
+        let mut p = Calibration::builtin().default;
+        let e = p
+            .set("compute_efficiency", 1e-300, "--param")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("= 1e-300: must be in (0.01, 1]"), "{e}");
+        assert_eq!(show_value(0.5), "0.5");
+        assert_eq!(show_value(1e30), "1e30");
+    }
+
+    #[test]
     fn out_of_range_names_the_parameter() {
         let mut p = Calibration::builtin().default;
         let e = p
@@ -530,7 +553,9 @@ mod tests {
             .map(|e| e.to_string());
         assert_eq!(
             e.as_deref(),
-            Some("--param: cost parameter `memory_efficiency` = 1.5: must be in (0, 1]")
+            Some(
+                "--param: cost parameter `memory_efficiency` = 1.5: must be in (0.01, 1]: no kernel runs below 1 % of its peak"
+            )
         );
         let e = p
             .set("memory_eficiency", 0.5, "--param")
