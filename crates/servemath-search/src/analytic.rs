@@ -187,9 +187,14 @@ pub fn steady(dep: &Deployment, batch: f64, input: f64, output: f64) -> Steady {
     let step = dep.steady_output_tokens_per_s(batch, input, output);
     let chunks = (input / budget).ceil().max(1.0);
     let piece = input / chunks;
+    // The step a prompt rides carries the other prompts' share of the steady prompt load
+    // (`batch / output` prompts per step on average) beside its own chunk: never less prompt
+    // work than the steady step, so TTFT is never shorter than one steady step.
+    let others = (batch / output - piece / input).max(0.0);
     let ride = dep.step(
         &(StepLoad::decode(batch, input + output / 2.0)
-            + StepLoad::prefill(1.0, piece, (input - piece) / 2.0)),
+            + StepLoad::prefill(1.0, piece, (input - piece) / 2.0)
+            + StepLoad::prefill(others, input, 0.0)),
     );
     Steady {
         tpot_s: step.time_s,

@@ -336,3 +336,26 @@ fn zero_demand_is_an_error() {
     let spec = fleet_spec(2.0, 0.05, 0.0);
     assert!(size(&spec).is_err());
 }
+
+#[test]
+fn the_analytic_ttft_is_never_shorter_than_one_steady_step() {
+    // Audit D15: Llama-3.1-8B on an H100 at batch 398 gave TTFT 47.1 ms < TPOT 55.8 ms, the
+    // ride step carrying only this prompt's chunk. A prompt rides at least one step that
+    // carries the steady prompt load, so TTFT >= TPOT at every batch.
+    let model = servemath_model::builtin("llama-3.1-8b").unwrap_or_else(|e| panic!("{e}"));
+    let catalog = Catalog::builtin();
+    let hw = catalog.get("h100-sxm").unwrap_or_else(|e| panic!("{e}"));
+    let prec = servemath_cost::Precisions::defaults_for(&model, |p| hw.peak_flop_per_s(p).is_ok());
+    let params = Calibration::builtin().for_family(&hw.family);
+    let dep = Deployment::new(&model, hw, Parallelism::default(), prec, params)
+        .unwrap_or_else(|e| panic!("{e}"));
+    for b in [1.0, 8.0, 64.0, 398.0] {
+        let s = steady(&dep, b, 2000.0, 300.0);
+        assert!(
+            s.ttft_s >= s.tpot_s,
+            "batch {b}: TTFT {} < TPOT {}",
+            s.ttft_s,
+            s.tpot_s
+        );
+    }
+}
