@@ -39,6 +39,9 @@ pub fn read_lengths(text: &str, file: &str) -> Result<Empirical, TraceError> {
 
 pub(crate) const ARRIVED_AT: &str = "arrived_at";
 
+/// Largest `arrived_at` accepted, seconds (see [`read_vidur`]).
+pub(crate) const MAX_ARRIVAL_S: f64 = 1e12;
+
 /// Reads Vidur's processed traces (`arrived_at,num_prefill_tokens,num_decode_tokens`, as in
 /// `microsoft/vidur` `data/processed_traces/splitwise_*.csv`): the lengths CSV with arrival
 /// times in seconds. Rows must be in time order; times are relative to the first row.
@@ -61,6 +64,14 @@ pub fn read_vidur(text: &str, file: &str) -> Result<Trace, TraceError> {
         let row = Row::split(file, line, text, &header)?;
         let stamp = row.get(t_col);
         let t = match stamp.parse::<f64>() {
+            // Past 1e12 s a double no longer resolves a tenth of a millisecond (at 1e15 s its
+            // step is 0.125 s): latencies from such stamps would be rounding noise.
+            Ok(t) if t.is_finite() && t > MAX_ARRIVAL_S => {
+                return Err(row.invalid(
+                    t_col,
+                    "above 1e12 s, where a double no longer resolves a tenth of a millisecond; subtract the first arrival",
+                ))
+            }
             Ok(t) if t.is_finite() && t >= 0.0 => t,
             Ok(t) if t < 0.0 => return Err(row.invalid(t_col, "must not be negative")),
             Ok(_) => return Err(row.invalid(t_col, "must be a finite number of seconds")),

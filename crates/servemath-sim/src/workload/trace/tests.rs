@@ -634,3 +634,23 @@ fn vidur_timed_lengths() {
         "splitwise_conv.csv: line 3, column 1 (`arrived_at`) = `inf`: must be a finite number of seconds",
     );
 }
+
+#[test]
+fn vidur_arrival_times_past_1e12_s_are_refused() {
+    // At 1e15 s a double's step is 0.125 s: the second request's 85.8 ms TTFT would read as
+    // 125 ms. The row is refused by line and column instead.
+    let text = "arrived_at,num_prefill_tokens,num_decode_tokens\n1e15,100,10\n1.0000000000000001e15,100,10\n";
+    let e = read_vidur(text, "t.csv")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        e.contains("t.csv") && e.contains("line 2") && e.contains("1e12"),
+        "{e}"
+    );
+    // Large but resolvable stamps still read, relative to the first.
+    let ok = "arrived_at,num_prefill_tokens,num_decode_tokens\n1e9,100,10\n1000000000.5,100,10\n";
+    let t = read_vidur(ok, "t.csv").unwrap_or_default();
+    assert_eq!(t.requests.len(), 2);
+    assert!((t.requests[1].arrival_s - 0.5).abs() < 1e-6);
+}
