@@ -365,3 +365,31 @@ pub fn read_input(path: &Path, what: &str) -> anyhow::Result<String> {
     }
     Ok(text)
 }
+
+/// The one rule for "the smallest layout that fits", used by `estimate` (its hint), `prices`
+/// and `simulate`: the power-of-two tensor-parallel degrees above `above` whose TP ×
+/// attention-DP group stays inside the hardware's scale-up domain (pipeline stages may span
+/// domains), the first at which one sequence of `context` tokens fits. `None` when none does.
+pub fn smallest_fitting_tp(
+    args: &DeployArgs,
+    context: f64,
+    above: u32,
+) -> anyhow::Result<Option<(u32, Deployment)>> {
+    let domain = load_catalog(&args.hardware_file)?
+        .get(&args.hardware)?
+        .scale_up_domain
+        .max(1);
+    Ok((0..=10)
+        .map(|s| 1u32 << s)
+        .filter(|&tp| tp > above && tp * args.dp_attn.max(1) <= domain)
+        .find_map(|tp| {
+            let a = DeployArgs {
+                tp: Some(tp),
+                ..args.clone()
+            };
+            build_deployment(&a)
+                .ok()
+                .filter(|d| d.max_batch(context) > 0)
+                .map(|d| (tp, d))
+        }))
+}

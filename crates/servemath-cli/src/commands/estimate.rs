@@ -138,7 +138,7 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         report = report.with_token_costs(basis);
     }
     if !report.batches.iter().any(|b| b.fits) {
-        return Err(nothing_fits(&report, args, &dep));
+        return Err(nothing_fits(&report, args));
     }
     if let (Some(path), Some(kind)) = (&args.plot, plot_kind) {
         plot::draw(path, kind, &dep, &report)?;
@@ -251,7 +251,7 @@ fn token_cost_basis(
 }
 
 /// The error when no requested batch fits, with the reason for the smallest and a layout hint.
-fn nothing_fits(r: &EstimateReport, args: &EstimateArgs, dep: &Deployment) -> anyhow::Error {
+fn nothing_fits(r: &EstimateReport, args: &EstimateArgs) -> anyhow::Error {
     let smallest = r.batches.first();
     let reason = smallest
         .and_then(|b| b.reason.clone())
@@ -262,7 +262,7 @@ fn nothing_fits(r: &EstimateReport, args: &EstimateArgs, dep: &Deployment) -> an
     };
     // When even one sequence does not fit, a wider tensor-parallel layout may.
     let hint = if r.max_batch == 0 {
-        larger_layout(args, dep)
+        larger_layout(args)
             .map(|tp| format!("; --tp {tp} would fit"))
             .unwrap_or_default()
     } else {
@@ -278,18 +278,13 @@ fn nothing_fits(r: &EstimateReport, args: &EstimateArgs, dep: &Deployment) -> an
 }
 
 /// The smallest larger tensor-parallel degree at which one sequence fits, if any does within
-/// the scale-up domain.
-fn larger_layout(args: &EstimateArgs, dep: &Deployment) -> Option<u32> {
+/// the scale-up domain ([`common::smallest_fitting_tp`]).
+fn larger_layout(args: &EstimateArgs) -> Option<u32> {
     let context = (args.input + args.output) as f64;
-    let domain = dep.hardware.scale_up_domain;
-    (1..=10)
-        .map(|s| 1u32 << s)
-        .filter(|&tp| tp > args.deploy.tp() && tp * args.deploy.dp_attn * args.deploy.pp <= domain)
-        .find(|&tp| {
-            let mut a = args.deploy.clone();
-            a.tp = Some(tp);
-            common::build_deployment(&a).is_ok_and(|d| d.max_batch(context) > 0)
-        })
+    common::smallest_fitting_tp(&args.deploy, context, args.deploy.tp())
+        .ok()
+        .flatten()
+        .map(|(tp, _)| tp)
 }
 
 /// `TP4`, `TP8 · EP8 · DP-attn8 · PP2` (degrees of 1 omitted, TP always shown).

@@ -140,38 +140,26 @@ fn deployment(args: &PricesArgs) -> anyhow::Result<Deployment> {
     if dep.max_batch(context) > 0 {
         return Ok(dep);
     }
-    let domain = dep.hardware.scale_up_domain;
     let given = args.deploy.tp;
-    for tp in (1..=10)
-        .map(|s| 1u32 << s)
-        .filter(|&tp| tp > given.unwrap_or(1))
-    {
-        if tp * args.deploy.pp * args.deploy.dp_attn > domain {
-            break;
+    if let Some((tp, d)) = common::smallest_fitting_tp(&args.deploy, context, given.unwrap_or(1))? {
+        if let Some(g) = given {
+            bail!(
+                "{} does not fit one {} at context {} at --tp {g}; --tp {tp} would",
+                dep.model.name,
+                dep.hardware.id,
+                fmt::int(context)
+            );
         }
-        let mut a = args.deploy.clone();
-        a.tp = Some(tp);
-        if let Ok(d) = common::build_deployment(&a) {
-            if d.max_batch(context) > 0 {
-                if let Some(g) = given {
-                    bail!(
-                        "{} does not fit one {} at context {} at --tp {g}; --tp {tp} would",
-                        dep.model.name,
-                        dep.hardware.id,
-                        fmt::int(context)
-                    );
-                }
-                crate::note(&format!(
-                    "note: {} does not fit one {} at context {}; priced at --tp {tp}, the smallest \
-                     that fits (pass --tp to choose)",
-                    dep.model.name,
-                    dep.hardware.id,
-                    fmt::int(context)
-                ));
-                return Ok(d);
-            }
-        }
+        crate::note(&format!(
+            "note: {} does not fit one {} at context {}; priced at --tp {tp}, the smallest \
+             that fits (pass --tp to choose)",
+            dep.model.name,
+            dep.hardware.id,
+            fmt::int(context)
+        ));
+        return Ok(d);
     }
+    let domain = dep.hardware.scale_up_domain;
     bail!(
         "{} does not fit on {} at context {} with any --tp up to its scale-up domain of {}",
         dep.model.name,

@@ -841,66 +841,43 @@ pub(crate) fn deploy(
     let model = common::load_model(&args.model)?;
     let catalog = common::load_catalog(&args.hardware_file)?;
     let domain = catalog.get(&args.hardware)?.scale_up_domain;
-    let candidates: Vec<u32> = (0..=10)
-        .map(|s| 1u32 << s)
-        // Tensor parallelism stays inside a scale-up domain; pipeline stages may span domains.
-        .filter(|&tp| tp * args.dp_attn.max(1) <= domain.max(1))
-        .collect();
-    let fits = |d: &Deployment| d.memory(1.0, context).max_batch >= 1;
+    if args.dp_attn.max(1) > domain.max(1) {
+        bail!(
+            "{} on {}: --dp-attn {} exceeds the scale-up domain of {domain}",
+            model.name,
+            args.hardware,
+            args.dp_attn
+        );
+    }
+    let fits = |d: &Deployment| d.max_batch(context) > 0;
     if tp_given {
         let dep = common::build_deployment(args)?;
         if fits(&dep) {
             return Ok(dep);
         }
-        let hint = candidates
-            .iter()
-            .filter(|&&tp| tp > args.tp())
-            .find(|&&tp| {
-                let a = DeployArgs {
-                    tp: Some(tp),
-                    ..args.clone()
-                };
-                common::build_deployment(&a).is_ok_and(|d| fits(&d))
-            })
-            .map(|tp| format!("; --{}tp {tp} would fit", flag_prefix(pool)))
+        let hint = common::smallest_fitting_tp(args, context, args.tp())?
+            .map(|(tp, _)| format!("; --{}tp {tp} would fit", flag_prefix(pool)))
             .unwrap_or_default();
         return Err(does_not_fit(&dep, context, pool, &hint));
     }
-    let mut last: Option<anyhow::Result<Deployment>> = None;
-    for &tp in &candidates {
-        let a = DeployArgs {
-            tp: Some(tp),
-            ..args.clone()
-        };
-        match common::build_deployment(&a) {
-            Ok(dep) if fits(&dep) => {
-                notes.push(format!(
-                    "{pool}--tp {tp}: the smallest tensor-parallel degree at which {} fits on {} (give --{}tp to choose)",
-                    model.name, dep.hardware.id, flag_prefix(pool)
-                ));
-                return Ok(dep);
-            }
-            other => last = Some(other),
-        }
+    if let Some((tp, dep)) = common::smallest_fitting_tp(args, context, 0)? {
+        notes.push(format!(
+            "{pool}--tp {tp}: the smallest tensor-parallel degree at which {} fits on {} (give --{}tp to choose)",
+            model.name, dep.hardware.id, flag_prefix(pool)
+        ));
+        return Ok(dep);
     }
-    match last {
-        Some(Ok(dep)) => Err(does_not_fit(
-            &dep,
-            context,
-            pool,
-            &format!(
-                "; no --{}tp up to the scale-up domain of {domain} fits: add pipeline stages (--pp) or choose larger --hardware",
-                flag_prefix(pool)
-            ),
-        )),
-        Some(Err(e)) => Err(e),
-        None => bail!(
-            "{} on {}: --dp-attn {} exceeds the scale-up domain of {domain}",
-            model.name,
-            args.hardware,
-            args.dp_attn
+    // Nothing fits: say why at TP1 (or why TP1 cannot be built).
+    let dep = common::build_deployment(args)?;
+    Err(does_not_fit(
+        &dep,
+        context,
+        pool,
+        &format!(
+            "; no --{}tp up to the scale-up domain of {domain} fits: add pipeline stages (--pp) or choose larger --hardware",
+            flag_prefix(pool)
         ),
-    }
+    ))
 }
 
 fn flag_prefix(pool: &str) -> &'static str {
