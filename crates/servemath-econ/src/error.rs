@@ -10,7 +10,7 @@ pub enum EconError {
         name: String,
         suggestion: Option<String>,
     },
-    #[error("{origin}: `{name}` = {value}: {reason}")]
+    #[error("{origin}: `{name}` = {}: {reason}", show_value(*value))]
     OutOfRange {
         origin: String,
         name: String,
@@ -36,4 +36,13 @@ pub(crate) fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str
         .filter(|(score, _)| *score >= 0.5)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// A value as written in an error: plain, or in exponent form when tiny or huge.
+fn show_value(v: f64) -> String {
+    if v != 0.0 && v.is_finite() && (v.abs() < 1e-4 || v.abs() >= 1e12) {
+        format!("{v:e}")
+    } else {
+        format!("{v}")
+    }
 }

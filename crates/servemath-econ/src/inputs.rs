@@ -455,16 +455,25 @@ impl CostInputs {
 /// The valid range of each input, by name; `None` for an unknown name.
 fn range_of(name: &str) -> Option<Range> {
     Some(match name {
-        "rental_usd_per_gpu_hour"
-        | "capital_usd_per_gpu"
-        | "ppa_usd_per_mwh"
-        | "spot_usd_per_mwh"
-        | "facility_usd_per_kw_month" => Range::NonNegative,
-        "tdp_w" => Range::Positive,
+        // Upper bounds far above any real figure (100x the dearest seen), so that a typo's
+        // magnitude is refused instead of printed as a 30-digit dollar figure.
+        "rental_usd_per_gpu_hour" => {
+            Range::NonNegativeUpTo(1e4, "must be at most $1e4 per GPU-hour")
+        }
+        "capital_usd_per_gpu" => Range::NonNegativeUpTo(1e7, "must be at most $1e7 per GPU"),
+        "ppa_usd_per_mwh" | "spot_usd_per_mwh" => {
+            Range::NonNegativeUpTo(1e5, "must be at most $1e5 per MWh")
+        }
+        "facility_usd_per_kw_month" => {
+            Range::NonNegativeUpTo(1e4, "must be at most $1e4 per kW-month")
+        }
+        // The hardware catalog's own cap on board power.
+        "tdp_w" => Range::PositiveUpTo(1e5, "must be at most 1e5 W"),
         "prepaid_fraction" | "idle_power_fraction" | "ppa_share" => Range::Fraction,
         "contract_years" | "amortization_years" => Range::Years,
         "cost_of_capital" => Range::Rate,
-        "server_power_over_tdp" | "gpus_per_rack" => Range::AtLeastOne,
+        "server_power_over_tdp" => Range::AtLeastOneUpTo(10.0, "must be at most 10"),
+        "gpus_per_rack" => Range::AtLeastOneUpTo(1e4, "must be at most 10,000"),
         "pue" => Range::Pue,
         _ => return None,
     })
@@ -472,27 +481,31 @@ fn range_of(name: &str) -> Option<Range> {
 
 /// The valid range of an input.
 #[derive(Clone, Copy)]
+/// `…UpTo(max, message)`: the message refuses a value above `max`.
 enum Range {
-    NonNegative,
-    Positive,
+    NonNegativeUpTo(f64, &'static str),
+    PositiveUpTo(f64, &'static str),
     Fraction,
     Years,
     Rate,
-    AtLeastOne,
+    AtLeastOneUpTo(f64, &'static str),
     Pue,
 }
 
 impl Range {
     fn violation(self, v: f64) -> Option<&'static str> {
         match self {
-            Range::NonNegative if v < 0.0 => Some("must not be negative"),
-            Range::Positive if v <= 0.0 => Some("must be positive"),
+            Range::NonNegativeUpTo(..) if v < 0.0 => Some("must not be negative"),
+            Range::NonNegativeUpTo(max, what) if v > max => Some(what),
+            Range::PositiveUpTo(..) if v <= 0.0 => Some("must be positive"),
+            Range::PositiveUpTo(max, what) if v > max => Some(what),
             Range::Fraction if !(0.0..=1.0).contains(&v) => Some("must be in [0, 1]"),
             Range::Years if !(v > 0.0 && v <= 30.0) => Some("must be in (0, 30] years"),
             Range::Rate if !(0.0..=1.0).contains(&v) => {
                 Some("must be in [0, 1] (an annual rate: 0.1 is 10 %)")
             }
-            Range::AtLeastOne if v < 1.0 => Some("must be at least 1"),
+            Range::AtLeastOneUpTo(..) if v < 1.0 => Some("must be at least 1"),
+            Range::AtLeastOneUpTo(max, what) if v > max => Some(what),
             Range::Pue if !(1.0..=3.0).contains(&v) => Some("must be in [1, 3]"),
             _ => None,
         }

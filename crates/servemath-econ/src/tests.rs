@@ -500,3 +500,19 @@ fn the_annuity_is_exact_at_tiny_rates() {
     let a = crate::gpu_hour::annuity_per_year(30_000.0, 0.08, 4.0);
     assert!((a - 9_057.62).abs() < 0.01, "{a}");
 }
+
+#[test]
+fn absurd_cost_magnitudes_are_refused_in_exponent_form() {
+    // Audit D12: `--cost tdp_w=1e30` was accepted; the catalog caps board power at 1e5 W.
+    let hw = servemath_hardware::Catalog::builtin();
+    let hw = hw.get("h100-sxm").unwrap_or_else(|e| panic!("{e}"));
+    let mut c = crate::cost_inputs_for(hw).unwrap_or_else(|e| panic!("{e}"));
+    let e = c
+        .set("tdp_w", 1e30, "--cost")
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(e.contains("`tdp_w` = 1e30: must be at most 1e5 W"), "{e}");
+    assert!(c.set("capital_usd_per_gpu", 2e7, "--cost").is_err());
+    assert!(c.set("capital_usd_per_gpu", 40_000.0, "--cost").is_ok());
+}
