@@ -512,16 +512,18 @@ impl Range {
     }
 }
 
-/// Checks a utilization: the fraction of held GPU-hours doing useful work, in (0, 1].
+/// Checks a utilization: the fraction of held GPU-hours doing useful work, in [0.001, 1].
 pub fn check_utilization(u: f64, origin: &str) -> Result<f64, EconError> {
-    if u.is_finite() && u > 0.0 && u <= 1.0 {
+    // Below 0.1 % a GPU-hour's price per token is a rounding artefact (1e-320 gave 300-digit
+    // dollar figures).
+    if u.is_finite() && (1e-3..=1.0).contains(&u) {
         Ok(u)
     } else {
         Err(EconError::OutOfRange {
             origin: origin.to_string(),
             name: "utilization".to_string(),
             value: u,
-            reason: "must be in (0, 1]",
+            reason: "must be in [0.001, 1]",
         })
     }
 }

@@ -204,7 +204,7 @@ fn bad_inputs_name_the_field_and_value() {
         .map(|e| e.to_string());
     assert_eq!(
         e.as_deref(),
-        Some("--utilization: `utilization` = 0: must be in (0, 1]")
+        Some("--utilization: `utilization` = 0: must be in [0.001, 1]")
     );
     let e = c.set("pue", 0.9, "f.toml").err().map(|e| e.to_string());
     assert_eq!(e.as_deref(), Some("f.toml: `pue` = 0.9: must be in [1, 3]"));

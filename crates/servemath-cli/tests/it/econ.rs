@@ -331,7 +331,7 @@ fn bad_economic_inputs_name_the_field_and_value() {
     check(
         &["cost", "--utilization", "0"],
         1,
-        &["`utilization` = 0", "(0, 1]"],
+        &["`utilization` = 0", "[0.001, 1]"],
     );
     check(
         &["estimate", "--utilization", "1.5"],
