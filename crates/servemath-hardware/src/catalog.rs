@@ -224,4 +224,26 @@ mod tests {
         let parsed = Catalog::parse(BUILTIN_TOML, BUILTIN_FILE);
         assert!(parsed.is_ok(), "{:?}", parsed.err());
     }
+
+    #[test]
+    fn figures_nine_orders_below_their_ceiling_are_refused() {
+        // Audit D12: `hbm_bytes_per_s = 1` in a hardware file priced a step in hours; `3.35`
+        // (TB/s written as a number of TB) is the usual slip. The floor is the ceiling 1e15 B/s
+        // divided by 1e9.
+        let mut c = Catalog::builtin();
+        for bad in ["1", "3.35"] {
+            let toml = format!("[[hardware]]\nid = \"h100-sxm\"\nhbm_bytes_per_s = {bad}\n");
+            let e = c
+                .overlay(&toml, "hw.toml")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(
+                e.contains("hbm_bytes_per_s") && e.contains("plausible minimum 1e6"),
+                "{e}"
+            );
+        }
+        let ok = "[[hardware]]\nid = \"h100-sxm\"\nhbm_bytes_per_s = 3.35e12\n";
+        assert!(c.overlay(ok, "hw.toml").is_ok());
+    }
 }

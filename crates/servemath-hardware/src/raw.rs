@@ -35,6 +35,8 @@ const MAX_LATENCY_S: f64 = 0.1;
 const MAX_TDP_W: f64 = 1e5;
 const MAX_USD_PER_HOUR: f64 = 1e3;
 const MAX_DOMAIN: i64 = 1_000_000;
+/// Every figure's plausible minimum is its maximum divided by this.
+const MAX_OVER_MIN: f64 = 1e9;
 
 /// A catalog file: a list of `[[hardware]]` tables and nothing else.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -163,6 +165,16 @@ impl Ctx<'_> {
                 field,
                 format!("{value:e}"),
                 format!("exceeds the plausible maximum {max:e}; figures are in SI base units (bytes, FLOP/s, seconds), not GB or TFLOP/s"),
+            ));
+        }
+        // Nine orders of magnitude below the ceiling is no real figure either: `3.35` for
+        // 3.35 TB/s, or `1` for a bandwidth, would price a step in hours.
+        let min = max / MAX_OVER_MIN;
+        if value < min {
+            return Err(self.invalid(
+                field,
+                format!("{value:e}"),
+                format!("is below the plausible minimum {min:e}; figures are in SI base units (bytes, FLOP/s, seconds), not GB or TFLOP/s"),
             ));
         }
         Ok(value)
