@@ -577,6 +577,26 @@ fn plots_are_written_as_svg_and_png() {
         let bytes = std::fs::read(&path).unwrap_or_default();
         assert!(bytes.starts_with(magic), "{file}: {} bytes", bytes.len());
     }
+    // The title names the precisions, so an FP8 and a BF16 plot differ by title.
+    let path = scratch().join("fp8.svg");
+    let p = path.display().to_string();
+    servemath(&[
+        "estimate",
+        "--tp",
+        "4",
+        "--weights",
+        "fp8",
+        "--kv",
+        "fp8",
+        "--plot",
+        &p,
+    ])
+    .assert_ok();
+    let svg = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        svg.contains("weights fp8") && svg.contains("KV fp8"),
+        "title"
+    );
 }
 
 #[test]

@@ -76,12 +76,12 @@ impl Data {
             .fold(f64::INFINITY, f64::min)
             .max(1.0);
         let mut hi = requested.iter().copied().fold(1.0, f64::max);
-        // Show B* and the largest batch when they are near the requested range.
-        for mark in [r.balance_batch, Some(r.max_batch as f64)]
-            .into_iter()
-            .flatten()
-        {
-            if mark > hi && mark < 64.0 * hi {
+        // Show B* and the largest batch when they are near the requested range; never stretch
+        // the axis past the memory limit for B* (DeepSeek-V3's B* of 2,077 against 245 that
+        // fit left most of the plot to batches that do not fit).
+        let limit = r.max_batch as f64;
+        for mark in [r.balance_batch, Some(limit)].into_iter().flatten() {
+            if mark > hi && mark < 64.0 * hi && (limit < 1.0 || mark <= limit) {
                 hi = mark * 1.25;
             }
         }
@@ -89,9 +89,11 @@ impl Data {
             hi = lo * 10.0;
         }
         let (input, output) = (r.input_tokens as f64, r.output_tokens as f64);
+        // The curves stop at the memory limit: beyond it no batch runs.
         let sweep: Vec<(f64, f64, f64)> = (0..SWEEP_POINTS)
-            .map(|i| {
-                let b = lo * (hi / lo).powf(i as f64 / (SWEEP_POINTS - 1) as f64);
+            .map(|i| lo * (hi / lo).powf(i as f64 / (SWEEP_POINTS - 1) as f64))
+            .filter(|&b| limit < 1.0 || b <= limit)
+            .map(|b| {
                 let e = dep.estimate(b, input, output);
                 (b, e.tpot_s * 1e3, e.output_tokens_per_s_per_gpu)
             })
@@ -99,10 +101,12 @@ impl Data {
         let in_range = |v: f64| (v >= lo && v <= hi).then_some(v);
         Data {
             title: format!(
-                "{} on {} ({}), {} in / {} out",
+                "{} on {} ({}; weights {}, KV {}), {} in / {} out",
                 r.model.name,
                 r.hardware.id,
                 super::layout(&r.layout),
+                super::super::model::precisions(&r.precisions.weights),
+                r.precisions.kv,
                 fmt::int(input),
                 fmt::int(output)
             ),
