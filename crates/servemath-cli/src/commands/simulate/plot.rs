@@ -165,13 +165,16 @@ fn cdf_chart<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Cdf) -> Draw
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)
-        .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)?;
+        .build_cartesian_2d(
+            (lo..hi).log_scale().with_key_points(ticks_125(lo, hi)),
+            0.0..1.0,
+        )?;
     chart
         .configure_mesh()
         .x_desc("seconds (log scale)")
         .y_desc("fraction of requests")
-        .x_labels(6)
-        .x_label_formatter(&|x| fmt::seconds(*x))
+        .x_labels(12)
+        .x_label_formatter(&|x| tick_seconds(*x))
         .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
         .label_style((FAMILY, 12))
         .axis_desc_style((FAMILY, 13))
@@ -206,6 +209,43 @@ fn cdf_chart<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Cdf) -> Draw
             .draw()?;
     }
     Ok(())
+}
+
+/// Tick values 1, 2, 5 x 10^k inside `[lo, hi]` (thinned to at most about seven), so that a
+/// log axis spanning less than a decade still carries several labels.
+fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    if !(lo > 0.0 && hi > lo && lo.is_finite() && hi.is_finite()) {
+        return out;
+    }
+    let mut decade = 10f64.powf(lo.log10().floor());
+    while decade <= hi {
+        for m in [1.0, 2.0, 5.0] {
+            let v = decade * m;
+            if v >= lo && v <= hi {
+                out.push(v);
+            }
+        }
+        decade *= 10.0;
+    }
+    // Over two or more decades the labels would run into each other: keep 1 and 5, then 1.
+    let lead = |v: f64| v / 10f64.powf(v.log10().floor());
+    for keep in [&[1.0, 5.0][..], &[1.0][..]] {
+        if out.len() > 7 {
+            out.retain(|&v| keep.iter().any(|k| (lead(v) - k).abs() < 1e-6));
+        }
+    }
+    out
+}
+
+/// A tick label in one style for every magnitude: `5 ms`, `20 ms`, `0.5 ms`, `2 s`, `100 s`.
+fn tick_seconds(x: f64) -> String {
+    let (v, unit) = if x < 1.0 { (x * 1e3, "ms") } else { (x, "s") };
+    if v >= 1.0 {
+        format!("{} {unit}", fmt::int(v.round()))
+    } else {
+        format!("{v} {unit}")
+    }
 }
 
 fn time_range(series: &[Sample]) -> (f64, f64) {
@@ -322,4 +362,21 @@ fn kv_chart<DB: DrawingBackend>(
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
         .draw()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_ticks_are_one_two_five_and_thin_out_over_decades() {
+        // A TPOT axis from 15 ms to 210 ms: 20, 50, 100, 200 ms (one label was all it had).
+        assert_eq!(ticks_125(0.015, 0.21), vec![0.02, 0.05, 0.1, 0.2]);
+        // Three decades keep 1 and 5 only.
+        let t = ticks_125(0.015, 21.0);
+        assert_eq!(t, vec![0.05, 0.1, 0.5, 1.0, 5.0, 10.0]);
+        assert_eq!(tick_seconds(0.05), "50 ms");
+        assert_eq!(tick_seconds(2.0), "2 s");
+        assert_eq!(tick_seconds(0.0005), "0.5 ms");
+    }
 }
