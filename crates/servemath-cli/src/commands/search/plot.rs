@@ -188,14 +188,31 @@ fn chart<DB: DrawingBackend>(
                 .map(|&p| Circle::new(p, 3, color.stroke_width(1))),
         )?;
     }
-    for &(rank, h, x, y) in &d.top {
+    // Every top configuration gets its marker; then a rank label beside it, only where it
+    // does not land on one already drawn (best ranks first), so ties at one tokens/s/user
+    // stay readable. Labels go last so that no marker covers them.
+    for &(_, h, x, y) in &d.top {
         let color = COLORS[h % COLORS.len()];
         chart.draw_series(std::iter::once(Circle::new((x, y), 6, color.filled())))?;
-        chart.draw_series(std::iter::once(Text::new(
-            format!("#{rank}"),
-            (x, y),
-            (FAMILY, 13).into_font().color(&BLACK),
-        )))?;
+    }
+    let mut labelled: Vec<(i32, i32)> = Vec::new();
+    for &(rank, _, x, y) in &d.top {
+        let (px, py) = chart.backend_coord(&(x, y));
+        if labelled
+            .iter()
+            .any(|&(lx, ly)| (lx - px).abs() < 28 && (ly - py).abs() < 16)
+        {
+            continue;
+        }
+        labelled.push((px, py));
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x, y))
+                + Text::new(
+                    format!("#{rank}"),
+                    (8, -16),
+                    (FAMILY, 13).into_font().color(&BLACK),
+                ),
+        ))?;
     }
     chart
         .configure_series_labels()
