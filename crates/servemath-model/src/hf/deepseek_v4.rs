@@ -42,9 +42,11 @@ pub(super) fn resolve(
 ) -> Result<ModelSpec, ModelError> {
     let raw: RawV4 = cx.mirror(obj)?;
     let c = &raw.common;
-    let hidden = cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?;
-    let layers = cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?;
-    let heads = cx.required("num_attention_heads", c.num_attention_heads, MAX_COUNT)?;
+    let super::raw::Sizes {
+        hidden,
+        layers,
+        heads,
+    } = c.sizes(cx)?;
     if let Some(kv) = c.num_key_value_heads.filter(|&kv| kv != 1) {
         return Err(cx.invalid(
             "num_key_value_heads",

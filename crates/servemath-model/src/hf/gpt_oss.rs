@@ -2,7 +2,7 @@
 //! attention with biases and learned sinks, alternating sliding-window (128) and full layers,
 //! MXFP4 experts.
 
-use super::fields::{self, Cx, MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
+use super::fields::{self, Cx, MAX_COUNT, MAX_WIDTH};
 use super::layers::{self, Resolved, Stack};
 use super::quant::MissingDtype;
 use super::raw::RawGptOss;
@@ -15,9 +15,11 @@ pub(super) fn resolve(
     raw: &RawGptOss,
 ) -> Result<ModelSpec, ModelError> {
     let c = &raw.common;
-    let hidden = cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?;
-    let layers = cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?;
-    let heads = cx.required("num_attention_heads", c.num_attention_heads, MAX_COUNT)?;
+    let super::raw::Sizes {
+        hidden,
+        layers,
+        heads,
+    } = c.sizes(cx)?;
     let kv_heads = fields::kv_heads(cx, c.num_key_value_heads, heads)?;
     let head_dim = fields::head_dim(cx, c.head_dim, hidden, heads)?;
     let spans = match &c.layer_types {

@@ -43,9 +43,11 @@ fn resolve_text(
     outer: &RawLlama4,
 ) -> Result<ModelSpec, ModelError> {
     let c = &raw.common;
-    let hidden = cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?;
-    let layers = cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?;
-    let heads = cx.required("num_attention_heads", c.num_attention_heads, MAX_COUNT)?;
+    let super::raw::Sizes {
+        hidden,
+        layers,
+        heads,
+    } = c.sizes(cx)?;
     let kv_heads = fields::kv_heads(cx, c.num_key_value_heads, heads)?;
     let head_dim = fields::head_dim(cx, c.head_dim, hidden, heads)?;
     let spans = spans(cx, obj, raw, layers)?;

@@ -43,9 +43,11 @@ pub(super) fn resolve(
 ) -> Result<ModelSpec, ModelError> {
     let raw: RawQwen35 = cx.mirror(obj)?;
     let c = &raw.common;
-    let hidden = cx.required("hidden_size", c.hidden_size, MAX_WIDTH)?;
-    let layers = cx.required("num_hidden_layers", c.num_hidden_layers, MAX_LAYERS)?;
-    let heads = cx.required("num_attention_heads", c.num_attention_heads, MAX_COUNT)?;
+    let super::raw::Sizes {
+        hidden,
+        layers,
+        heads,
+    } = c.sizes(cx)?;
     if raw.mtp_use_dedicated_embeddings == Some(true) {
         return Err(cx.invalid(
             "mtp_use_dedicated_embeddings",

@@ -31,7 +31,25 @@ pub(super) struct RawCommon {
     pub sliding_window: Option<u64>,
 }
 
+/// The sizes every decoder states: hidden width, layer count, query heads.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sizes {
+    pub hidden: u64,
+    pub layers: u64,
+    pub heads: u64,
+}
+
 impl RawCommon {
+    /// `hidden_size`, `num_hidden_layers` and `num_attention_heads`, required and bounded.
+    pub fn sizes(&self, cx: &super::fields::Cx) -> Result<Sizes, crate::ModelError> {
+        use super::fields::{MAX_COUNT, MAX_LAYERS, MAX_WIDTH};
+        Ok(Sizes {
+            hidden: cx.required("hidden_size", self.hidden_size, MAX_WIDTH)?,
+            layers: cx.required("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS)?,
+            heads: cx.required("num_attention_heads", self.num_attention_heads, MAX_COUNT)?,
+        })
+    }
+
     /// `torch_dtype`, else `dtype`, with the field name it came from.
     pub fn dtype(&self) -> Option<(&'static str, &str)> {
         match (&self.torch_dtype, &self.dtype) {
