@@ -262,7 +262,8 @@ fn counts_chart<DB: DrawingBackend>(
         .iter()
         .map(|s| s.queued.max(s.running) as f64)
         .fold(1.0, f64::max)
-        * 1.1;
+        // Headroom above the data for the legend box.
+        * 1.35;
     let mut chart = ChartBuilder::on(area)
         .caption("requests queued and running", (FAMILY, 17))
         .margin(12)
@@ -315,21 +316,28 @@ fn kv_chart<DB: DrawingBackend>(
         .iter()
         .map(|s| s.output_tokens_per_s)
         .fold(1.0, f64::max)
-        * 1.1;
+        * 1.35;
     let mut chart = ChartBuilder::on(area)
         .caption("KV occupancy and output throughput", (FAMILY, 17))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
         .right_y_label_area_size(70)
-        .build_cartesian_2d(t0..t1, 0.0..1.05)?
+        // Headroom above 100 % (unlabelled) for the legend box, as on the throughput axis.
+        .build_cartesian_2d(t0..t1, 0.0..1.3)?
         .set_secondary_coord(t0..t1, 0.0..tok_top);
     chart
         .configure_mesh()
         .x_desc("simulated time")
         .y_desc("KV blocks in use (mean over replicas)")
         .x_label_formatter(&|x| fmt::seconds(*x))
-        .y_label_formatter(&|y| format!("{:.0}%", y * 100.0))
+        .y_label_formatter(&|y| {
+            if *y > 1.0 + 1e-9 {
+                String::new()
+            } else {
+                format!("{:.0}%", y * 100.0)
+            }
+        })
         .label_style((FAMILY, 12))
         .axis_desc_style((FAMILY, 13))
         .light_line_style(WHITE.mix(0.0))
