@@ -143,7 +143,10 @@ fn search_writes_csv_and_plots() {
     assert!(text.starts_with("set,rank,hardware"));
     assert_eq!(text.lines().filter(|l| l.starts_with("top,")).count(), 4);
     assert!(text.lines().any(|l| l.starts_with("pareto,")));
-    assert!(std::fs::read(&svg).unwrap_or_default().starts_with(b"<svg"));
+    let svg_text = std::fs::read_to_string(&svg).unwrap_or_default();
+    assert!(svg_text.starts_with("<svg"));
+    // The title carries the latency targets the fronts were searched under.
+    assert!(svg_text.contains("TPOT ≤"), "no SLO in the title");
     let mut args = vec!["search"];
     args.extend_from_slice(&SMALL);
     args.extend_from_slice(&["--max-gpus", "8", "--no-sim", "--front-cost", "--plot", &p]);

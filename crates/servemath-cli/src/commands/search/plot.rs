@@ -31,18 +31,14 @@ struct Data {
     top: Vec<(u32, usize, f64, f64)>,
 }
 
+/// A row's y on the fronts' scale: the analytic figure, as the front lines are drawn, so
+/// that a top configuration sits on or under its own front (the simulated figure, a p99
+/// re-score, is in the table).
 fn y_of(r: &SearchRow, cost: bool) -> Option<f64> {
     if cost {
-        r.simulated
-            .and_then(|s| s.usd_per_m_output_tokens)
-            .or(r.analytic.usd_per_m_output_tokens)
+        r.analytic.usd_per_m_output_tokens
     } else {
-        Some(
-            r.simulated
-                .map_or(r.analytic.output_tokens_per_s_per_gpu, |s| {
-                    s.output_tokens_per_s_per_gpu
-                }),
-        )
+        Some(r.analytic.output_tokens_per_s_per_gpu)
     }
 }
 
@@ -56,17 +52,12 @@ impl Data {
                 let pts = rows
                     .iter()
                     .filter(|row| &row.hardware == l)
-                    .filter_map(|row| {
-                        let y = if cost {
-                            row.analytic.usd_per_m_output_tokens?
-                        } else {
-                            row.analytic.output_tokens_per_s_per_gpu
-                        };
-                        Some((row.analytic.tokens_per_s_per_user, y))
-                    })
-                    .collect();
+                    .filter_map(|row| Some((row.analytic.tokens_per_s_per_user, y_of(row, cost)?)))
+                    .collect::<Vec<_>>();
                 (l.clone(), pts)
             })
+            // A machine with no point on this front gets no legend entry.
+            .filter(|(_, pts)| !pts.is_empty())
             .collect();
         let top = r
             .top
@@ -83,11 +74,19 @@ impl Data {
             .collect();
         Data {
             title: format!(
-                "{}: Pareto front{} ({} in / {} out tokens)",
+                "{}: Pareto front{} ({} in / {} out tokens{})",
                 r.model.name,
                 if r.hardware.len() > 1 { "s" } else { "" },
                 fmt::int(r.input_tokens),
-                fmt::int(r.output_tokens)
+                fmt::int(r.output_tokens),
+                [
+                    r.slo.ttft_s.map(|t| format!("TTFT ≤ {}", fmt::seconds(t))),
+                    r.slo.tpot_s.map(|t| format!("TPOT ≤ {}", fmt::seconds(t))),
+                ]
+                .into_iter()
+                .flatten()
+                .map(|t| format!("; {t}"))
+                .collect::<String>()
             ),
             y_desc: if cost {
                 "$ per million output tokens (log)"
@@ -121,7 +120,14 @@ impl Data {
                 (1.0, 10.0)
             }
         };
-        (pad(x), pad(y))
+        // x is linear: a margin of a tenth of the span each side, not from zero.
+        let x = if x.0.is_finite() && x.1 > x.0 {
+            let m = 0.1 * (x.1 - x.0);
+            ((x.0 - m).max(0.0), x.1 + m)
+        } else {
+            pad(x)
+        };
+        (x, pad(y))
     }
 }
 
@@ -158,13 +164,13 @@ fn chart<DB: DrawingBackend>(
     d: &Data,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
     root.fill(&WHITE)?;
-    let ((_, x1), (y0, y1)) = d.ranges();
+    let ((x0, x1), (y0, y1)) = d.ranges();
     let mut chart = ChartBuilder::on(root)
         .caption(&d.title, (FAMILY, 22))
         .margin(18)
         .x_label_area_size(48)
         .y_label_area_size(80)
-        .build_cartesian_2d(0.0..x1, (y0..y1).log_scale())?;
+        .build_cartesian_2d(x0..x1, (y0..y1).log_scale())?;
     chart
         .configure_mesh()
         .x_desc("tokens/s per user (1 / TPOT)")
