@@ -1139,3 +1139,31 @@ fn inputs_that_never_end_or_are_too_large_are_refused() {
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("SERVEMATH_MAX_INPUT_MB"), "{stderr}");
 }
+
+/// Every input file the README's tour names ships with the repository (the tour once named
+/// `my-params.toml` and a trace outside it): the word after `--params`, `--hardware-file`,
+/// `--trace`, `--config` or `model` must exist from the workspace root.
+#[test]
+fn the_readme_tour_names_only_shipped_inputs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap_or_default();
+    let words: Vec<&str> = readme.split_whitespace().collect();
+    let mut checked = 0;
+    for pair in words.windows(2) {
+        let input = matches!(
+            pair[0],
+            "--params" | "--hardware-file" | "--trace" | "--config"
+        ) || (pair[0] == "model" && pair[1].contains('/'));
+        if !input || !pair[1].contains('.') || pair[1].contains("FILE") {
+            continue;
+        }
+        let path = root.join(pair[1].trim_end_matches(['`', ',', ')']));
+        assert!(
+            path.exists(),
+            "README names `{}`, which is not shipped",
+            pair[1]
+        );
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} inputs found in the README");
+}
