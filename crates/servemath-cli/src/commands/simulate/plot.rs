@@ -214,28 +214,30 @@ fn cdf_chart<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Cdf) -> Draw
 /// Tick values 1, 2, 5 x 10^k inside `[lo, hi]` (thinned to at most about seven), so that a
 /// log axis spanning less than a decade still carries several labels.
 fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
-    let mut out = Vec::new();
     if !(lo > 0.0 && hi > lo && lo.is_finite() && hi.is_finite()) {
-        return out;
+        return Vec::new();
     }
-    let mut decade = 10f64.powf(lo.log10().floor());
-    while decade <= hi {
-        for m in [1.0, 2.0, 5.0] {
-            let v = decade * m;
-            if v >= lo && v <= hi {
-                out.push(v);
+    let with = |mantissas: &[f64]| {
+        let mut out = Vec::new();
+        let mut decade = 10f64.powf(lo.log10().floor());
+        while decade <= hi {
+            for m in mantissas {
+                let v = decade * m;
+                if v >= lo && v <= hi {
+                    out.push(v);
+                }
             }
+            decade *= 10.0;
         }
-        decade *= 10.0;
-    }
-    // Over two or more decades the labels would run into each other: keep 1 and 5, then 1.
-    let lead = |v: f64| v / 10f64.powf(v.log10().floor());
-    for keep in [&[1.0, 5.0][..], &[1.0][..]] {
-        if out.len() > 7 {
-            out.retain(|&v| keep.iter().any(|k| (lead(v) - k).abs() < 1e-6));
-        }
-    }
-    out
+        out
+    };
+    // Over two or more decades 1-2-5 labels run into each other: 1-3 (evenly spaced, half a
+    // decade apart), then decades alone.
+    [&[1.0, 2.0, 5.0][..], &[1.0, 3.0][..]]
+        .into_iter()
+        .map(with)
+        .find(|t| t.len() <= 7)
+        .unwrap_or_else(|| with(&[1.0]))
 }
 
 /// A tick label in one style for every magnitude: `5 ms`, `20 ms`, `0.5 ms`, `2 s`, `100 s`.
@@ -380,9 +382,14 @@ mod tests {
     fn log_ticks_are_one_two_five_and_thin_out_over_decades() {
         // A TPOT axis from 15 ms to 210 ms: 20, 50, 100, 200 ms (one label was all it had).
         assert_eq!(ticks_125(0.015, 0.21), vec![0.02, 0.05, 0.1, 0.2]);
-        // Three decades keep 1 and 5 only.
+        // Three decades: 1 and 3, half a decade apart.
         let t = ticks_125(0.015, 21.0);
-        assert_eq!(t, vec![0.05, 0.1, 0.5, 1.0, 5.0, 10.0]);
+        assert_eq!(t.len(), 6);
+        for (a, b) in t.iter().zip([0.03, 0.1, 0.3, 1.0, 3.0, 10.0]) {
+            assert!((a / b - 1.0).abs() < 1e-9, "{t:?}");
+        }
+        // Eight decades: decades alone.
+        assert_eq!(ticks_125(1e-4, 2e3).len(), 8);
         assert_eq!(tick_seconds(0.05), "50 ms");
         assert_eq!(tick_seconds(2.0), "2 s");
         assert_eq!(tick_seconds(0.0005), "0.5 ms");
