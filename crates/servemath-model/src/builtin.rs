@@ -51,6 +51,16 @@ impl BuiltinModel {
 }
 
 /// The built-in table, in display order.
+/// The shipped `config.json` text of the built-in `name` (tests: the byte-identical copy of
+/// the reference file, checked against `shared/models` by `builtin/tests.rs`).
+#[cfg(test)]
+pub(crate) fn builtin_config_text(name: &str) -> &'static str {
+    builtin_models()
+        .iter()
+        .find(|m| m.name == name)
+        .map_or_else(|| panic!("no built-in `{name}`"), |m| m.config_json)
+}
+
 pub fn builtin_models() -> &'static [BuiltinModel] {
     BUILTINS
 }

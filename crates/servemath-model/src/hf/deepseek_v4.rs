@@ -163,11 +163,8 @@ mod tests {
     use crate::{parse_config, Attention, AttentionSpan, Precision};
 
     fn flash() -> crate::ModelSpec {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/models/deepseek-ai--DeepSeek-V4-Flash.json"
-        );
-        parse_config(&std::fs::read_to_string(path).unwrap(), path).unwrap()
+        let text = crate::builtin::builtin_config_text("deepseek-v4-flash");
+        parse_config(text, "deepseek-ai--DeepSeek-V4-Flash.json").unwrap()
     }
 
     #[test]

@@ -312,12 +312,8 @@ mod tests {
         // Nemotron 3 Nano tech report (https://arxiv.org/abs/2512.20848): "Nemotron 3 Nano totals
         // 31.6B parameters out of which only 3.2B are activated per forward pass (3.6B including
         // embeddings)" (the card's "30B" and "3.5B" are rounder).
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/models/nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let s = parse_config(&text, path).unwrap();
+        let text = crate::builtin::builtin_config_text("nemotron-3-nano");
+        let s = parse_config(text, "nemotron.json").unwrap();
         let total = s.params().total() as f64;
         assert!((total / 31.6e9 - 1.0).abs() < 0.02, "{total}");
         let active = s.active_params() as f64;
@@ -343,11 +339,7 @@ mod tests {
 
     #[test]
     fn a_lone_ffn_block_is_refused_by_position() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/models/nvidia--NVIDIA-Nemotron-3-Nano-30B-A3B-BF16.json"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
+        let text = crate::builtin::builtin_config_text("nemotron-3-nano");
         let bad = text.replace("\"MEMEM*E", "\"EEMEM*E");
         let e = parse_config(&bad, "n.json").err().unwrap().to_string();
         assert!(e.contains("hybrid_override_pattern[0]"), "{e}");
@@ -358,11 +350,7 @@ mod tests {
         // Newer configs (Nemotron 3 Ultra) list block names and leave num_hidden_layers out:
         // the Nano config rewritten that way gives the same model, and a bad name is refused
         // by position.
-        let text = crate::builtin_models()
-            .iter()
-            .find(|m| m.name == "nemotron-3-nano")
-            .unwrap()
-            .config_json;
+        let text = crate::builtin::builtin_config_text("nemotron-3-nano");
         let mut v: serde_json::Value =
             serde_json::from_str(&crate::hf::python_literals(text)).unwrap();
         let o = v.as_object_mut().unwrap();

@@ -262,12 +262,8 @@ mod tests {
         // card lists "Number of Parameters: 35B in total and 3B activated" for the language
         // model). The decoder counts 34.66 B with both embedding tables; active 3.45 B with the
         // input embedding, 2.94 B without: Qwen's "3B".
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/models/Qwen--Qwen3.5-35B-A3B.json"
-        );
-        let text = std::fs::read_to_string(path).unwrap();
-        let s = parse_config(&text, path).unwrap();
+        let text = crate::builtin::builtin_config_text("qwen3.5-35b-a3b");
+        let s = parse_config(text, "Qwen--Qwen3.5-35B-A3B.json").unwrap();
         let total = s.params().total() as f64;
         assert!((total / 35e9 - 1.0).abs() < 0.02, "{total}");
         let active = s.active_matmul_params() as f64;

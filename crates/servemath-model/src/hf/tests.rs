@@ -250,11 +250,7 @@ fn deepseek_v2_lite_without_q_lora() {
 
 #[test]
 fn gpt_oss_defaults_alternate_when_layer_types_are_absent() {
-    let text = builtin_models()
-        .iter()
-        .find(|m| m.name == "gpt-oss-20b")
-        .unwrap()
-        .config_json;
+    let text = crate::builtin::builtin_config_text("gpt-oss-20b");
     let v: Value = serde_json::from_str(text).unwrap();
     let from_file = parse(&v).unwrap();
     let defaulted = parse(&without(v.clone(), "layer_types")).unwrap();
@@ -1002,11 +998,7 @@ fn an_unknown_type_with_a_structural_field_it_does_not_carry_is_refused_by_name(
 #[test]
 fn an_unknown_type_with_latent_attention_reads_as_deepseek() {
     // DeepSeek-V3's config under a new name and architecture: the same 671 B.
-    let text = builtin_models()
-        .iter()
-        .find(|m| m.name == "deepseek-v3")
-        .unwrap()
-        .config_json;
+    let text = crate::builtin::builtin_config_text("deepseek-v3");
     let mut v: Value = serde_json::from_str(text).unwrap();
     v = with(v, "model_type", json!("acme_mla"));
     v = with(v, "architectures", json!(["AcmeMlaForCausalLM"]));
