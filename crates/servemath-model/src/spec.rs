@@ -912,6 +912,8 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
             q_lora_rank,
             o_groups,
             o_lora_rank,
+            ratio,
+            indexer,
             hc_mult,
             ..
         } => {
@@ -922,6 +924,13 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
                 o_lora_rank as f64,
             );
             let m = hc_mult as f64;
+            // The compressor term of `Attention::params` with coff at its largest (2).
+            let compressor =
+                |ratio: u64, width: f64| 2.0 * ratio as f64 * width + 4.0 * d * width + width;
+            let index = indexer.map_or(0.0, |i| {
+                let (ih, ihd) = (i.heads as f64, i.head_dim as f64);
+                q * ih * ihd + d * ih + compressor(i.stride, ihd)
+            });
             h + d * q
                 + q
                 + q * h * hd
@@ -929,10 +938,8 @@ fn layer_bound(g: &LayerGroup, d: f64) -> f64 {
                 + hd
                 + h * hd * o
                 + o_groups as f64 * o * d
-                + 1024.0 * 2.0 * hd
-                + 4.0 * d * hd
-                + q * h * 256.0
-                + d * h
+                + compressor(ratio, hd)
+                + index
                 + 2.0 * ((2.0 + m) * m * m * d + (2.0 + m) * m + 3.0)
         }
         Attention::Mamba2 {
