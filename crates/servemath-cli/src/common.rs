@@ -6,8 +6,10 @@
 
 pub mod fmt;
 
-use anyhow::{bail, Context};
+use crate::usage;
+use anyhow::Context;
 use clap::Args;
+use servemath::ParamOverride;
 use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, Precisions, PARAM_DOCS};
 use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{MathPrecision, ModelSpec, Precision};
@@ -116,18 +118,33 @@ pub fn resolve_params(args: &ParamArgs, hw: &Hardware) -> anyhow::Result<CostPar
         })?;
         params.apply_table(&table, &origin)?;
     }
-    for p in &args.param {
-        let origin = format!("--param {p}");
-        let Some((name, value)) = p.split_once('=') else {
-            bail!("{origin}: expected NAME=VALUE");
-        };
-        let value: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| anyhow::anyhow!("{origin}: `{}` is not a number", value.trim()))?;
-        params.set(name.trim(), value, &origin)?;
+    for o in param_overrides(&args.param)? {
+        params.set(&o.name, o.value, &o.origin)?;
     }
     Ok(params)
+}
+
+/// `--param NAME=VALUE` flags as typed overrides, each with its flag as the origin; a
+/// malformed one is a usage error.
+pub fn param_overrides(flags: &[String]) -> anyhow::Result<Vec<ParamOverride>> {
+    flags
+        .iter()
+        .map(|p| {
+            let origin = format!("--param {p}");
+            let Some((name, value)) = p.split_once('=') else {
+                return Err(usage!("{origin}: expected NAME=VALUE"));
+            };
+            let value: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| usage!("{origin}: `{}` is not a number", value.trim()))?;
+            Ok(ParamOverride {
+                name: name.trim().to_string(),
+                value,
+                origin,
+            })
+        })
+        .collect()
 }
 
 /// What to deploy, where, and how: the flags `estimate` (and later commands) share.

@@ -24,17 +24,8 @@ pub const EXIT_USAGE: u8 = 2;
 /// A malformed value or an impossible combination of values, found after clap's own parsing
 /// (a scheduler name, a duration, a distribution, a flag that needs another): the run exits
 /// with [`EXIT_USAGE`], as clap's own usage errors do, wherever the value was given (a flag or
-/// a `--config` file).
-#[derive(Debug)]
-pub struct Usage(pub String);
-
-impl std::fmt::Display for Usage {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Usage {}
+/// a `--config` file). The application layer's [`servemath::Invalid`] is the same error.
+pub use servemath::Invalid as Usage;
 
 /// `usage!("...", args)`: a [`Usage`] error as an `anyhow::Error`.
 macro_rules! usage {

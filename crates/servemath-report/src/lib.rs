@@ -11,6 +11,7 @@
 //! Human output in the CLI is rendered from these same types, so a table and its `--json`
 //! never disagree.
 
+mod claims;
 mod cost;
 mod estimate;
 mod fleet;
@@ -20,7 +21,9 @@ mod model;
 mod prices;
 mod search;
 mod simulate;
+mod validate;
 
+pub use claims::{Claim, ClaimsReport};
 pub use cost::{CostHardware, CostInputReport, CostReport, GpuHourReport, ScaleReport};
 pub use estimate::{
     BatchReport, BatchTokenCost, EstimateReport, HardwareSummary, KernelClassReport,
@@ -42,6 +45,10 @@ pub use search::{
 pub use simulate::{
     KvReport, KvTransferReport, LatencyReport, PoolReport, RequestCounts, SimCostReport,
     SimulateReport, SimulateSetup, SloReport, ThroughputReport, WorkloadReport,
+};
+pub use validate::{
+    CaseOutcome, FitReport, GroupSummary, HeldOutFamily, LeaveOneFamilyOut, MetricSummary,
+    PendingCase, ValidateReport,
 };
 
 use serde::Serialize;

@@ -4,7 +4,6 @@
 
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
-use anyhow::bail;
 use clap::{Args, ValueEnum};
 use servemath_econ::{CostInputs, Mode, INPUT_DOCS};
 use servemath_hardware::Hardware;
@@ -100,12 +99,12 @@ pub fn apply_cost_flags(flags: &CostFlags, hw: &Hardware) -> anyhow::Result<Cost
     for c in &flags.cost {
         let origin = format!("--cost {c}");
         let Some((name, value)) = c.split_once('=') else {
-            bail!("{origin}: expected NAME=VALUE");
+            return Err(crate::usage!("{origin}: expected NAME=VALUE"));
         };
         let value: f64 = value
             .trim()
             .parse()
-            .map_err(|_| anyhow::anyhow!("{origin}: `{}` is not a number", value.trim()))?;
+            .map_err(|_| crate::usage!("{origin}: `{}` is not a number", value.trim()))?;
         inputs.set(name.trim(), value, &origin)?;
     }
     if let Some(m) = flags.mode {

@@ -139,29 +139,39 @@ enum Demand {
 fn parse_demand(s: &str) -> anyhow::Result<Demand> {
     let t = s.trim().to_ascii_lowercase().replace(['_', ' '], "");
     let at = t.find("tok").or_else(|| t.find("req")).ok_or_else(|| {
-        anyhow!("--demand {s}: give tokens or requests per day, e.g. 1e9tok/day or 50000req/day")
+        crate::usage!(
+            "--demand {s}: give tokens or requests per day, e.g. 1e9tok/day or 50000req/day"
+        )
     })?;
     let (number, unit) = t.split_at(at);
     let n: f64 = number
         .parse()
-        .map_err(|_| anyhow!("--demand {s}: `{number}` is not a number"))?;
+        .map_err(|_| crate::usage!("--demand {s}: `{number}` is not a number"))?;
     let (what, per) = unit
         .split_once('/')
-        .ok_or_else(|| anyhow!("--demand {s}: say per what, e.g. tok/day"))?;
+        .ok_or_else(|| crate::usage!("--demand {s}: say per what, e.g. tok/day"))?;
     let per_day = match per {
         "day" | "d" => 1.0,
         "h" | "hour" => 24.0,
         "min" | "m" => 1440.0,
         "s" | "sec" => DAY_S,
-        other => bail!("--demand {s}: unknown period `{other}`; use day, h or s"),
+        other => {
+            return Err(crate::usage!(
+                "--demand {s}: unknown period `{other}`; use day, h or s"
+            ))
+        }
     };
     if !(n.is_finite() && n > 0.0) {
-        bail!("--demand {s}: must be positive; zero demand needs no fleet");
+        return Err(crate::usage!(
+            "--demand {s}: must be positive; zero demand needs no fleet"
+        ));
     }
     match what {
         "tok" | "toks" | "token" | "tokens" => Ok(Demand::TokensPerDay(n * per_day)),
         "req" | "reqs" | "request" | "requests" => Ok(Demand::RequestsPerDay(n * per_day)),
-        other => bail!("--demand {s}: unknown unit `{other}`; use tok or req"),
+        other => Err(crate::usage!(
+            "--demand {s}: unknown unit `{other}`; use tok or req"
+        )),
     }
 }
 

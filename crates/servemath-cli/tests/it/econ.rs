@@ -351,10 +351,10 @@ fn bad_economic_inputs_name_the_field_and_value() {
             "did you mean `ppa_usd_per_mwh`",
         ],
     );
-    check(&["cost", "--cost", "pue"], 1, &["expected NAME=VALUE"]);
+    check(&["cost", "--cost", "pue"], 2, &["expected NAME=VALUE"]);
     check(
         &["cost", "--cost", "pue=high"],
-        1,
+        2,
         &["`high` is not a number"],
     );
     check(

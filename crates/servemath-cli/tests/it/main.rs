@@ -759,7 +759,7 @@ fn bad_inputs_are_refused_with_the_reason() {
     );
     check(
         &["estimate", "--tp", "4", "--param", "compute_efficiency"],
-        1,
+        2,
         &["NAME=VALUE"],
     );
     check(
@@ -770,7 +770,7 @@ fn bad_inputs_are_refused_with_the_reason() {
             "--param",
             "compute_efficiency=fast",
         ],
-        1,
+        2,
         &["not a number"],
     );
     // Missing files are named.

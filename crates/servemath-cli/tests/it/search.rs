@@ -302,9 +302,9 @@ fn fleet_is_the_smallest_count_that_meets_the_targets_in_the_simulator() {
     }
 }
 
-/// `check` on `fleet --model llama-3.1-8b --demand DEMAND --duration 2m EXTRA`.
+/// `check` on `fleet --model llama-3.1-8b --demand DEMAND --duration 2m EXTRA`, exiting `code`.
 #[track_caller]
-fn check_fleet(demand: &str, extra: &[&str], expect: &[&str]) {
+fn check_fleet(demand: &str, extra: &[&str], code: i32, expect: &[&str]) {
     let mut a = vec![
         "fleet",
         "--model",
@@ -316,24 +316,27 @@ fn check_fleet(demand: &str, extra: &[&str], expect: &[&str]) {
         "-q",
     ];
     a.extend_from_slice(extra);
-    check(&a, 1, expect);
+    check(&a, code, expect);
 }
 
 #[test]
 fn fleet_refuses_zero_demand_and_reports_infeasible_targets() {
-    check_fleet("0tok/day", &[], &["zero demand"]);
-    check_fleet("-5req/day", &[], &["--demand"]);
-    check_fleet("1e9 widgets/day", &[], &["--demand", "tok"]);
-    check_fleet("1e9tok/fortnight", &[], &["fortnight"]);
-    check_fleet("1e8tok/day", &["--profile", "1,2,3"], &["--profile"]);
+    // A demand that is not a positive amount per period is malformed: a usage error.
+    check_fleet("0tok/day", &[], 2, &["zero demand"]);
+    check_fleet("-5req/day", &[], 2, &["--demand"]);
+    check_fleet("1e9 widgets/day", &[], 2, &["--demand", "tok"]);
+    check_fleet("1e9tok/fortnight", &[], 2, &["fortnight"]);
+    check_fleet("1e8tok/day", &["--profile", "1,2,3"], 1, &["--profile"]);
     check_fleet(
         "1e8tok/day",
         &["--utilization-targets", "1.5"],
+        1,
         &["utilization"],
     );
     check_fleet(
         "1e8tok/day",
         &["--slo-tpot", "1ms"],
+        1,
         &["infeasible", "closest miss", "p99 TPOT"],
     );
 }
