@@ -5,6 +5,7 @@
 //! text handed to the pure parsers, with the file named in every error.
 
 pub mod fmt;
+pub mod plot;
 
 use crate::usage;
 use anyhow::Context;

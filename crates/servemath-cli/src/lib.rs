@@ -4,6 +4,7 @@
 //! Data goes to stdout; warnings, notes and errors to stderr. Exit codes: 0 success, 1 a
 //! runtime or input error (`error: ...` on stderr), 2 a usage error reported by clap.
 
+pub mod args;
 pub mod commands;
 pub mod common;
 

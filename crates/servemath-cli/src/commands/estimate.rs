@@ -3,13 +3,14 @@
 
 pub(crate) mod plot;
 
-use crate::commands::cost::{self, money, CostFlags};
+use crate::args::CostFlags;
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
+use crate::common::fmt::{layout, money};
 use crate::common::{self, DeployArgs};
 use clap::Args;
 use servemath_cost::Deployment;
-use servemath_report::{EstimateReport, LayoutReport, TokenCostBasis, Versioned};
+use servemath_report::{EstimateReport, TokenCostBasis, Versioned};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -118,7 +119,7 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let plot_kind = args
         .plot
         .as_deref()
-        .map(plot::Kind::from_path)
+        .map(crate::common::plot::Kind::from_path)
         .transpose()?;
     let dep = common::build_deployment(&args.deploy)?;
     let context = args.input + args.output;
@@ -231,8 +232,8 @@ fn token_cost_basis(
     args: &EstimateArgs,
     dep: &Deployment,
 ) -> anyhow::Result<Option<TokenCostBasis>> {
-    let u = cost::check_utilization(args.utilization)?;
-    let inputs = cost::apply_cost_flags(&args.costs, &dep.hardware)?;
+    let u = crate::args::check_utilization(args.utilization)?;
+    let inputs = crate::args::apply_cost_flags(&args.costs, &dep.hardware)?;
     if let Err(e) = inputs.check() {
         crate::warn(&format!("no $/Mtok columns: {e}"));
         return Ok(None);
@@ -287,27 +288,6 @@ fn larger_layout(args: &EstimateArgs) -> Option<u32> {
         .map(|(tp, _)| tp)
 }
 
-/// `TP4`, `TP8 · EP8 · DP-attn8 · PP2` (degrees of 1 omitted, TP always shown).
-pub fn layout(l: &LayoutReport) -> String {
-    let mut parts = vec![format!("TP{}", l.tp)];
-    if l.dp_attn > 1 {
-        parts.push(format!("DP-attn{}", l.dp_attn));
-    }
-    if l.ep > 1 {
-        parts.push(format!("EP{}", l.ep));
-    }
-    if l.pp > 1 {
-        parts.push(format!("PP{}", l.pp));
-    }
-    if l.redundant_experts > 0 {
-        parts.push(format!("+{} redundant experts", l.redundant_experts));
-    }
-    if l.two_batch_overlap {
-        parts.push("TBO".to_string());
-    }
-    parts.join(" · ")
-}
-
 /// The header lines and the per-batch table.
 pub fn render(r: &EstimateReport) -> String {
     let mut s = String::new();
@@ -352,7 +332,7 @@ pub fn render(r: &EstimateReport) -> String {
         "precisions",
         format!(
             "weights {}, KV {}, compute {}, activations {}",
-            super::model::precisions(&r.precisions.weights),
+            fmt::precisions(&r.precisions.weights),
             r.precisions.kv,
             r.precisions.compute,
             r.precisions.activations

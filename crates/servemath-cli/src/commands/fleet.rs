@@ -3,13 +3,12 @@
 //! The sizing is `servemath_search::fleet`; this module parses the demand and daily profile,
 //! resolves the deployment and lengths as `simulate` does, and writes the answer.
 
-use crate::commands::cost::{money, resolve_cost_inputs, CostFlags};
-use crate::commands::estimate::layout;
+use crate::args::{resolve_cost_inputs, CostFlags, SloFlags, Text, WorkloadFlags};
 use crate::commands::simulate::resolve::{self, Source};
 use crate::commands::simulate::scenario::{Merged, Origins};
-use crate::commands::simulate::{SloFlags, Text, WorkloadFlags};
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
+use crate::common::fmt::{layout, money};
 use crate::common::DeployArgs;
 use anyhow::{anyhow, bail};
 use clap::Args;
@@ -467,7 +466,7 @@ pub fn render(r: &FleetReport) -> String {
         format!(
             "{} at the peak, simulated: {}",
             targets(r),
-            crate::commands::simulate::render::workload(&r.workload)
+            fmt::workload(&r.workload)
         ),
     );
     line(

@@ -2,8 +2,9 @@
 //! inference `2·N_active·I`), the training-token multiple over Chinchilla at which they
 //! balance, the cheapest model at the same quality, and seed claim 17's what-ifs.
 
-use crate::commands::cost::{self, money, CostFlags};
+use crate::args::CostFlags;
 use crate::commands::write_json;
+use crate::common::fmt::money;
 use crate::common::fmt::{self, Align, Table};
 use anyhow::bail;
 use clap::Args;
@@ -178,11 +179,11 @@ fn inputs(
 }
 
 pub fn run(args: &LifecycleArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let u = cost::check_utilization(args.utilization)?;
+    let u = crate::args::check_utilization(args.utilization)?;
     let catalog = crate::common::load_catalog(&[])?;
     let hw = catalog.get(&args.hardware)?;
     let peak = hw.peak_flop_per_s(MathPrecision::Bf16)?;
-    let costs = cost::resolve_cost_inputs(&args.costs, hw)?;
+    let costs = crate::args::resolve_cost_inputs(&args.costs, hw)?;
     let price = servemath_econ::gpu_hour_cost(&costs, u).usd_per_busy_gpu_hour;
     let base = inputs(args, price, peak)?;
     let life = lifecycle(&base);

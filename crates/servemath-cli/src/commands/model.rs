@@ -5,7 +5,6 @@ use crate::common::{self, fmt};
 use clap::Args;
 use servemath_report::{
     AttentionReport, LayerGroupReport, MlpReport, ModelReport, SpanReport, Versioned,
-    WeightPrecisionsReport,
 };
 use std::io::Write;
 
@@ -113,7 +112,7 @@ pub fn render(r: &ModelReport) -> String {
         format!(
             "{} as stored: {}",
             fmt::bytes(r.weight_bytes),
-            precisions(&r.checkpoint)
+            fmt::precisions(&r.checkpoint)
         ),
     );
     let by_format: Vec<String> = r
@@ -324,35 +323,5 @@ fn mlp(m: &MlpReport) -> String {
                 fmt::int(*expert_intermediate as f64)
             )
         }
-    }
-}
-
-/// `bf16`, or the common format with the parts that differ: `bf16 (experts mxfp4)`.
-pub fn precisions(w: &WeightPrecisionsReport) -> String {
-    let parts = [
-        ("embeddings", w.embeddings),
-        ("attention", w.attention),
-        ("dense mlp", w.dense_mlp),
-        ("experts", w.experts),
-    ];
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for (_, p) in parts {
-        match counts.iter_mut().find(|(q, _)| *q == p) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((p, 1)),
-        }
-    }
-    let Some(&(common, _)) = counts.iter().max_by_key(|(_, n)| *n) else {
-        return String::new();
-    };
-    let odd: Vec<String> = parts
-        .iter()
-        .filter(|(_, p)| *p != common)
-        .map(|(name, p)| format!("{name} {p}"))
-        .collect();
-    if odd.is_empty() {
-        common.to_string()
-    } else {
-        format!("{common} ({})", odd.join(", "))
     }
 }

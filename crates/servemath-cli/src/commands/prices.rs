@@ -2,10 +2,10 @@
 //! long-context tiers), set beside the ratios the cost model predicts for a deployment the user
 //! names as the provider's likely setup, with a plain-language reading of each.
 
-use crate::commands::cost::{self, money, CostFlags};
-use crate::commands::estimate::layout;
+use crate::args::{check_utilization, resolve_cost_inputs, CostFlags};
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
+use crate::common::fmt::{layout, money};
 use crate::common::{self, DeployArgs};
 use anyhow::bail;
 use clap::Args;
@@ -70,7 +70,7 @@ pub struct PricesArgs {
 const MAX_CONTEXT: f64 = 1e8;
 
 pub fn run(args: &PricesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let u = cost::check_utilization(args.utilization)?;
+    let u = check_utilization(args.utilization)?;
     if !(args.cached_fraction > 0.0 && args.cached_fraction < 1.0) {
         return Err(crate::usage!(
             "--cached-fraction = {}: must be in (0, 1)",
@@ -101,7 +101,7 @@ pub fn run(args: &PricesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         );
     }
     let dep = deployment(args)?;
-    let costs = cost::resolve_cost_inputs(&args.costs, &dep.hardware)?;
+    let costs = resolve_cost_inputs(&args.costs, &dep.hardware)?;
     let usd_per_gpu_hour = servemath_econ::gpu_hour_cost(&costs, u).total_usd;
     let model = model_ratios(args, &dep, usd_per_gpu_hour, u, &prices)?;
     let report = PricesReport {

@@ -7,12 +7,11 @@ mod csv;
 mod plot;
 mod render;
 
-use crate::commands::cost::{resolve_cost_inputs, CostFlags};
-use crate::commands::estimate::plot::Kind;
+use crate::args::{resolve_cost_inputs, CostFlags, SloFlags, WorkloadFlags};
 use crate::commands::simulate::resolve::{self, Source};
 use crate::commands::simulate::scenario::{Merged, Origins};
-use crate::commands::simulate::{SloFlags, WorkloadFlags};
 use crate::commands::write_json;
+use crate::common::plot::Kind;
 use crate::common::{self, fmt, DeployArgs, ParamArgs};
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};

@@ -14,8 +14,9 @@ mod progress;
 pub(crate) mod render;
 pub(crate) mod resolve;
 pub(crate) mod scenario;
-mod units;
 
+pub use crate::args::Text;
+use crate::args::{SloFlags, WorkloadFlags};
 use crate::commands::write_json;
 use crate::common::DeployArgs;
 use clap::{ArgMatches, Args, FromArgMatches};
@@ -26,7 +27,6 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
-pub use units::Text;
 
 /// The parsed flags of `simulate` and which of them the command line gave.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub struct SimulateFlags {
     pub output: OutputFlags,
     /// The GPU-hour price behind the $/Mtok figures (`servemath cost`): --mode, --cost, --costs.
     #[command(flatten, next_help_heading = "Cost")]
-    pub costs: crate::commands::cost::CostFlags,
+    pub costs: crate::args::CostFlags,
 
     /// A TOML scenario file that can say everything the flags say, in sections [deployment],
     /// [fleet], [scheduler], [workload], [slo] and [output] with keys named after the flags
@@ -153,83 +153,6 @@ pub struct SchedulerFlags {
     pub period: Option<Text>,
 }
 
-/// Where requests come from (`[workload]` in a scenario file).
-#[derive(Debug, Clone, Default, Args, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[command(next_help_heading = "Workload")]
-pub struct WorkloadFlags {
-    /// Poisson arrivals at this many requests per second [default: 2].
-    #[arg(long, value_name = "REQ/S", allow_negative_numbers = true)]
-    pub rate: Option<f64>,
-
-    /// An arrival process instead of --rate: poisson:RATE or gamma:RATE,CV, optionally with
-    /// +daily:M0,...,M23 (24 hourly rate multipliers).
-    #[arg(long, value_name = "SPEC")]
-    pub arrivals: Option<Text>,
-
-    /// Arrivals stop at this time (ms, s, m or h: 90s, 30m, 1h); with --concurrency the run
-    /// stops there [default: 10m unless --requests is given].
-    #[arg(long, value_name = "DURATION")]
-    pub duration: Option<Text>,
-
-    /// At most this many requests.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub requests: Option<i64>,
-
-    /// Prompt lengths: fixed:N, uniform:LO,HI or lognormal:MEAN,SIGMA [default:
-    /// lognormal:2000,1.0].
-    #[arg(long, value_name = "SPEC")]
-    pub input: Option<Text>,
-
-    /// Output lengths, as --input [default: lognormal:300,0.8].
-    #[arg(long, value_name = "SPEC")]
-    pub output: Option<Text>,
-
-    /// Sample (input, output) pairs from a trace file (a lengths-only CSV such as ShareGPT's,
-    /// or any timed trace) instead of --input/--output.
-    #[arg(long, value_name = "FILE")]
-    pub lengths_from: Option<PathBuf>,
-
-    /// Replay a timed trace (Azure CSV, Mooncake JSONL, Vidur CSV): its own arrivals and
-    /// lengths.
-    #[arg(long, value_name = "FILE")]
-    pub trace: Option<PathBuf>,
-
-    /// Replay the trace at K times its recorded rate.
-    #[arg(long, value_name = "K", allow_negative_numbers = true)]
-    pub trace_speed: Option<f64>,
-
-    /// Keep the trace's arrivals in [START, END) seconds of the file (e.g. 0,600 or 10m,20m),
-    /// shifted to start at 0.
-    #[arg(long, value_name = "START,END")]
-    pub window: Option<Text>,
-
-    /// Closed loop: N users, each sending its next request the moment the last completes.
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
-    pub concurrency: Option<i64>,
-
-    /// Seed of the arrival and length streams; the same seed gives the same output, byte for
-    /// byte [default: 0].
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-}
-
-/// Latency targets for goodput (`[slo]` in a scenario file, keys `ttft` and `tpot`).
-#[derive(Debug, Clone, Default, Args, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-#[command(next_help_heading = "SLOs")]
-pub struct SloFlags {
-    /// Goodput counts requests whose time to first token is at most this (e.g. 2s).
-    #[arg(long, value_name = "DURATION")]
-    #[serde(rename = "ttft")]
-    pub slo_ttft: Option<Text>,
-
-    /// ... and whose time per output token is at most this (e.g. 50ms).
-    #[arg(long, value_name = "DURATION")]
-    #[serde(rename = "tpot")]
-    pub slo_tpot: Option<Text>,
-}
-
 /// What to print and write (`[output]` in a scenario file).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -313,14 +236,14 @@ fn given_ids(m: &ArgMatches) -> BTreeSet<String> {
 fn fleet_gpu_hour_price(
     replicas: &[servemath_sim::ReplicaSpec],
     utilization: f64,
-    flags: &crate::commands::cost::CostFlags,
+    flags: &crate::args::CostFlags,
 ) -> anyhow::Result<Option<f64>> {
     let u = utilization.clamp(1e-6, 1.0);
     let given = !flags.cost.is_empty() || flags.costs_file.is_some() || flags.mode.is_some();
     let (mut usd, mut gpus) = (0.0, 0.0);
     for r in replicas {
         let hw = &r.deployment.hardware;
-        let inputs = crate::commands::cost::resolve_cost_inputs(flags, hw);
+        let inputs = crate::args::resolve_cost_inputs(flags, hw);
         let cost = inputs.and_then(|i| Ok(servemath_econ::try_gpu_hour_cost(&i, u)?));
         let cost = match (cost, given) {
             (Ok(c), _) => c,

@@ -1,6 +1,7 @@
 //! Human numbers: SI prefixes, units and a precision that shows what matters (`31.2 ms`,
 //! `1.84 TB/s`, `70.6 B`, `2,909 tok/s`), and a plain-text table. Never raw floats.
 
+use servemath_report::{LayoutReport, WeightPrecisionsReport, WorkloadReport};
 use std::fmt::Write as _;
 
 /// Three significant figures, and one decimal at least: `1.84`, `31.2`, `141.1`.
@@ -223,6 +224,131 @@ impl Table {
             let _ = writeln!(out, "{}", line.trim_end());
         }
         out
+    }
+}
+
+/// Dollars at a precision that shows what matters: `$0.444`, `$2.05`, `$12,345`, `$10.7 M`.
+pub fn money(v: f64) -> String {
+    if !v.is_finite() {
+        return num(v);
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "$0".to_string()
+    } else if a < 1.0 {
+        format!("${v:.3}")
+    } else if a < 1000.0 {
+        format!("${v:.2}")
+    } else if a < 1e6 {
+        format!("${}", int(v))
+    } else {
+        format!("${}", count(v))
+    }
+}
+
+/// `TP4`, `TP8 · EP8 · DP-attn8 · PP2` (degrees of 1 omitted, TP always shown).
+pub fn layout(l: &LayoutReport) -> String {
+    let mut parts = vec![format!("TP{}", l.tp)];
+    if l.dp_attn > 1 {
+        parts.push(format!("DP-attn{}", l.dp_attn));
+    }
+    if l.ep > 1 {
+        parts.push(format!("EP{}", l.ep));
+    }
+    if l.pp > 1 {
+        parts.push(format!("PP{}", l.pp));
+    }
+    if l.redundant_experts > 0 {
+        parts.push(format!("+{} redundant experts", l.redundant_experts));
+    }
+    if l.two_batch_overlap {
+        parts.push("TBO".to_string());
+    }
+    parts.join(" · ")
+}
+
+/// One line describing a workload: its arrivals or trace, lengths, limits and seed.
+pub fn workload(w: &WorkloadReport) -> String {
+    let means = format!(
+        "mean {} + {} tokens",
+        int(w.mean_input_tokens),
+        int(w.mean_output_tokens)
+    );
+    let limits = {
+        let mut l = Vec::new();
+        if let Some(n) = w.requests_limit {
+            l.push(format!("{} requests", int(n as f64)));
+        }
+        if let Some(d) = w.duration_limit_s {
+            l.push(seconds(d));
+        }
+        l.join(" or ")
+    };
+    let lengths = match (&w.lengths_from, &w.input, &w.output) {
+        (Some(file), _, _) => format!("lengths from {file}"),
+        (None, Some(i), Some(o)) => format!("input {i}, output {o}"),
+        _ => String::new(),
+    };
+    let seed = w.seed;
+    match w.kind {
+        "trace" => {
+            let mut what = w.trace.clone().unwrap_or_default();
+            if let Some((a, b)) = w.window_s {
+                let end = b.map_or("end".to_string(), seconds);
+                what.push_str(&format!(", window {} to {end}", seconds(a)));
+            }
+            if let Some(k) = w.trace_speed {
+                what.push_str(&format!(", at {}× speed", num(k)));
+            }
+            let rate = w
+                .mean_rate_per_s
+                .map(|r| format!(" ({} req/s)", num(r)))
+                .unwrap_or_default();
+            let limits = if limits.is_empty() {
+                String::new()
+            } else {
+                format!(", first {limits}")
+            };
+            format!("replay of {what}{limits}{rate}; {means}")
+        }
+        "closed_loop" => format!(
+            "closed loop of {} users for {limits}; {lengths} ({means}); seed {seed}",
+            w.users.unwrap_or(0)
+        ),
+        _ => format!(
+            "{} for {limits}; {lengths} ({means}); seed {seed}",
+            w.arrivals.as_deref().unwrap_or("")
+        ),
+    }
+}
+
+/// `bf16`, or the common format with the parts that differ: `bf16 (experts mxfp4)`.
+pub fn precisions(w: &WeightPrecisionsReport) -> String {
+    let parts = [
+        ("embeddings", w.embeddings),
+        ("attention", w.attention),
+        ("dense mlp", w.dense_mlp),
+        ("experts", w.experts),
+    ];
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for (_, p) in parts {
+        match counts.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((p, 1)),
+        }
+    }
+    let Some(&(common, _)) = counts.iter().max_by_key(|(_, n)| *n) else {
+        return String::new();
+    };
+    let odd: Vec<String> = parts
+        .iter()
+        .filter(|(_, p)| *p != common)
+        .map(|(name, p)| format!("{name} {p}"))
+        .collect();
+    if odd.is_empty() {
+        common.to_string()
+    } else {
+        format!("{common} ({})", odd.join(", "))
     }
 }
 

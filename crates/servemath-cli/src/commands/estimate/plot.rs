@@ -2,57 +2,17 @@
 //! B* and the largest batch that fits marked. SVG or PNG by the file's extension.
 
 use crate::common::fmt;
-use anyhow::{anyhow, bail};
+use crate::common::plot::{Kind, FAMILY, FONT};
+use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use servemath_cost::Deployment;
 use servemath_report::EstimateReport;
 use std::path::Path;
 
-/// DejaVu Sans (Bitstream Vera license, see assets/DejaVuSans-LICENSE.txt): the bitmap and SVG
-/// backends measure text with it, so the plot does not depend on fonts installed on the host.
-pub(crate) const FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
-pub(crate) const FAMILY: &str = "sans-serif";
 const SIZE: (u32, u32) = (1000, 620);
 /// Points on the swept curves.
 const SWEEP_POINTS: usize = 96;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Svg,
-    Png,
-}
-
-impl Kind {
-    /// The format a path's extension asks for; anything but `.svg` or `.png` is refused, as is
-    /// a path whose directory does not exist (checked before any work is done).
-    pub fn from_path(path: &Path) -> anyhow::Result<Kind> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-        if let Some(dir) = dir.filter(|d| !d.is_dir()) {
-            bail!(
-                "--plot {}: directory `{}` does not exist",
-                path.display(),
-                dir.display()
-            );
-        }
-        match ext.as_deref() {
-            Some("svg") => Ok(Kind::Svg),
-            Some("png") => Ok(Kind::Png),
-            Some(other) => bail!(
-                "--plot {}: unsupported extension `.{other}`; use .svg or .png",
-                path.display()
-            ),
-            None => bail!(
-                "--plot {}: no file extension; use .svg or .png",
-                path.display()
-            ),
-        }
-    }
-}
 
 /// What the chart shows, computed before any drawing.
 struct Data {
@@ -104,8 +64,8 @@ impl Data {
                 "{} on {} ({}; weights {}, KV {}), {} in / {} out",
                 r.model.name,
                 r.hardware.id,
-                super::layout(&r.layout),
-                super::super::model::precisions(&r.precisions.weights),
+                fmt::layout(&r.layout),
+                fmt::precisions(&r.precisions.weights),
                 r.precisions.kv,
                 fmt::int(input),
                 fmt::int(output)

@@ -1,9 +1,8 @@
 //! The human view of a search: what was searched, the top configurations with why each sits
 //! where it does, the best per machine, and the Pareto front.
 
-use crate::commands::cost::money;
-use crate::commands::estimate::layout;
 use crate::common::fmt::{self, Align, Table};
+use crate::common::fmt::{layout, money};
 use servemath_report::{SearchReport, SearchRow, SearchSlo};
 
 /// `TTFT ≤ 2.00 s and TPOT ≤ 50.0 ms`, or `no latency targets`.
@@ -113,7 +112,7 @@ fn header(r: &SearchReport) -> String {
                 "the top {} at {} of each one's capacity: {}",
                 sim.candidates,
                 fmt::percent(sim.load),
-                crate::commands::simulate::render::workload(&sim.workload)
+                fmt::workload(&sim.workload)
             ),
         );
     }

@@ -3,8 +3,8 @@
 //! occupancy and output throughput. SVG or PNG by the file's extension, with the estimate
 //! plot's embedded font.
 
-use crate::commands::estimate::plot::{Kind, FAMILY, FONT};
 use crate::common::fmt;
+use crate::common::plot::{Kind, FAMILY, FONT};
 use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;

@@ -1,8 +1,8 @@
 //! The human table of `simulate`, rendered from the same report `--json` prints.
 
-use crate::commands::estimate::layout;
 use crate::common::fmt::{self, Align, Table};
-use servemath_report::{PoolReport, SimulateReport, WorkloadReport};
+use crate::common::fmt::{layout, workload};
+use servemath_report::{PoolReport, SimulateReport};
 use servemath_sim::{Percentiles, Policy, Pool, Router};
 
 pub fn render(r: &SimulateReport) -> String {
@@ -234,60 +234,6 @@ fn scheduler(p: &PoolReport, router: Router, disaggregated: bool) -> String {
         fmt::int(f64::from(c.max_batched_tokens)),
         c.block_tokens
     )
-}
-
-pub(crate) fn workload(w: &WorkloadReport) -> String {
-    let means = format!(
-        "mean {} + {} tokens",
-        fmt::int(w.mean_input_tokens),
-        fmt::int(w.mean_output_tokens)
-    );
-    let limits = {
-        let mut l = Vec::new();
-        if let Some(n) = w.requests_limit {
-            l.push(format!("{} requests", fmt::int(n as f64)));
-        }
-        if let Some(d) = w.duration_limit_s {
-            l.push(fmt::seconds(d));
-        }
-        l.join(" or ")
-    };
-    let lengths = match (&w.lengths_from, &w.input, &w.output) {
-        (Some(file), _, _) => format!("lengths from {file}"),
-        (None, Some(i), Some(o)) => format!("input {i}, output {o}"),
-        _ => String::new(),
-    };
-    let seed = w.seed;
-    match w.kind {
-        "trace" => {
-            let mut what = w.trace.clone().unwrap_or_default();
-            if let Some((a, b)) = w.window_s {
-                let end = b.map_or("end".to_string(), fmt::seconds);
-                what.push_str(&format!(", window {} to {end}", fmt::seconds(a)));
-            }
-            if let Some(k) = w.trace_speed {
-                what.push_str(&format!(", at {}× speed", fmt::num(k)));
-            }
-            let rate = w
-                .mean_rate_per_s
-                .map(|r| format!(" ({} req/s)", fmt::num(r)))
-                .unwrap_or_default();
-            let limits = if limits.is_empty() {
-                String::new()
-            } else {
-                format!(", first {limits}")
-            };
-            format!("replay of {what}{limits}{rate}; {means}")
-        }
-        "closed_loop" => format!(
-            "closed loop of {} users for {limits}; {lengths} ({means}); seed {seed}",
-            w.users.unwrap_or(0)
-        ),
-        _ => format!(
-            "{} for {limits}; {lengths} ({means}); seed {seed}",
-            w.arrivals.as_deref().unwrap_or("")
-        ),
-    }
 }
 
 fn latency_table(r: &SimulateReport) -> String {

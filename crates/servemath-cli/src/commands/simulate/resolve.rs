@@ -3,8 +3,9 @@
 //! SLOs and the outputs. Every refusal names the flag or scenario key and the value.
 
 use super::scenario::{Merged, Origins};
-use super::units::{parse_duration_s, parse_positive_duration_s, parse_window, Text};
-use crate::commands::estimate::{layout, plot::Kind};
+use crate::args::units::{parse_duration_s, parse_positive_duration_s, parse_window, Text};
+use crate::common::fmt::layout;
+use crate::common::plot::Kind;
 use crate::common::{self, fmt, DeployArgs};
 use crate::usage;
 use anyhow::{anyhow, bail, Context};

@@ -5,8 +5,9 @@
 //! Paths in the file (`hardware_file`, `params`, `lengths_from`, `trace`) are relative to the
 //! file's directory; output paths are relative to the current directory, like the flags.
 
-use super::units::Text;
-use super::{FleetFlags, OutputFlags, SchedulerFlags, SimulateArgs, SloFlags, WorkloadFlags};
+use super::{FleetFlags, OutputFlags, SchedulerFlags, SimulateArgs};
+use crate::args::Text;
+use crate::args::{SloFlags, WorkloadFlags};
 use crate::common::DeployArgs;
 use anyhow::anyhow;
 use serde::Deserialize;
