@@ -10,7 +10,7 @@ pub mod plot;
 use crate::usage;
 use anyhow::Context;
 use clap::Args;
-use servemath::ParamOverride;
+use servemath::{DeploymentRequest, ParamOverride};
 use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, Precisions, PARAM_DOCS};
 use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{MathPrecision, ModelSpec, Precision};
@@ -295,8 +295,9 @@ pub(crate) fn parse_math_precision(s: &str) -> Result<MathPrecision, String> {
     ))
 }
 
-/// The deployment the flags describe: model, hardware, layout, precisions and cost parameters.
-pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
+/// The deployment the flags describe, with its files read once: model, hardware, layout (the
+/// tensor-parallel degree left open when `--tp` is not given), precisions and parameters.
+pub fn deployment_request(args: &DeployArgs) -> anyhow::Result<DeploymentRequest> {
     let model = load_model(&args.model)?;
     let catalog = load_catalog(&args.hardware_file)?;
     let hw = catalog.get(&args.hardware)?;
@@ -325,17 +326,26 @@ pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
         prec.attention = a;
     }
     let params = resolve_params(&args.params, hw)?;
-    let par = Parallelism {
-        tp: args.tp(),
-        pp: args.pp,
-        ep: args.ep,
-        dp_attn: args.dp_attn,
-        redundant_experts: args.redundant_experts,
-        two_batch_overlap: args.tbo,
-    };
-    let dep = Deployment::new(&model, hw, par, prec, params)
-        .with_context(|| format!("cannot deploy {} on {}", model.name, hw.id))?;
-    Ok(dep)
+    Ok(DeploymentRequest {
+        model,
+        hardware: hw.clone(),
+        tp: args.tp,
+        layout: Parallelism {
+            tp: args.tp(),
+            pp: args.pp,
+            ep: args.ep,
+            dp_attn: args.dp_attn,
+            redundant_experts: args.redundant_experts,
+            two_batch_overlap: args.tbo,
+        },
+        precisions: prec,
+        params,
+    })
+}
+
+/// The deployment the flags describe, at `--tp` (TP1 when not given).
+pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
+    deployment_request(args)?.deploy()
 }
 
 /// Largest input file read by default, in MiB: the largest real input (a 24 MB Azure trace, a
@@ -382,32 +392,4 @@ pub fn read_input(path: &Path, what: &str) -> anyhow::Result<String> {
         );
     }
     Ok(text)
-}
-
-/// The one rule for "the smallest layout that fits", used by `estimate` (its hint), `prices`
-/// and `simulate`: the power-of-two tensor-parallel degrees above `above` whose TP ×
-/// attention-DP group stays inside the hardware's scale-up domain (pipeline stages may span
-/// domains), the first at which one sequence of `context` tokens fits. `None` when none does.
-pub fn smallest_fitting_tp(
-    args: &DeployArgs,
-    context: f64,
-    above: u32,
-) -> anyhow::Result<Option<(u32, Deployment)>> {
-    let domain = load_catalog(&args.hardware_file)?
-        .get(&args.hardware)?
-        .scale_up_domain
-        .max(1);
-    Ok((0..=10)
-        .map(|s| 1u32 << s)
-        .filter(|&tp| tp > above && tp * args.dp_attn.max(1) <= domain)
-        .find_map(|tp| {
-            let a = DeployArgs {
-                tp: Some(tp),
-                ..args.clone()
-            };
-            build_deployment(&a)
-                .ok()
-                .filter(|d| d.max_batch(context) > 0)
-                .map(|d| (tp, d))
-        }))
 }

@@ -123,6 +123,16 @@ pub(crate) fn note(msg: &str) {
     let _ = writeln!(io::stderr(), "{msg}");
 }
 
+/// A command's diagnostics on stderr: warnings with their prefix, notes as they are.
+pub(crate) fn report_diagnostics(diagnostics: &[servemath::Diagnostic]) {
+    for d in diagnostics {
+        match d {
+            servemath::Diagnostic::Warning(w) => warn(w),
+            servemath::Diagnostic::Note(n) => note(n),
+        }
+    }
+}
+
 /// The binary's entry point: parse, run, print `error: ...` with its chain on failure.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

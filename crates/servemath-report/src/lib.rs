@@ -16,6 +16,7 @@ mod cost;
 mod estimate;
 mod fleet;
 mod hardware;
+pub mod human;
 mod lifecycle;
 mod model;
 mod prices;

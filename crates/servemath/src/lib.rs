@@ -19,9 +19,13 @@
 //! ```
 
 mod claims;
+mod deploy;
+mod prices;
 mod validate;
 
 pub use claims::claims;
+pub use deploy::DeploymentRequest;
+pub use prices::{prices, PricesRequest};
 pub use validate::{calibrate, validate, ValidateRequest};
 
 /// A request value that is malformed or contradicts another (a scheduler name, a duration, a
@@ -47,4 +51,14 @@ pub struct ParamOverride {
     pub value: f64,
     /// Where the value came from, as the user would recognise it.
     pub origin: String,
+}
+
+/// Something a command chose or noticed for the caller, returned with its report: a front end
+/// shows it beside the result (the CLI on stderr).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Diagnostic {
+    /// A result the caller may not expect (an input ignored, a figure missing).
+    Warning(String),
+    /// A choice made for the caller (a layout, a batch), or a side effect.
+    Note(String),
 }

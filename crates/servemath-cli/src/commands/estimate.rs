@@ -279,12 +279,12 @@ fn nothing_fits(r: &EstimateReport, args: &EstimateArgs) -> anyhow::Error {
 }
 
 /// The smallest larger tensor-parallel degree at which one sequence fits, if any does within
-/// the scale-up domain ([`common::smallest_fitting_tp`]).
+/// the scale-up domain ([`servemath::DeploymentRequest::smallest_fitting_tp`]).
 fn larger_layout(args: &EstimateArgs) -> Option<u32> {
     let context = (args.input + args.output) as f64;
-    common::smallest_fitting_tp(&args.deploy, context, args.deploy.tp())
-        .ok()
-        .flatten()
+    common::deployment_request(&args.deploy)
+        .ok()?
+        .smallest_fitting_tp(context, args.deploy.tp())
         .map(|(tp, _)| tp)
 }
 

@@ -838,38 +838,39 @@ pub(crate) fn deploy(
     pool: &str,
     notes: &mut Vec<String>,
 ) -> anyhow::Result<Deployment> {
-    // Unknown names are reported as such, not as a layout that does not fit.
-    let model = common::load_model(&args.model)?;
-    let catalog = common::load_catalog(&args.hardware_file)?;
-    let domain = catalog.get(&args.hardware)?.scale_up_domain;
+    // Unknown names are reported as such, not as a layout that does not fit; the files are
+    // read once.
+    let request = common::deployment_request(args)?;
+    let domain = request.hardware.scale_up_domain;
     if args.dp_attn.max(1) > domain.max(1) {
         bail!(
             "{} on {}: --dp-attn {} exceeds the scale-up domain of {domain}",
-            model.name,
+            request.model.name,
             args.hardware,
             args.dp_attn
         );
     }
     let fits = |d: &Deployment| d.max_batch(context) > 0;
     if tp_given {
-        let dep = common::build_deployment(args)?;
+        let dep = request.deploy_at(args.tp())?;
         if fits(&dep) {
             return Ok(dep);
         }
-        let hint = common::smallest_fitting_tp(args, context, args.tp())?
+        let hint = request
+            .smallest_fitting_tp(context, args.tp())
             .map(|(tp, _)| format!("; --{}tp {tp} would fit", flag_prefix(pool)))
             .unwrap_or_default();
         return Err(does_not_fit(&dep, context, pool, &hint));
     }
-    if let Some((tp, dep)) = common::smallest_fitting_tp(args, context, 0)? {
+    if let Some((tp, dep)) = request.smallest_fitting_tp(context, 0) {
         notes.push(format!(
             "{pool}--tp {tp}: the smallest tensor-parallel degree at which {} fits on {} (give --{}tp to choose)",
-            model.name, dep.hardware.id, flag_prefix(pool)
+            request.model.name, dep.hardware.id, flag_prefix(pool)
         ));
         return Ok(dep);
     }
     // Nothing fits: say why at TP1 (or why TP1 cannot be built).
-    let dep = common::build_deployment(args)?;
+    let dep = request.deploy_at(1)?;
     Err(does_not_fit(
         &dep,
         context,

@@ -1,0 +1,95 @@
+//! The application layer called as a library, as the web page and the Python package will:
+//! typed requests in, reports and diagnostics out.
+
+use servemath::{DeploymentRequest, Diagnostic, Invalid, PricesRequest};
+use servemath_cost::{Calibration, Parallelism, Precisions};
+use servemath_econ::PriceList;
+use servemath_hardware::Catalog;
+use servemath_model::MathPrecision;
+
+fn deployment(model: &str, hardware: &str, tp: Option<u32>) -> DeploymentRequest {
+    let model = servemath_model::builtin(model).expect("built-in model");
+    let hardware = Catalog::builtin().get(hardware).expect("entry").clone();
+    let has = |p: MathPrecision| hardware.peak_flop_per_s(p).is_ok();
+    DeploymentRequest {
+        precisions: Precisions::defaults_for(&model, has),
+        params: Calibration::builtin().for_family(&hardware.family),
+        model,
+        hardware,
+        tp,
+        layout: Parallelism::default(),
+    }
+}
+
+fn prices_request(tp: Option<u32>) -> PricesRequest {
+    let deployment = deployment("llama-3.1-70b", "h100-sxm", tp);
+    let costs = servemath_econ::cost_inputs_for(&deployment.hardware).expect("sourced costs");
+    PricesRequest {
+        deployment,
+        costs,
+        prices: PriceList::builtin().expect("built-in price list"),
+        provider: None,
+        batch: 64,
+        input: 2048,
+        output: 256,
+        cached_fraction: 0.5,
+        utilization: 0.7,
+    }
+}
+
+#[test]
+fn prices_chooses_the_smallest_fitting_layout_and_says_so() {
+    // 70B in BF16 (141 GB) does not fit one 80 GB H100: the request leaves TP open, so the
+    // smallest power of two that fits (TP4) is priced, with a note, not an error.
+    let (report, diagnostics) = servemath::prices(&prices_request(None)).expect("prices");
+    assert_eq!(report.model.gpus, 4);
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| matches!(d, Diagnostic::Note(n) if n.contains("priced at TP4"))),
+        "{diagnostics:?}"
+    );
+    assert!(!report.prices.is_empty());
+    // Decode reads the weights per token of the batch, prefill shares them over the prompt:
+    // an output token costs more than an input token.
+    assert!(report.model.output_over_input > 1.0);
+    assert!(
+        report.model.readings.len() >= 3,
+        "{:?}",
+        report.model.readings
+    );
+}
+
+#[test]
+fn prices_keeps_a_tensor_parallel_degree_given() {
+    let err = servemath::prices(&prices_request(Some(1))).expect_err("TP1 cannot hold 70B");
+    assert!(err.to_string().contains("TP4 would"), "{err}");
+    assert!(
+        !err.chain().any(|c| c.is::<Invalid>()),
+        "not the caller's syntax: {err}"
+    );
+}
+
+#[test]
+fn a_malformed_request_value_is_an_invalid_error() {
+    let mut request = prices_request(Some(4));
+    request.cached_fraction = 1.0;
+    let err = servemath::prices(&request).expect_err("cached fraction 1 leaves no new tokens");
+    assert!(err.chain().any(|c| c.is::<Invalid>()), "{err}");
+    assert!(err.to_string().contains("cached fraction = 1"), "{err}");
+}
+
+#[test]
+fn claims_and_validate_answer_without_a_front_end() {
+    let claims = servemath::claims().expect("claims");
+    assert!(claims.claims.len() >= 14, "{}", claims.claims.len());
+    let report = servemath::validate(&servemath::ValidateRequest::default()).expect("validate");
+    let all = report
+        .groups
+        .iter()
+        .find(|g| g.group == "all")
+        .expect("the all-cases group");
+    assert!(all.cases >= 50, "{}", all.cases);
+    // The recorded accuracy (docs/validation.md): a median |error| near 6 %.
+    assert!(all.median_abs_error < 0.10, "{}", all.median_abs_error);
+}
