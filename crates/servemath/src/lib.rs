@@ -21,6 +21,8 @@
 mod claims;
 mod deploy;
 mod prices;
+pub mod simulate;
+pub mod units;
 mod validate;
 
 pub use claims::claims;
@@ -61,4 +63,22 @@ pub enum Diagnostic {
     Warning(String),
     /// A choice made for the caller (a layout, a batch), or a side effect.
     Note(String),
+}
+
+/// How a front end names a request's values in messages. Keys are the request's own paths
+/// (`workload.rate`, `scheduler.kind`, `fleet.prefill_tp`, `deployment.tp`); the CLI answers
+/// with its flag (`--rate`) or, for a value read from a scenario file, the file and key.
+pub trait Spelling {
+    /// How the user wrote the value at `key`.
+    fn name(&self, key: &'static str) -> String;
+}
+
+/// The request's own keys, for callers with nothing better (a library user, a JSON API).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keys;
+
+impl Spelling for Keys {
+    fn name(&self, key: &'static str) -> String {
+        key.to_string()
+    }
 }

@@ -6,7 +6,8 @@
 use super::units::Text;
 use clap::Args;
 use serde::Deserialize;
-use std::path::PathBuf;
+use servemath::simulate::{LoadedText, SloRequest, WorkloadRequest};
+use std::path::{Path, PathBuf};
 
 /// Where requests come from (`[workload]` in a scenario file).
 #[derive(Debug, Clone, Default, Args, Deserialize)]
@@ -83,4 +84,42 @@ pub struct SloFlags {
     #[arg(long, value_name = "DURATION")]
     #[serde(rename = "tpot")]
     pub slo_tpot: Option<Text>,
+}
+
+/// The workload request the flags describe, with its trace or lengths file read.
+pub fn workload_request(w: &WorkloadFlags) -> anyhow::Result<WorkloadRequest> {
+    let load = |path: &Option<PathBuf>| -> anyhow::Result<Option<LoadedText>> {
+        path.as_deref().map(|p| loaded(p, "trace")).transpose()
+    };
+    let text = |t: &Option<Text>| t.as_ref().map(|t| t.0.clone());
+    Ok(WorkloadRequest {
+        rate: w.rate,
+        arrivals: text(&w.arrivals),
+        duration: text(&w.duration),
+        requests: w.requests,
+        input: text(&w.input),
+        output: text(&w.output),
+        lengths_from: load(&w.lengths_from)?,
+        trace: load(&w.trace)?,
+        trace_speed: w.trace_speed,
+        window: text(&w.window),
+        concurrency: w.concurrency,
+        seed: w.seed,
+    })
+}
+
+/// The SLO request the flags describe.
+pub fn slo_request(s: &SloFlags) -> SloRequest {
+    SloRequest {
+        ttft: s.slo_ttft.as_ref().map(|t| t.0.clone()),
+        tpot: s.slo_tpot.as_ref().map(|t| t.0.clone()),
+    }
+}
+
+/// A file's text under its path, for messages.
+fn loaded(path: &Path, what: &str) -> anyhow::Result<LoadedText> {
+    Ok(LoadedText {
+        name: path.display().to_string(),
+        text: crate::common::read_input(path, what)?,
+    })
 }

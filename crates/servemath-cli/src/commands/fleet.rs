@@ -3,15 +3,17 @@
 //! The sizing is `servemath_search::fleet`; this module parses the demand and daily profile,
 //! resolves the deployment and lengths as `simulate` does, and writes the answer.
 
-use crate::args::{resolve_cost_inputs, CostFlags, SloFlags, Text, WorkloadFlags};
-use crate::commands::simulate::resolve::{self, Source};
-use crate::commands::simulate::scenario::{Merged, Origins};
+use crate::args::{
+    resolve_cost_inputs, slo_request, workload_request, CostFlags, Origins, SloFlags, Text,
+    WorkloadFlags,
+};
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
 use crate::common::fmt::{layout, money};
 use crate::common::DeployArgs;
 use anyhow::{anyhow, bail};
 use clap::Args;
+use servemath::simulate::{fitting_deployment, resolve_slo, resolve_workload, Source};
 use servemath_report::{
     DemandReport, FleetReport, FleetSize, LayoutReport, SlackRow, TrialReport, Versioned,
 };
@@ -191,28 +193,20 @@ fn parse_profile(s: &str) -> anyhow::Result<(&'static str, [f64; 24])> {
 pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let demand = parse_demand(&args.demand)?;
     let (profile_name, hourly) = parse_profile(&args.profile)?;
-    let merged = Merged {
-        deploy: args.deploy.clone(),
-        tp_given: args.deploy.tp.is_some(),
-        fleet: Default::default(),
-        scheduler: Default::default(),
-        workload: WorkloadFlags {
-            input: args.input.clone(),
-            output: args.output.clone(),
-            lengths_from: args.lengths_from.clone(),
-            trace: args.trace.clone(),
-            duration: Some(args.duration.clone().unwrap_or(Text("1h".to_string()))),
-            requests: args.requests,
-            seed: args.seed,
-            ..WorkloadFlags::default()
-        },
-        slo: args.slo.clone(),
-        output: Default::default(),
-        origins: Origins::default(),
+    let workload_flags = WorkloadFlags {
+        input: args.input.clone(),
+        output: args.output.clone(),
+        lengths_from: args.lengths_from.clone(),
+        trace: args.trace.clone(),
+        duration: Some(args.duration.clone().unwrap_or(Text("1h".to_string()))),
+        requests: args.requests,
+        seed: args.seed,
+        ..WorkloadFlags::default()
     };
-    let o = &merged.origins;
-    let (source, mut workload, _, _) = resolve::workload(&merged, o)?;
-    let traffic = match source {
+    let flags = Origins::default();
+    let plan = resolve_workload(&workload_request(&workload_flags)?, &flags)?;
+    let mut workload = plan.report;
+    let traffic = match plan.source {
         Source::Synthetic(s) => Traffic::Synthetic(s),
         Source::Trace(t) => Traffic::Trace(t),
         Source::Closed { .. } => {
@@ -220,7 +214,7 @@ pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     };
     let (input, output) = (workload.mean_input_tokens, workload.mean_output_tokens);
-    let (slo, slo_report) = resolve::slo(&merged, o)?.unwrap_or((
+    let (slo, slo_report) = resolve_slo(&slo_request(&args.slo), &flags)?.unwrap_or((
         Slo {
             ttft_s: f64::INFINITY,
             tpot_s: f64::INFINITY,
@@ -230,18 +224,15 @@ pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
             tpot_s: None,
         },
     ));
-    let mut notes = Vec::new();
-    let dep = resolve::deploy(
-        &args.deploy,
-        merged.tp_given,
+    let mut diagnostics = Vec::new();
+    let dep = fitting_deployment(
+        &crate::common::deployment_request(&args.deploy)?,
         (input + output).ceil(),
-        "",
-        &mut notes,
+        &flags,
+        &mut diagnostics,
     )?;
     if !args.quiet {
-        for n in &notes {
-            crate::note(n);
-        }
+        crate::report_diagnostics(&diagnostics);
     }
     if args.max_seqs == 0 {
         return Err(crate::usage!("--max-seqs = 0: must be at least 1"));

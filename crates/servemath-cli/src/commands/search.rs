@@ -7,14 +7,15 @@ mod csv;
 mod plot;
 mod render;
 
-use crate::args::{resolve_cost_inputs, CostFlags, SloFlags, WorkloadFlags};
-use crate::commands::simulate::resolve::{self, Source};
-use crate::commands::simulate::scenario::{Merged, Origins};
+use crate::args::{
+    resolve_cost_inputs, slo_request, workload_request, CostFlags, Origins, SloFlags, WorkloadFlags,
+};
 use crate::commands::write_json;
 use crate::common::plot::Kind;
-use crate::common::{self, fmt, DeployArgs, ParamArgs};
+use crate::common::{self, fmt, ParamArgs};
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
+use servemath::simulate::{resolve_slo, resolve_workload, Source};
 use servemath_report::{
     SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRow, SearchSlo, SimulationSetup,
     Versioned,
@@ -193,25 +194,16 @@ fn resolve_setup(args: &SearchArgs) -> anyhow::Result<Setup> {
             hardware.push(HardwareOption::new(hw.clone(), s, params, cost.clone()));
         }
     }
-    let merged = Merged {
-        deploy: DeployArgs::default(),
-        tp_given: false,
-        fleet: Default::default(),
-        scheduler: Default::default(),
-        workload: args.workload.clone(),
-        slo: args.slo.clone(),
-        output: Default::default(),
-        origins: Origins::default(),
-    };
-    let o = &merged.origins;
+    let flags = Origins::default();
     if args.workload.concurrency.is_some() {
         bail!("--concurrency: search offers each configuration a fraction (--load) of its capacity as open-loop arrivals; a closed loop does not apply");
     }
     if args.workload.rate.is_some() && !args.quiet {
         crate::warn("--rate sets only the arrival process; search rescales it to --load of each configuration's capacity");
     }
-    let (source, mut workload, _, _) = resolve::workload(&merged, o)?;
-    let traffic = match source {
+    let plan = resolve_workload(&workload_request(&args.workload)?, &flags)?;
+    let mut workload = plan.report;
+    let traffic = match plan.source {
         Source::Synthetic(s) => Traffic::Synthetic(s),
         Source::Trace(t) => Traffic::Trace(t),
         Source::Closed { .. } => bail!("--concurrency does not apply to search"),
@@ -221,7 +213,7 @@ fn resolve_setup(args: &SearchArgs) -> anyhow::Result<Setup> {
         workload.arrivals = Some(shape(s.arrivals()));
     }
     workload.mean_rate_per_s = None;
-    let target = resolve::slo(&merged, o)?;
+    let target = resolve_slo(&slo_request(&args.slo), &flags)?;
     let mut slo = target.map_or(
         Slo {
             ttft_s: f64::INFINITY,

@@ -261,14 +261,13 @@ fn fleet_gpu_hour_price(
 
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let merged = scenario::merge(args)?;
-    let plan = resolve::resolve(merged)?;
-    for w in &plan.warnings {
-        crate::warn(w);
-    }
-    let quiet = plan.outputs.quiet;
-    if !quiet {
-        for n in &plan.notes {
-            crate::note(n);
+    let resolve::Plan { sim: plan, outputs } = resolve::resolve(merged)?;
+    let quiet = outputs.quiet;
+    for d in &plan.diagnostics {
+        match d {
+            servemath::Diagnostic::Warning(w) => crate::warn(w),
+            servemath::Diagnostic::Note(n) if !quiet => crate::note(n),
+            servemath::Diagnostic::Note(_) => {}
         }
     }
     let progress = progress::Progress::new(quiet, plan.expected);
@@ -276,12 +275,12 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         replicas: plan.replicas.clone(),
         router: plan.router,
         leap: plan.leap,
-        keep_records: plan.outputs.keep_records(),
+        keep_records: outputs.keep_records(),
         slo: plan.slo,
         horizon_s: plan.horizon_s,
         kv_transfer: plan.kv_transfer.map(|k| k.link),
-        timeseries_interval_s: plan.outputs.timeseries_interval_s(),
-        keep_steps: plan.outputs.chrome_trace.is_some(),
+        timeseries_interval_s: outputs.timeseries_interval_s(),
+        keep_steps: outputs.chrome_trace.is_some(),
         progress: Some(progress.callback()),
     };
     let start = Instant::now();
@@ -291,11 +290,11 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut report = SimulateReport::new(plan.setup, &sim);
     report.cost = fleet_gpu_hour_price(&plan.replicas, sim.utilization, &args.flags.costs)?
         .map(|price| servemath_report::SimCostReport::new(price, &sim));
-    output::write_files(&plan.outputs, &plan.replicas, &sim, &report)?;
-    if plan.outputs.bench {
+    output::write_files(&outputs, &plan.replicas, &sim, &report)?;
+    if outputs.bench {
         progress::bench(&sim, wall_s);
     }
-    if plan.outputs.json {
+    if outputs.json {
         write_json(out, &Versioned::new(report))?;
     } else {
         write!(out, "{}", render::render(&report))?;

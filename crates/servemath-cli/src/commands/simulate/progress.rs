@@ -2,9 +2,9 @@
 //! once a run has taken a second) and the `--bench` figures. The wall clock is read here, in
 //! the CLI: the simulator itself never looks at it.
 
-use super::resolve::Expected;
 use crate::common::fmt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use servemath::simulate::Expected;
 use servemath_sim::SimReport;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@
 //! file's directory; output paths are relative to the current directory, like the flags.
 
 use super::{FleetFlags, OutputFlags, SchedulerFlags, SimulateArgs};
-use crate::args::Text;
+use crate::args::{Origins, Text};
 use crate::args::{SloFlags, WorkloadFlags};
 use crate::common::DeployArgs;
 use anyhow::anyhow;
@@ -62,41 +62,14 @@ pub struct Merged {
     pub origins: Origins,
 }
 
-/// Which values came from the scenario file, to name them in errors.
-#[derive(Debug, Clone, Default)]
-pub struct Origins {
-    file: Option<String>,
-    /// Flag (`--rate`) -> key in the file (`workload.rate`).
-    from_file: BTreeMap<&'static str, &'static str>,
-}
-
-impl Origins {
-    /// How to name the value of `flag` in a message: the flag, or the file's key.
-    pub fn name(&self, flag: &'static str) -> String {
-        match (&self.file, self.from_file.get(flag)) {
-            (Some(file), Some(key)) => format!("{file}: {key}"),
-            _ => flag.to_string(),
-        }
-    }
-
-    /// The scenario file, when one was given.
-    pub fn file(&self) -> Option<&str> {
-        self.file.as_deref()
-    }
-
-    fn note(&mut self, flag: &'static str, key: &'static str) {
-        self.from_file.insert(flag, key);
-    }
-}
-
 /// Takes each field the command line left empty from the file, noting where it came from.
 macro_rules! fill {
-    ($cli:expr, $file:expr, $origins:expr, $($field:ident => $flag:literal, $key:literal;)*) => {
+    ($cli:expr, $file:expr, $origins:expr, $($field:ident => $key:literal;)*) => {
         $(
             if $cli.$field.is_none() {
                 if let Some(v) = $file.$field.take() {
                     $cli.$field = Some(v);
-                    $origins.note($flag, $key);
+                    $origins.note($key);
                 }
             }
         )*
@@ -121,65 +94,65 @@ pub fn merge(args: &SimulateArgs) -> anyhow::Result<Merged> {
     };
     let mut file = read(path)?;
     let name = path.display().to_string();
-    m.origins.file = Some(name.clone());
+    m.origins = Origins::in_file(&name);
     rebase_paths(&mut file, path);
     merge_deployment(&mut m, file.deployment, &args.given, &name)?;
 
     let o = &mut m.origins;
     let (cli, mut ff) = (&mut m.fleet, file.fleet);
     fill!(cli, ff, o,
-        replicas => "--replicas", "fleet.replicas";
-        router => "--router", "fleet.router";
-        prefill_replicas => "--prefill-replicas", "fleet.prefill_replicas";
-        decode_replicas => "--decode-replicas", "fleet.decode_replicas";
-        prefill_tp => "--prefill-tp", "fleet.prefill_tp";
-        decode_tp => "--decode-tp", "fleet.decode_tp";
-        prefill_hardware => "--prefill-hardware", "fleet.prefill_hardware";
-        decode_hardware => "--decode-hardware", "fleet.decode_hardware";
+        replicas => "fleet.replicas";
+        router => "fleet.router";
+        prefill_replicas => "fleet.prefill_replicas";
+        decode_replicas => "fleet.decode_replicas";
+        prefill_tp => "fleet.prefill_tp";
+        decode_tp => "fleet.decode_tp";
+        prefill_hardware => "fleet.prefill_hardware";
+        decode_hardware => "fleet.decode_hardware";
     );
 
     let (cli, mut fs) = (&mut m.scheduler, file.scheduler);
     fill!(cli, fs, o,
-        scheduler => "--scheduler", "scheduler.kind";
-        max_seqs => "--max-seqs", "scheduler.max_seqs";
-        max_batched_tokens => "--max-batched-tokens", "scheduler.max_batched_tokens";
-        block_size => "--block-size", "scheduler.block_size";
-        static_batch => "--static-batch", "scheduler.static_batch";
-        static_timeout => "--static-timeout", "scheduler.static_timeout";
-        period => "--period", "scheduler.period";
+        scheduler => "scheduler.kind";
+        max_seqs => "scheduler.max_seqs";
+        max_batched_tokens => "scheduler.max_batched_tokens";
+        block_size => "scheduler.block_size";
+        static_batch => "scheduler.static_batch";
+        static_timeout => "scheduler.static_timeout";
+        period => "scheduler.period";
     );
     cli.no_prefix_caching |= fs.no_prefix_caching;
 
     let (cli, mut fw) = (&mut m.workload, file.workload);
     drop_overridden(cli, &mut fw);
     fill!(cli, fw, o,
-        rate => "--rate", "workload.rate";
-        arrivals => "--arrivals", "workload.arrivals";
-        duration => "--duration", "workload.duration";
-        requests => "--requests", "workload.requests";
-        input => "--input", "workload.input";
-        output => "--output", "workload.output";
-        lengths_from => "--lengths-from", "workload.lengths_from";
-        trace => "--trace", "workload.trace";
-        trace_speed => "--trace-speed", "workload.trace_speed";
-        window => "--window", "workload.window";
-        concurrency => "--concurrency", "workload.concurrency";
-        seed => "--seed", "workload.seed";
+        rate => "workload.rate";
+        arrivals => "workload.arrivals";
+        duration => "workload.duration";
+        requests => "workload.requests";
+        input => "workload.input";
+        output => "workload.output";
+        lengths_from => "workload.lengths_from";
+        trace => "workload.trace";
+        trace_speed => "workload.trace_speed";
+        window => "workload.window";
+        concurrency => "workload.concurrency";
+        seed => "workload.seed";
     );
 
     let (cli, mut fl) = (&mut m.slo, file.slo);
     fill!(cli, fl, o,
-        slo_ttft => "--slo-ttft", "slo.ttft";
-        slo_tpot => "--slo-tpot", "slo.tpot";
+        slo_ttft => "slo.ttft";
+        slo_tpot => "slo.tpot";
     );
 
     let (cli, mut fo) = (&mut m.output, file.output);
     fill!(cli, fo, o,
-        requests_csv => "--requests-csv", "output.requests_csv";
-        timeseries_csv => "--timeseries-csv", "output.timeseries_csv";
-        interval => "--interval", "output.interval";
-        chrome_trace => "--chrome-trace", "output.chrome_trace";
-        plot => "--plot", "output.plot";
+        requests_csv => "output.requests_csv";
+        timeseries_csv => "output.timeseries_csv";
+        interval => "output.interval";
+        chrome_trace => "output.chrome_trace";
+        plot => "output.plot";
     );
     cli.json |= fo.json;
     cli.quiet |= fo.quiet;

@@ -1,0 +1,197 @@
+//! A serving simulation as a request describes it, resolved into the simulator's inputs: the
+//! workload (synthetic arrivals, a trace replay or a closed loop), the replicas (deployments,
+//! schedulers, pools), the KV link between pools and the SLOs.
+//!
+//! The request mirrors a scenario file (`[workload]`, `[scheduler]`, `[fleet]`, `[slo]`):
+//! values the user writes as text (`"90s"`, `"lognormal:2000,1.0"`) stay text until they are
+//! resolved here, so every front end goes through the same parser and the same messages. A
+//! message names a value by its request key (`workload.rate`) through the caller's
+//! [`Spelling`], which the CLI turns into a flag or a file's key.
+
+mod fleet;
+mod workload;
+
+pub use fleet::{fitting_deployment, hbm_read_s, kv_link, Link, MAX_BLOCK_TOKENS, MAX_REPLICAS};
+pub use workload::{
+    resolve_slo, resolve_workload, Expected, Source, WorkloadPlan, DEFAULT_DURATION_S,
+    DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_RATE_PER_S, MAX_SIM_REQUESTS, MAX_USERS,
+};
+
+use crate::{DeploymentRequest, Diagnostic, Invalid, Spelling};
+use servemath_report::{KvTransferReport, SimulateSetup};
+use servemath_sim::{ReplicaSpec, Router, Slo};
+
+/// A text the front end loaded (a trace, a lengths file), with the name to show in messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedText {
+    /// A path or any label the user recognises.
+    pub name: String,
+    pub text: String,
+}
+
+/// Where requests come from (`[workload]`). Every field is optional; defaults are Poisson
+/// arrivals at [`DEFAULT_RATE_PER_S`] for [`DEFAULT_DURATION_S`] with chat-like lengths.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WorkloadRequest {
+    /// Poisson arrivals at this many requests per second (`workload.rate`).
+    pub rate: Option<f64>,
+    /// An arrival process: `poisson:RATE`, `gamma:RATE,CV`, optionally `+daily:M0,...,M23`.
+    pub arrivals: Option<String>,
+    /// Arrivals stop at this time (`90s`, `30m`); a closed loop stops there.
+    pub duration: Option<String>,
+    /// At most this many requests.
+    pub requests: Option<i64>,
+    /// Prompt lengths: `fixed:N`, `uniform:LO,HI` or `lognormal:MEAN,SIGMA`.
+    pub input: Option<String>,
+    /// Output lengths, as `input`.
+    pub output: Option<String>,
+    /// (input, output) pairs sampled from a lengths file or a timed trace.
+    pub lengths_from: Option<LoadedText>,
+    /// A timed trace replayed with its own arrivals and lengths.
+    pub trace: Option<LoadedText>,
+    /// Replay the trace at this many times its recorded rate.
+    pub trace_speed: Option<f64>,
+    /// Keep the trace's arrivals in `START,END` seconds, shifted to start at 0.
+    pub window: Option<String>,
+    /// A closed loop of this many users.
+    pub concurrency: Option<i64>,
+    /// Seed of the arrival and length streams (0 by default).
+    pub seed: Option<u64>,
+}
+
+/// Latency targets for goodput (`[slo]`), as durations (`2s`, `50ms`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SloRequest {
+    pub ttft: Option<String>,
+    pub tpot: Option<String>,
+}
+
+/// How each replica schedules (`[scheduler]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchedulerRequest {
+    /// `static`, `continuous`, `chunked` (default), `train` or `disagg`.
+    pub kind: Option<String>,
+    pub max_seqs: Option<i64>,
+    /// Tokens per step; also sizes the activation workspace the memory fit reserves.
+    pub max_batched_tokens: Option<i64>,
+    /// Tokens per KV block.
+    pub block_size: Option<i64>,
+    pub static_batch: Option<i64>,
+    pub static_timeout: Option<String>,
+    /// The train period: a duration, or `hbm` (the time to read the whole HBM once).
+    pub period: Option<String>,
+    pub no_prefix_caching: bool,
+}
+
+/// The replicas and how requests reach them (`[fleet]`).
+#[derive(Debug, Clone, Default)]
+pub struct FleetRequest {
+    /// Unified replicas (1 by default).
+    pub replicas: Option<i64>,
+    /// `round-robin`, `least-outstanding` (default), `least-kv` or `prefix-affinity`.
+    pub router: Option<String>,
+    pub prefill_replicas: Option<i64>,
+    pub decode_replicas: Option<i64>,
+    pub prefill_tp: Option<i64>,
+    pub decode_tp: Option<i64>,
+    /// The prefill pool's deployment when its hardware differs from the main one.
+    pub prefill_hardware: Option<DeploymentRequest>,
+    /// The decode pool's deployment when its hardware differs from the main one.
+    pub decode_hardware: Option<DeploymentRequest>,
+}
+
+/// Everything a simulation needs, with its sources loaded.
+#[derive(Debug, Clone)]
+pub struct SimulateRequest {
+    /// Without a tensor-parallel degree, each pool gets the smallest that fits a request of
+    /// the workload's mean context.
+    pub deployment: DeploymentRequest,
+    pub fleet: FleetRequest,
+    pub scheduler: SchedulerRequest,
+    pub workload: WorkloadRequest,
+    pub slo: SloRequest,
+    /// Price runs of identical decode steps in closed form (the leap); `false` steps one at a
+    /// time (the reference engine).
+    pub leap: bool,
+}
+
+/// The simulator's inputs, with the setup to report and what was chosen for the caller.
+pub struct SimulationPlan {
+    pub replicas: Vec<ReplicaSpec>,
+    pub router: Router,
+    pub kv_transfer: Option<Link>,
+    pub leap: bool,
+    pub slo: Option<Slo>,
+    /// Where the run stops (closed loops with a duration); `None`: when every request is done.
+    pub horizon_s: Option<f64>,
+    pub workload: Source,
+    pub setup: SimulateSetup,
+    pub expected: Expected,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Resolves a request into the simulator's inputs; every refusal names the value through
+/// `spelling`.
+pub fn plan(request: &SimulateRequest, spelling: &dyn Spelling) -> anyhow::Result<SimulationPlan> {
+    let mut diagnostics = Vec::new();
+    let workload = resolve_workload(&request.workload, spelling)?;
+    let context = (workload.report.mean_input_tokens + workload.report.mean_output_tokens).ceil();
+    let fleet = fleet::resolve(request, spelling, context, &mut diagnostics)?;
+    let slo = resolve_slo(&request.slo, spelling)?;
+    Ok(SimulationPlan {
+        setup: SimulateSetup {
+            pools: fleet.pools,
+            router: fleet.router,
+            kv_transfer: fleet.link.map(|l| KvTransferReport {
+                link: l.name,
+                bytes_per_s: l.link.bytes_per_s,
+                latency_s: l.link.latency_s,
+            }),
+            workload: workload.report,
+            slo: slo.map(|s| s.1),
+            leap: request.leap,
+        },
+        replicas: fleet.replicas,
+        router: fleet.router,
+        kv_transfer: fleet.link,
+        leap: request.leap,
+        slo: slo.map(|s| s.0),
+        horizon_s: workload.horizon_s,
+        workload: workload.source,
+        expected: workload.expected,
+        diagnostics,
+    })
+}
+
+/// A count of at least 1 (replicas, users, batch sizes, token limits), at most `u32::MAX`.
+fn count(
+    v: Option<i64>,
+    key: &'static str,
+    spelling: &dyn Spelling,
+) -> anyhow::Result<Option<u32>> {
+    v.map(|n| match u32::try_from(n) {
+        Ok(n) if n >= 1 => Ok(n),
+        _ if n < 1 => {
+            Err(Invalid(format!("{} = {n}: must be at least 1", spelling.name(key))).into())
+        }
+        _ => Err(Invalid(format!(
+            "{} = {n}: must be at most {}",
+            spelling.name(key),
+            servemath_report::human::int(f64::from(u32::MAX))
+        ))
+        .into()),
+    })
+    .transpose()
+}
+
+/// A duration parsed by `parse`, its error naming the value.
+fn duration(
+    v: &Option<String>,
+    key: &'static str,
+    spelling: &dyn Spelling,
+    parse: fn(&str) -> Result<f64, String>,
+) -> anyhow::Result<Option<f64>> {
+    v.as_ref()
+        .map(|t| parse(t).map_err(|e| Invalid(format!("{}: {e}", spelling.name(key))).into()))
+        .transpose()
+}
