@@ -86,6 +86,11 @@ pub struct ParamArgs {
     /// calibration.
     #[arg(long = "params", value_name = "FILE.toml")]
     pub params_file: Option<PathBuf>,
+
+    /// Parameters from a scenario file's `[deployment] param` table, each with its file and
+    /// key as the origin; applied after `--params` and before `--param`.
+    #[arg(skip)]
+    pub from_scenario: Vec<ParamOverride>,
 }
 
 /// The long help of `--param`: every parameter with its unit and meaning, from the cost model's
@@ -119,7 +124,12 @@ pub fn resolve_params(args: &ParamArgs, hw: &Hardware) -> anyhow::Result<CostPar
         })?;
         params.apply_table(&table, &origin)?;
     }
-    for o in param_overrides(&args.param)? {
+    for o in args
+        .from_scenario
+        .iter()
+        .cloned()
+        .chain(param_overrides(&args.param)?)
+    {
         params.set(&o.name, o.value, &o.origin)?;
     }
     Ok(params)

@@ -552,6 +552,21 @@ quiet = true
     let v = simulate_json(&["--config", &f, "--rate", "3", "--requests", "10"])
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(v["workload"]["kind"], "synthetic");
+    // A bad parameter in the file is blamed on the file and its key, not on a --param flag
+    // nobody typed (code-review F2).
+    let bad = write_scratch(
+        "scenario-bad-param.toml",
+        "[deployment]\nparam = { memory_efficiency = 1.5 }\n",
+    );
+    let run = servemath(&["simulate", "--config", &bad.display().to_string()]);
+    assert_eq!(run.code, 1, "{}", run.transcript());
+    assert!(
+        run.stderr
+            .contains("scenario-bad-param.toml: deployment.param.memory_efficiency"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("--param"), "{}", run.stderr);
 }
 
 #[test]

@@ -277,9 +277,14 @@ fn merge_deployment(
     }
     // `--param` flags apply after the file's, so they win on the same name.
     if let Some(table) = file.param {
-        let mut from_file: Vec<String> = table.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        from_file.append(&mut d.params.param);
-        d.params.param = from_file;
+        d.params.from_scenario = table
+            .into_iter()
+            .map(|(key, value)| servemath::ParamOverride {
+                origin: format!("{name}: deployment.param.{key}"),
+                name: key,
+                value,
+            })
+            .collect();
     }
     Ok(())
 }
