@@ -144,14 +144,45 @@ pub fn main() -> ExitCode {
         // A reader that stopped reading (`servemath models | head -3`) is not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) if e.chain().any(|c| c.is::<Usage>()) => {
-            let _ = writeln!(io::stderr(), "error: {e:#}");
+            print_error(&e);
             ExitCode::from(EXIT_USAGE)
         }
         Err(e) => {
-            let _ = writeln!(io::stderr(), "error: {e:#}");
+            print_error(&e);
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+/// `error: ...` with its chain, then the flag that would fix it where the error says which input
+/// is missing (the core names the quantity; only the CLI knows its flag).
+fn print_error(e: &anyhow::Error) {
+    let _ = writeln!(io::stderr(), "error: {e:#}");
+    if let Some(hint) = hint(e) {
+        let _ = writeln!(io::stderr(), "hint: {hint}");
+    }
+}
+
+/// The command-line way to supply what an error says is missing.
+fn hint(e: &anyhow::Error) -> Option<String> {
+    e.chain().find_map(|c| {
+        if let Some(servemath_econ::EconError::Missing { name, .. }) = c.downcast_ref() {
+            return Some(format!("set it with --cost {name}=VALUE or a --costs file"));
+        }
+        let no_peak = matches!(
+            c.downcast_ref(),
+            Some(servemath_hardware::HardwareError::NoPeak { .. })
+        ) || matches!(
+            c.downcast_ref(),
+            Some(servemath_cost::DeployError::Hardware(
+                servemath_hardware::HardwareError::NoPeak { .. }
+            ))
+        );
+        if no_peak {
+            return Some("choose another precision with --compute".to_string());
+        }
+        None
+    })
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {

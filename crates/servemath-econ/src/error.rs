@@ -17,8 +17,9 @@ pub enum EconError {
         value: f64,
         reason: &'static str,
     },
-    /// A figure the chosen mode needs has no public source for this hardware.
-    #[error("{hardware}: no `{name}` ({why}); set it with --cost {name}=VALUE or a --costs file")]
+    /// A figure the chosen mode needs has no public source for this hardware: the caller sets
+    /// the input `name` (the CLI says how: `--cost NAME=VALUE` or a `--costs` file).
+    #[error("{hardware}: no `{name}` ({why}); set the cost input `{name}` to price it")]
     Missing {
         hardware: String,
         name: &'static str,

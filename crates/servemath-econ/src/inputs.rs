@@ -420,7 +420,7 @@ impl CostInputs {
         match self.mode {
             Mode::Rental if self.rental_usd_per_gpu_hour.is_none() => Err(missing(
                 "rental_usd_per_gpu_hour",
-                "no public rental price; or use --mode owned",
+                "no public rental price; or price it owned",
             )),
             Mode::Owned
                 if self.capital_usd_per_gpu.is_none() && self.rental_usd_per_gpu_hour.is_none() =>
@@ -432,7 +432,7 @@ impl CostInputs {
             }
             Mode::Owned if self.capital_usd_per_gpu.is_none() => Err(missing(
                 "capital_usd_per_gpu",
-                "no public purchase price; or use --mode rental",
+                "no public purchase price; or price it rented",
             )),
             Mode::Owned if self.tdp_w.is_none() => {
                 Err(missing("tdp_w", "no published board power"))

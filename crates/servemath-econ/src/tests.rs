@@ -223,7 +223,12 @@ fn missing_figures_say_how_to_set_them() {
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(e.starts_with("tpu-v6e: no `capital_usd_per_gpu`"), "{e}");
-    assert!(e.contains("--cost capital_usd_per_gpu=VALUE"), "{e}");
+    // The quantity, not a front end's flag: the CLI adds `--cost NAME=VALUE` as a hint.
+    assert!(
+        e.contains("set the cost input `capital_usd_per_gpu`"),
+        "{e}"
+    );
+    assert!(!e.contains("--"), "{e}");
     let hw = catalog.get("rubin-nvl72").expect("rubin");
     let c = cost_inputs_for(hw).expect("inputs");
     let e = c.check().err().map(|e| e.to_string()).unwrap_or_default();

@@ -61,7 +61,7 @@ pub enum HardwareError {
         given: String,
         suggestion: Option<String>,
     },
-    #[error("{hardware} has no published dense {precision} peak FLOP/s; choose another --compute precision")]
+    #[error("{hardware} has no published dense {precision} peak FLOP/s; choose another compute precision")]
     NoPeak {
         hardware: String,
         precision: MathPrecision,

@@ -800,7 +800,7 @@ fn bad_inputs_are_refused_with_the_reason() {
         1,
         &["x.jpg", ".svg or .png"],
     );
-    // Precision with no peak on the hardware.
+    // Precision with no peak on the hardware: the core names the quantity, the CLI its flag.
     check(
         &[
             "estimate",
@@ -812,7 +812,12 @@ fn bad_inputs_are_refused_with_the_reason() {
             "fp8",
         ],
         1,
-        &["a100-sxm", "fp8"],
+        &[
+            "a100-sxm",
+            "fp8",
+            "choose another compute precision",
+            "hint: choose another precision with --compute",
+        ],
     );
 }
 
