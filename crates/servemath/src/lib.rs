@@ -20,6 +20,7 @@
 
 mod claims;
 mod deploy;
+pub mod fleet;
 mod prices;
 pub mod simulate;
 pub mod units;
@@ -27,6 +28,7 @@ mod validate;
 
 pub use claims::claims;
 pub use deploy::DeploymentRequest;
+pub use fleet::fleet;
 pub use prices::{prices, PricesRequest};
 pub use validate::{calibrate, validate, ValidateRequest};
 

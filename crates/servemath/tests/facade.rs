@@ -93,3 +93,48 @@ fn claims_and_validate_answer_without_a_front_end() {
     // The recorded accuracy (docs/validation.md): a median |error| near 6 %.
     assert!(all.median_abs_error < 0.10, "{}", all.median_abs_error);
 }
+
+#[test]
+fn fleet_sizes_a_small_demand_without_a_front_end() {
+    use servemath::fleet::{DayShape, Demand, FleetRequest};
+    use servemath::simulate::{SloRequest, WorkloadRequest};
+    let deployment = deployment("llama-3.1-8b", "h100-sxm", Some(1));
+    let costs = servemath_econ::cost_inputs_for(&deployment.hardware).ok();
+    let request = FleetRequest {
+        deployment,
+        demand: "1e7tok/day".parse::<Demand>().expect("demand"),
+        demand_text: "1e7tok/day".into(),
+        shape: "flat".parse::<DayShape>().expect("flat"),
+        workload: WorkloadRequest {
+            duration: Some("2m".into()),
+            ..WorkloadRequest::default()
+        },
+        slo: SloRequest {
+            ttft: Some("2s".into()),
+            tpot: Some("100ms".into()),
+        },
+        utilization_targets: vec![0.8],
+        max_seqs: 256,
+        max_replicas: 64,
+        costs,
+        costs_given: false,
+    };
+    let (report, _) = servemath::fleet(&request, &servemath::Keys).expect("fleet");
+    // 1e7 tokens a day over mean 2,000 + 300 tokens (the default lengths' means, about
+    // 2,300) is about 4,350 requests a day, 0.05 requests/s flat: one 8B replica on one H100
+    // carries it.
+    assert!(report.feasible);
+    assert!((report.demand.peak_rate_per_s - report.demand.mean_rate_per_s).abs() < 1e-12);
+    assert_eq!(report.fleet.as_ref().map(|f| f.replicas), Some(1));
+    // A zero sequence limit is the caller's mistake, named by its request key.
+    let err = servemath::fleet(
+        &FleetRequest {
+            max_seqs: 0,
+            ..request
+        },
+        &servemath::Keys,
+    )
+    .expect_err("max_seqs 0");
+    assert!(err.chain().any(|c| c.is::<Invalid>()), "{err}");
+    assert!(err.to_string().contains("fleet.max_seqs = 0"), "{err}");
+}

@@ -1,25 +1,20 @@
 //! `servemath fleet`: the smallest fleet that meets latency targets at a demand's peak, found
 //! with the simulator; its GPUs, racks, megawatts and yearly cost; and the price of slack.
-//! The sizing is `servemath_search::fleet`; this module parses the demand and daily profile,
-//! resolves the deployment and lengths as `simulate` does, and writes the answer.
+//! The sizing is [`servemath::fleet`]; this module reads the flags and files into a request and
+//! writes the answer.
 
 use crate::args::{
-    resolve_cost_inputs, slo_request, workload_request, CostFlags, Origins, SloFlags, Text,
+    apply_cost_flags, slo_request, workload_request, CostFlags, Origins, SloFlags, Text,
     WorkloadFlags,
 };
 use crate::commands::write_json;
 use crate::common::fmt::{self, Align, Table};
 use crate::common::fmt::{layout, money};
 use crate::common::DeployArgs;
-use anyhow::{anyhow, bail};
+use anyhow::anyhow;
 use clap::Args;
-use servemath::simulate::{fitting_deployment, resolve_slo, resolve_workload, Source};
-use servemath_report::{
-    DemandReport, FleetReport, FleetSize, LayoutReport, SlackRow, TrialReport, Versioned,
-};
-use servemath_search::fleet::{footprint, replica_plan, size, FleetSpec, Trial};
-use servemath_search::{Slo, Traffic};
-use servemath_sim::workload::DailyProfile;
+use servemath::fleet::{DayShape, Demand, FleetRequest};
+use servemath_report::{FleetReport, TrialReport, Versioned};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -121,236 +116,60 @@ pub struct FleetArgs {
     pub quiet: bool,
 }
 
-const DAY_S: f64 = 86_400.0;
-/// The built-in diurnal shape: `1 + 0.5·sin(2π(h − 9)/24)`, mean 1.
-fn diurnal() -> [f64; 24] {
-    std::array::from_fn(|h| {
-        let x = 2.0 * std::f64::consts::PI * (h as f64 - 9.0) / 24.0;
-        ((1.0 + 0.5 * x.sin()) * 1000.0).round() / 1000.0
-    })
-}
-
-/// A demand as typed: an amount per second of tokens or of requests.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Demand {
-    TokensPerDay(f64),
-    RequestsPerDay(f64),
-}
-
-fn parse_demand(s: &str) -> anyhow::Result<Demand> {
-    let t = s.trim().to_ascii_lowercase().replace(['_', ' '], "");
-    let at = t.find("tok").or_else(|| t.find("req")).ok_or_else(|| {
-        crate::usage!(
-            "--demand {s}: give tokens or requests per day, e.g. 1e9tok/day or 50000req/day"
-        )
-    })?;
-    let (number, unit) = t.split_at(at);
-    let n: f64 = number
-        .parse()
-        .map_err(|_| crate::usage!("--demand {s}: `{number}` is not a number"))?;
-    let (what, per) = unit
-        .split_once('/')
-        .ok_or_else(|| crate::usage!("--demand {s}: say per what, e.g. tok/day"))?;
-    let per_day = match per {
-        "day" | "d" => 1.0,
-        "h" | "hour" => 24.0,
-        "min" | "m" => 1440.0,
-        "s" | "sec" => DAY_S,
-        other => {
-            return Err(crate::usage!(
-                "--demand {s}: unknown period `{other}`; use day, h or s"
-            ))
-        }
-    };
-    if !(n.is_finite() && n > 0.0) {
-        return Err(crate::usage!(
-            "--demand {s}: must be positive; zero demand needs no fleet"
-        ));
-    }
-    match what {
-        "tok" | "toks" | "token" | "tokens" => Ok(Demand::TokensPerDay(n * per_day)),
-        "req" | "reqs" | "request" | "requests" => Ok(Demand::RequestsPerDay(n * per_day)),
-        other => Err(crate::usage!(
-            "--demand {s}: unknown unit `{other}`; use tok or req"
-        )),
-    }
-}
-
-/// The profile's name and multipliers.
-fn parse_profile(s: &str) -> anyhow::Result<(&'static str, [f64; 24])> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "flat" => Ok(("flat", [1.0; 24])),
-        "diurnal" => Ok(("diurnal", diurnal())),
-        _ => {
-            let p: DailyProfile = s
-                .parse()
-                .map_err(|e| anyhow!("--profile: {e}; or use flat or diurnal"))?;
-            Ok(("custom", *p.multipliers()))
-        }
-    }
-}
-
 pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let demand = parse_demand(&args.demand)?;
-    let (profile_name, hourly) = parse_profile(&args.profile)?;
-    let workload_flags = WorkloadFlags {
+    let demand: Demand = args
+        .demand
+        .parse()
+        .map_err(|e| crate::usage!("--demand {}: {e}", args.demand))?;
+    let shape: DayShape = args
+        .profile
+        .parse()
+        .map_err(|e| anyhow!("--profile: {e}"))?;
+    let workload = WorkloadFlags {
         input: args.input.clone(),
         output: args.output.clone(),
         lengths_from: args.lengths_from.clone(),
         trace: args.trace.clone(),
-        duration: Some(args.duration.clone().unwrap_or(Text("1h".to_string()))),
+        duration: args.duration.clone(),
         requests: args.requests,
         seed: args.seed,
         ..WorkloadFlags::default()
     };
-    let flags = Origins::default();
-    let plan = resolve_workload(&workload_request(&workload_flags)?, &flags)?;
-    let mut workload = plan.report;
-    let traffic = match plan.source {
-        Source::Synthetic(s) => Traffic::Synthetic(s),
-        Source::Trace(t) => Traffic::Trace(t),
-        Source::Closed { .. } => {
-            bail!("fleet sizes for open arrivals; a closed loop does not apply")
-        }
-    };
-    let (input, output) = (workload.mean_input_tokens, workload.mean_output_tokens);
-    let (slo, slo_report) = resolve_slo(&slo_request(&args.slo), &flags)?.unwrap_or((
-        Slo {
-            ttft_s: f64::INFINITY,
-            tpot_s: f64::INFINITY,
-        },
-        servemath_report::SloReport {
-            ttft_s: None,
-            tpot_s: None,
-        },
-    ));
-    let mut diagnostics = Vec::new();
-    let dep = fitting_deployment(
-        &crate::common::deployment_request(&args.deploy)?,
-        (input + output).ceil(),
-        &flags,
-        &mut diagnostics,
-    )?;
-    if !args.quiet {
-        crate::report_diagnostics(&diagnostics);
-    }
-    if args.max_seqs == 0 {
-        return Err(crate::usage!("--max-seqs = 0: must be at least 1"));
-    }
-    let plan = replica_plan(&dep, args.max_seqs, input, output, &slo).ok_or_else(|| {
-        anyhow!(
-            "{} on {}: not one sequence of {} tokens fits",
-            dep.model.name,
-            dep.hardware.id,
-            fmt::int(input + output)
-        )
-    })?;
-
-    let requests_per_day = match demand {
-        Demand::TokensPerDay(t) => t / (input + output),
-        Demand::RequestsPerDay(r) => r,
-    };
-    let mean_m = hourly.iter().sum::<f64>() / 24.0;
-    let (peak_hour, peak_m) =
-        hourly
-            .iter()
-            .copied()
-            .enumerate()
-            .fold(
-                (0, f64::NEG_INFINITY),
-                |b, (h, m)| if m > b.1 { (h, m) } else { b },
-            );
-    let mean_rate = requests_per_day / DAY_S;
-    let peak_rate = mean_rate * peak_m / mean_m;
-    // What is simulated is the peak: say so in the workload's own terms.
-    if workload.arrivals.is_some() {
-        workload.arrivals = Some(format!("poisson:{peak_rate:.4}"));
-    }
-    workload.mean_rate_per_s = Some(peak_rate);
+    let deployment = crate::common::deployment_request(&args.deploy)?;
     // Cost inputs the user gave must work; a catalog entry without a price only drops the $
     // figures, with a warning.
-    let given = !args.costs.cost.is_empty() || args.costs.costs_file.is_some();
-    let cost = match resolve_cost_inputs(&args.costs, &dep.hardware) {
+    let costs_given = !args.costs.cost.is_empty() || args.costs.costs_file.is_some();
+    let costs = match apply_cost_flags(&args.costs, &deployment.hardware) {
         Ok(c) => Some(c),
-        Err(e) if given => return Err(e),
+        Err(e) if costs_given => return Err(e),
         Err(e) => {
             crate::warn(&format!("no $ figures: {e:#}"));
             None
         }
     };
-    let spec = FleetSpec {
-        replica: plan,
-        traffic,
-        peak_rate_per_s: peak_rate,
-        slo,
-        max_replicas: args.max_replicas,
-    };
-    if !args.quiet {
-        crate::note(&format!(
-            "sizing for {} req/s at the peak ({} per replica at capacity)",
-            fmt::num(peak_rate),
-            fmt::num(spec.replica.capacity_per_s)
-        ));
+    let (report, diagnostics) = servemath::fleet(
+        &FleetRequest {
+            deployment,
+            demand,
+            demand_text: args.demand.clone(),
+            shape,
+            workload: workload_request(&workload)?,
+            slo: slo_request(&args.slo),
+            utilization_targets: args.utilization_targets.clone(),
+            max_seqs: args.max_seqs,
+            max_replicas: args.max_replicas,
+            costs,
+            costs_given,
+        },
+        &Origins::default(),
+    )?;
+    for d in &diagnostics {
+        match d {
+            servemath::Diagnostic::Warning(w) => crate::warn(w),
+            servemath::Diagnostic::Note(n) if !args.quiet => crate::note(n),
+            servemath::Diagnostic::Note(_) => {}
+        }
     }
-    let sizing = size(&spec)?;
-    let slack = spec.at_utilizations(&args.utilization_targets)?;
-
-    let gpus_per_replica = dep.gpus();
-    let domain = dep.hardware.scale_up_domain;
-    let tokens_per_day = requests_per_day * (input + output);
-    let output_per_day = requests_per_day * output;
-    let fleet_size = |t: &Trial| {
-        let mean_u = mean_rate / (f64::from(t.replicas) * spec.replica.capacity_per_s);
-        let fp = footprint(t.replicas * gpus_per_replica, domain, cost.as_ref(), mean_u);
-        FleetSize::new(t, &fp, mean_u, tokens_per_day, output_per_day)
-    };
-    let weights = if dep.model.is_moe() {
-        dep.prec.weights.experts
-    } else {
-        dep.prec.weights.dense_mlp
-    };
-    let report = FleetReport {
-        model: dep.model.name.clone(),
-        hardware: dep.hardware.id.clone(),
-        scale_up_domain: domain,
-        layout: LayoutReport {
-            gpus: gpus_per_replica,
-            ..LayoutReport::of(&dep)
-        },
-        weights: weights.name(),
-        kv: dep.prec.kv.name(),
-        compute: dep.prec.compute.name(),
-        max_seqs: spec.replica.scheduler.max_seqs,
-        slo_batch: spec.replica.slo_batch,
-        max_batched_tokens: spec.replica.scheduler.max_batched_tokens,
-        demand: DemandReport {
-            given: args.demand.clone(),
-            requests_per_day,
-            tokens_per_day,
-            output_tokens_per_day: output_per_day,
-            profile: profile_name,
-            hourly_multipliers: hourly.to_vec(),
-            mean_rate_per_s: mean_rate,
-            peak_rate_per_s: peak_rate,
-            peak_hour: peak_hour as u32,
-        },
-        workload,
-        slo: slo_report,
-        capacity_per_replica_per_s: spec.replica.capacity_per_s,
-        feasible: sizing.smallest.is_some(),
-        infeasible_reason: sizing.infeasible.clone(),
-        fleet: sizing.smallest.as_ref().map(fleet_size),
-        one_fewer: sizing.one_fewer.as_ref().map(TrialReport::from),
-        closest_miss: sizing.closest_miss.as_ref().map(TrialReport::from),
-        slack: slack
-            .iter()
-            .map(|(u, t)| SlackRow {
-                target_utilization: *u,
-                fleet: fleet_size(t),
-            })
-            .collect(),
-        trials: sizing.trials.iter().map(TrialReport::from).collect(),
-    };
     if args.json {
         write_json(out, &Versioned::new(report.clone()))?;
     } else if report.feasible {
