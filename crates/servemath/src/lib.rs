@@ -20,6 +20,7 @@
 
 mod claims;
 mod deploy;
+mod estimate;
 pub mod fleet;
 mod prices;
 pub mod simulate;
@@ -28,6 +29,7 @@ mod validate;
 
 pub use claims::claims;
 pub use deploy::DeploymentRequest;
+pub use estimate::{estimate, EstimateRequest, Estimated};
 pub use fleet::fleet;
 pub use prices::{prices, PricesRequest};
 pub use validate::{calibrate, validate, ValidateRequest};

@@ -138,3 +138,28 @@ fn fleet_sizes_a_small_demand_without_a_front_end() {
     assert!(err.chain().any(|c| c.is::<Invalid>()), "{err}");
     assert!(err.to_string().contains("fleet.max_seqs = 0"), "{err}");
 }
+
+#[test]
+fn estimate_prices_batches_and_names_the_layout_that_would_fit() {
+    use servemath::EstimateRequest;
+    let request = |model: &str, batches: Vec<u64>| EstimateRequest {
+        deployment: deployment(model, "h100-sxm", Some(1)),
+        input: 2048,
+        output: 256,
+        batches,
+        utilization: 0.7,
+        costs: None,
+    };
+    let e = servemath::estimate(&request("llama-3.1-8b", vec![8, 1, 8])).expect("estimate");
+    assert!(e.fits());
+    // Sorted and deduplicated; a larger batch reads the same weights for more tokens, so its
+    // step is no shorter.
+    let batches: Vec<u64> = e.report.batches.iter().map(|b| b.batch).collect();
+    assert_eq!(batches, vec![1, 8]);
+    assert!(e.report.batches[1].tpot_s >= e.report.batches[0].tpot_s);
+    assert!(e.larger_tp.is_none());
+    // 70B in BF16 on one 80 GB H100: nothing fits, and TP4 is the smallest that would.
+    let e = servemath::estimate(&request("llama-3.1-70b", vec![1])).expect("estimate");
+    assert!(!e.fits());
+    assert_eq!(e.larger_tp, Some(4));
+}

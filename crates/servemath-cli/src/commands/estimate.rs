@@ -9,8 +9,8 @@ use crate::common::fmt::{self, Align, Table};
 use crate::common::fmt::{layout, money};
 use crate::common::{self, DeployArgs};
 use clap::Args;
-use servemath_cost::Deployment;
-use servemath_report::{EstimateReport, TokenCostBasis, Versioned};
+use servemath::{EstimateRequest, Estimated};
+use servemath_report::{EstimateReport, Versioned};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -121,28 +121,24 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         .as_deref()
         .map(crate::common::plot::Kind::from_path)
         .transpose()?;
-    let dep = common::build_deployment(&args.deploy)?;
-    let context = args.input + args.output;
-    if context > dep.model.max_context {
-        crate::warn(&format!(
-            "context {} (input + output) exceeds the {} tokens {} was trained for (max_position_embeddings)",
-            fmt::int(context as f64),
-            fmt::int(dep.model.max_context as f64),
-            dep.model.name
-        ));
+    crate::args::check_utilization(args.utilization)?;
+    let deployment = common::deployment_request(&args.deploy)?;
+    let costs = crate::args::apply_cost_flags(&args.costs, &deployment.hardware)?;
+    let estimated = servemath::estimate(&EstimateRequest {
+        deployment,
+        input: args.input,
+        output: args.output,
+        batches: args.batch.clone(),
+        utilization: args.utilization,
+        costs: Some(costs),
+    })?;
+    crate::report_diagnostics(&estimated.diagnostics);
+    if !estimated.fits() {
+        return Err(nothing_fits(&estimated));
     }
-    let mut batches = args.batch.clone();
-    batches.sort_unstable();
-    batches.dedup();
-    let mut report = EstimateReport::new(&dep, args.input, args.output, &batches);
-    if let Some(basis) = token_cost_basis(args, &dep)? {
-        report = report.with_token_costs(basis);
-    }
-    if !report.batches.iter().any(|b| b.fits) {
-        return Err(nothing_fits(&report, args));
-    }
+    let report = estimated.report;
     if let (Some(path), Some(kind)) = (&args.plot, plot_kind) {
-        plot::draw(path, kind, &dep, &report)?;
+        plot::draw(path, kind, &estimated.deployment, &report)?;
         crate::note(&format!("plot written to {}", path.display()));
     }
     if args.json {
@@ -225,34 +221,9 @@ pub fn render_explain(r: &EstimateReport) -> String {
     s
 }
 
-/// The GPU-hour price of the $/Mtok columns: the hardware's default cost inputs with the cost
-/// flags applied, at `--utilization`. Bad flags are errors; a hardware entry with no price
-/// only drops the columns, with a warning.
-fn token_cost_basis(
-    args: &EstimateArgs,
-    dep: &Deployment,
-) -> anyhow::Result<Option<TokenCostBasis>> {
-    let u = crate::args::check_utilization(args.utilization)?;
-    let inputs = crate::args::apply_cost_flags(&args.costs, &dep.hardware)?;
-    if let Err(e) = inputs.check() {
-        crate::warn(&format!("no $/Mtok columns: {e}"));
-        return Ok(None);
-    }
-    let g = servemath_econ::gpu_hour_cost(&inputs, u);
-    let source = match inputs.mode {
-        servemath_econ::Mode::Rental => inputs.source("rental_usd_per_gpu_hour"),
-        servemath_econ::Mode::Owned => inputs.source("capital_usd_per_gpu"),
-    };
-    Ok(Some(TokenCostBasis {
-        mode: inputs.mode.name(),
-        usd_per_gpu_hour: g.total_usd,
-        utilization: u,
-        source: source.unwrap_or("servemath cost").to_string(),
-    }))
-}
-
 /// The error when no requested batch fits, with the reason for the smallest and a layout hint.
-fn nothing_fits(r: &EstimateReport, args: &EstimateArgs) -> anyhow::Error {
+fn nothing_fits(e: &Estimated) -> anyhow::Error {
+    let r = &e.report;
     let smallest = r.batches.first();
     let reason = smallest
         .and_then(|b| b.reason.clone())
@@ -262,13 +233,10 @@ fn nothing_fits(r: &EstimateReport, args: &EstimateArgs) -> anyhow::Error {
         _ => "no requested batch fits".to_string(),
     };
     // When even one sequence does not fit, a wider tensor-parallel layout may.
-    let hint = if r.max_batch == 0 {
-        larger_layout(args)
-            .map(|tp| format!("; --tp {tp} would fit"))
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
+    let hint = e
+        .larger_tp
+        .map(|tp| format!("; --tp {tp} would fit"))
+        .unwrap_or_default();
     anyhow::anyhow!(
         "{} on {} ({}) at context {}: {what}: {reason}{hint}",
         r.model.name,
@@ -276,16 +244,6 @@ fn nothing_fits(r: &EstimateReport, args: &EstimateArgs) -> anyhow::Error {
         layout(&r.layout),
         fmt::int(r.context_tokens as f64),
     )
-}
-
-/// The smallest larger tensor-parallel degree at which one sequence fits, if any does within
-/// the scale-up domain ([`servemath::DeploymentRequest::smallest_fitting_tp`]).
-fn larger_layout(args: &EstimateArgs) -> Option<u32> {
-    let context = (args.input + args.output) as f64;
-    common::deployment_request(&args.deploy)
-        .ok()?
-        .smallest_fitting_tp(context, args.deploy.tp())
-        .map(|(tp, _)| tp)
 }
 
 /// The header lines and the per-batch table.
