@@ -19,18 +19,22 @@
 //! ```
 
 mod claims;
+mod cost;
 mod deploy;
 mod estimate;
 pub mod fleet;
+mod lifecycle;
 mod prices;
 pub mod simulate;
 pub mod units;
 mod validate;
 
 pub use claims::claims;
+pub use cost::cost;
 pub use deploy::DeploymentRequest;
 pub use estimate::{estimate, EstimateRequest, Estimated};
 pub use fleet::fleet;
+pub use lifecycle::{lifecycle, LifecycleRequest};
 pub use prices::{prices, PricesRequest};
 pub use validate::{calibrate, validate, ValidateRequest};
 

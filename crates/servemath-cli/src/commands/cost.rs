@@ -43,9 +43,7 @@ pub fn run(args: &CostArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let catalog = crate::common::load_catalog(&args.hardware_file)?;
     let hw = catalog.get(&args.hardware)?;
     let inputs = resolve_cost_inputs(&args.costs, hw)?;
-    let g = servemath_econ::gpu_hour_cost(&inputs, u);
-    let s = servemath_econ::scale_view(&inputs, &g);
-    let report = CostReport::new(&hw.name, &inputs, &g, &s);
+    let report = servemath::cost(hw, &inputs, u)?;
     if args.json {
         return write_json(out, &Versioned::new(report));
     }

@@ -2,17 +2,13 @@
 //! inference `2·N_active·I`), the training-token multiple over Chinchilla at which they
 //! balance, the cheapest model at the same quality, and seed claim 17's what-ifs.
 
-use crate::args::CostFlags;
+use crate::args::{check_utilization, resolve_cost_inputs, CostFlags, Origins};
 use crate::commands::write_json;
 use crate::common::fmt::money;
 use crate::common::fmt::{self, Align, Table};
-use anyhow::bail;
 use clap::Args;
-use servemath_econ::{
-    cost_optimal, lifecycle, Lifecycle, LifecycleInputs, CHINCHILLA_TOKENS_PER_PARAM, HOFFMANN_2022,
-};
-use servemath_model::MathPrecision;
-use servemath_report::{LifecycleReport, SensitivityRow, Versioned, WhatIf};
+use servemath::LifecycleRequest;
+use servemath_report::{LifecycleReport, Versioned};
 use std::io::Write;
 
 /// A model's lifetime cost: pre-training, RL and inference; the training-token multiple over
@@ -119,155 +115,36 @@ pub(crate) fn parse_quantity(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
-/// `--name` = value must be in (0, 1].
-fn fraction(name: &str, v: f64) -> anyhow::Result<f64> {
-    if !(v.is_finite() && v > 0.0 && v <= 1.0) {
-        bail!("--{name} = {v}: must be in (0, 1]");
-    }
-    Ok(v)
-}
-
-fn positive(name: &str, v: f64) -> anyhow::Result<f64> {
-    if !(v.is_finite() && v > 0.0) {
-        bail!("--{name} = {v}: must be positive");
-    }
-    Ok(v)
-}
-
-/// The validated inputs the flags describe.
-fn inputs(
-    args: &LifecycleArgs,
-    usd_per_gpu_hour: f64,
-    peak: f64,
-) -> anyhow::Result<LifecycleInputs> {
-    let n = positive("params-b", args.params_b)? * 1e9;
-    let active = positive("active-b", args.active_b.unwrap_or(args.params_b))? * 1e9;
-    if active > n {
-        bail!(
-            "--active-b = {}: more than the {} B total parameters",
-            active / 1e9,
-            n / 1e9
-        );
-    }
-    let d = match (args.train_tokens, args.multiple) {
-        (Some(d), _) => d,
-        (None, Some(m)) => positive("multiple", m)? * CHINCHILLA_TOKENS_PER_PARAM * n,
-        (None, None) => CHINCHILLA_TOKENS_PER_PARAM * n,
-    };
-    let rl_fraction = match args.rl_flops {
-        Some(f) => f / (6.0 * active * d),
-        None => {
-            if !(args.rl_fraction.is_finite() && args.rl_fraction >= 0.0) {
-                bail!("--rl-fraction = {}: must not be negative", args.rl_fraction);
-            }
-            args.rl_fraction
-        }
-    };
-    Ok(LifecycleInputs {
-        params: n,
-        active_params: active,
-        serve_active_params: active,
-        train_tokens: d,
-        rl_fraction,
-        inference_tokens: args.inference_tokens,
-        usd_per_gpu_hour,
-        peak_flop_per_s: peak,
-        train_mfu: fraction("train-mfu", args.train_mfu)?,
-        rl_mfu: fraction("rl-mfu", args.rl_mfu)?,
-        inference_mfu: fraction("inference-mfu", args.inference_mfu)?,
-    })
-}
-
 pub fn run(args: &LifecycleArgs, out: &mut dyn Write) -> anyhow::Result<()> {
-    let u = crate::args::check_utilization(args.utilization)?;
+    check_utilization(args.utilization)?;
     let catalog = crate::common::load_catalog(&[])?;
-    let hw = catalog.get(&args.hardware)?;
-    let peak = hw.peak_flop_per_s(MathPrecision::Bf16)?;
-    let costs = crate::args::resolve_cost_inputs(&args.costs, hw)?;
-    let price = servemath_econ::gpu_hour_cost(&costs, u).usd_per_busy_gpu_hour;
-    let base = inputs(args, price, peak)?;
-    let life = lifecycle(&base);
-    let mut what_ifs = Vec::new();
-    if let Some(p) = args.pruned {
-        let p = fraction("pruned", p)?;
-        let w = LifecycleInputs {
-            serve_active_params: base.serve_active_params * p,
-            ..base
-        };
-        what_ifs.push(what_if(
-            "pruned",
-            format!(
-                "pruned to {} of its size after training, same accuracy, same tokens served",
-                fmt::percent(p)
-            ),
-            w,
-            &life,
-        ));
-    }
-    if let Some(a) = args.sparse_active_b {
-        let a = positive("sparse-active-b", a)? * 1e9;
-        let w = LifecycleInputs {
-            active_params: a,
-            serve_active_params: a,
-            ..base
-        };
-        what_ifs.push(what_if(
-            "sparse",
-            format!(
-                "a mixture of experts with {} active parameters matching its quality, \
-                 trained on the same tokens",
-                fmt::count(a)
-            ),
-            w,
-            &life,
-        ));
-    }
-    let sensitivity = [0.01, 0.1, 1.0, 10.0, 100.0]
-        .iter()
-        .map(|f| {
-            let i = LifecycleInputs {
-                inference_tokens: base.inference_tokens * f,
-                ..base
-            };
-            SensitivityRow {
-                inference_tokens: i.inference_tokens,
-                equal_multiple: lifecycle(&i).equal_multiple,
-            }
-        })
-        .collect();
-    let report = LifecycleReport {
-        inputs: base,
-        hardware: hw.id.clone(),
-        mode: costs.mode.name(),
-        lifecycle: life,
-        rl_over_pretrain: life.rl.usd / life.pretrain.usd,
-        loss_model: HOFFMANN_2022,
-        optimum: cost_optimal(&base, &HOFFMANN_2022),
-        sensitivity,
-        what_ifs,
-    };
+    let hardware = catalog.get(&args.hardware)?.clone();
+    let costs = resolve_cost_inputs(&args.costs, &hardware)?;
+    let report = servemath::lifecycle(
+        &LifecycleRequest {
+            params: args.params_b * 1e9,
+            active_params: args.active_b.map(|a| a * 1e9),
+            train_tokens: args.train_tokens,
+            multiple: args.multiple,
+            rl_flops: args.rl_flops,
+            rl_fraction: args.rl_fraction,
+            inference_tokens: args.inference_tokens,
+            train_mfu: args.train_mfu,
+            rl_mfu: args.rl_mfu,
+            inference_mfu: args.inference_mfu,
+            pruned: args.pruned,
+            sparse_active_params: args.sparse_active_b.map(|a| a * 1e9),
+            hardware,
+            costs,
+            utilization: args.utilization,
+        },
+        &Origins::default(),
+    )?;
     if args.json {
         return write_json(out, &Versioned::new(report));
     }
     write!(out, "{}", render(&report))?;
     Ok(())
-}
-
-fn what_if(
-    kind: &'static str,
-    description: String,
-    w: LifecycleInputs,
-    base: &Lifecycle,
-) -> WhatIf {
-    let l = lifecycle(&w);
-    WhatIf {
-        kind,
-        description,
-        inputs: w,
-        lifecycle: l,
-        total_saving: base.total_usd / l.total_usd,
-        inference_saving: base.inference.usd / l.inference.usd,
-    }
 }
 
 fn sci(v: f64) -> String {

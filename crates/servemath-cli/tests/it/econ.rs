@@ -365,14 +365,15 @@ fn bad_economic_inputs_name_the_field_and_value() {
             "--cost capital_usd_per_gpu=VALUE",
         ],
     );
+    // A value outside its flag's range is a usage error, as clap's own range checks are.
     check(
         &["lifecycle", "--pruned", "0"],
-        1,
+        2,
         &["--pruned = 0", "(0, 1]"],
     );
     check(
         &["lifecycle", "--params-b=-5"],
-        1,
+        2,
         &["--params-b = -5", "must be positive"],
     );
     check(
