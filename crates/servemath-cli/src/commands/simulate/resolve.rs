@@ -20,7 +20,7 @@ use servemath_sim::{
     ClosedLoop, KvTransfer, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, Slo, Workload,
 };
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// The default workload: Poisson arrivals at 2 requests/s for 10 minutes, chat-like lengths.
 pub const DEFAULT_RATE_PER_S: f64 = 2.0;
@@ -719,7 +719,7 @@ fn fleet(
         let dep = deploy(&base, m.tp_given, context, "", notes)?;
         let policy = policy(kind, s, o, &dep)?;
         let scheduler = scheduler(policy, s, o)?;
-        let dep = Rc::new(dep);
+        let dep = Arc::new(dep);
         let spec = ReplicaSpec {
             deployment: dep.clone(),
             scheduler,
@@ -748,11 +748,11 @@ fn fleet(
     };
     let (pa, p_tp) = pool_args(f.prefill_tp, "--prefill-tp", &f.prefill_hardware)?;
     let (da, d_tp) = pool_args(f.decode_tp, "--decode-tp", &f.decode_hardware)?;
-    let prefill = Rc::new(deploy(&pa, p_tp, context, "prefill ", notes)?);
-    let decode = Rc::new(deploy(&da, d_tp, context, "decode ", notes)?);
+    let prefill = Arc::new(deploy(&pa, p_tp, context, "prefill ", notes)?);
+    let decode = Arc::new(deploy(&da, d_tp, context, "decode ", notes)?);
     let scheduler = scheduler(Policy::Chunked, s, o)?;
     let link = kv_link(&prefill, prefill_n, &decode, decode_n)?;
-    let spec = |dep: &Rc<Deployment>, pool| ReplicaSpec {
+    let spec = |dep: &Arc<Deployment>, pool| ReplicaSpec {
         deployment: dep.clone(),
         scheduler,
         pool,
