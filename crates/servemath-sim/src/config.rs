@@ -2,7 +2,6 @@
 //! the router, the optional features (SLOs, horizon, time series, KV link between pools), and
 //! the checks that refuse a configuration the engine cannot run.
 
-use crate::engine::Router;
 use crate::error::SimError;
 use serde::Serialize;
 use servemath_cost::Deployment;
@@ -90,6 +89,20 @@ pub struct KvTransfer {
     /// Bytes per second one sequence's KV cache moves at (all sending GPUs together).
     pub bytes_per_s: f64,
     pub latency_s: f64,
+}
+
+/// How arrivals are spread over replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Router {
+    RoundRobin,
+    /// Fewest running plus waiting requests (ties: lowest index).
+    LeastOutstanding,
+    /// Lowest fraction of KV blocks in use (at the replica's last step boundary).
+    LeastKv,
+    /// The replica whose prefix cache holds the most leading blocks of the prompt (ties and
+    /// prompts without hashes: fewest outstanding), as prefix-aware routers do.
+    PrefixAffinity,
 }
 
 /// One replica's deployment and scheduler.

@@ -1,7 +1,7 @@
 //! The event loop: arrivals, step ends and timers ordered by (time, sequence number), a router
 //! in front of the replicas, closed-loop users, and the census and summary at the end.
 
-use crate::config::{Pool, SimConfig};
+use crate::config::{Pool, Router, SimConfig};
 use crate::error::SimError;
 use crate::metrics::{Histogram, Percentiles, Record};
 use crate::replica::{Next, Replica, Seq, StepSpan};
@@ -10,20 +10,6 @@ use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::atomic;
-
-/// How arrivals are spread over replicas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Router {
-    RoundRobin,
-    /// Fewest running plus waiting requests (ties: lowest index).
-    LeastOutstanding,
-    /// Lowest fraction of KV blocks in use (at the replica's last step boundary).
-    LeastKv,
-    /// The replica whose prefix cache holds the most leading blocks of the prompt (ties and
-    /// prompts without hashes: fewest outstanding), as prefix-aware routers do.
-    PrefixAffinity,
-}
 
 /// Closed-loop load: `users` clients each send their next request the moment the last completes.
 pub struct ClosedLoop {

@@ -16,9 +16,9 @@ mod tests;
 pub mod workload;
 
 pub use config::{
-    KvTransfer, Policy, Pool, Progress, ReplicaSpec, SchedulerConfig, SimConfig, Slo,
+    KvTransfer, Policy, Pool, Progress, ReplicaSpec, Router, SchedulerConfig, SimConfig, Slo,
 };
-pub use engine::{simulate, ClosedLoop, Router, Sample, SimReport, Workload};
+pub use engine::{simulate, ClosedLoop, Sample, SimReport, Workload};
 pub use error::SimError;
 pub use metrics::{Histogram, Percentiles, Record};
 pub use replica::StepSpan;
