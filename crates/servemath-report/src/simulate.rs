@@ -318,7 +318,7 @@ mod tests {
     use servemath_cost::{Calibration, Parallelism, Precisions};
     use servemath_sim::workload::Request;
     use servemath_sim::{simulate, Policy, ReplicaSpec, SimConfig, Slo, Workload};
-    use std::rc::Rc;
+    use std::sync::Arc;
 
     fn deployment() -> Deployment {
         let (Ok(model), Ok(hw)) = (
@@ -337,30 +337,20 @@ mod tests {
 
     #[test]
     fn a_run_reports_counts_goodput_and_its_schema() {
-        let dep = Rc::new(deployment());
+        let dep = Arc::new(deployment());
         let scheduler = SchedulerConfig::vllm(Policy::Chunked);
-        let cfg = SimConfig {
-            replicas: vec![ReplicaSpec {
-                deployment: dep.clone(),
-                scheduler,
-                pool: Pool::Unified,
-            }],
-            router: Router::RoundRobin,
-            leap: true,
-            keep_records: false,
-            slo: Some(Slo {
-                ttft_s: 10.0,
-                tpot_s: 1.0,
-            }),
-            horizon_s: None,
-            kv_transfer: None,
-            timeseries_interval_s: None,
-            keep_steps: false,
-            progress: None,
+        let replica = ReplicaSpec {
+            deployment: dep.clone(),
+            scheduler,
+            pool: Pool::Unified,
         };
+        let cfg = SimConfig::new(vec![replica], Router::RoundRobin).slo(Slo {
+            ttft_s: 10.0,
+            tpot_s: 1.0,
+        });
         // Seven requests 0.3 s apart, each easily within the SLOs.
         let reqs = (0..7).map(|i| Request::new(0.3 * f64::from(i), 500, 20));
-        let sim = simulate(cfg, Workload::Open(Box::new(reqs)));
+        let sim = simulate(cfg, Workload::Open(Box::new(reqs))).unwrap_or_else(|e| panic!("{e}"));
         let setup = SimulateSetup {
             pools: vec![PoolReport::new(Pool::Unified, 1, &dep, scheduler)],
             router: Router::RoundRobin,

@@ -18,6 +18,8 @@ pub enum SearchError {
     Trace(#[from] TraceError),
     #[error(transparent)]
     Deploy(#[from] servemath_cost::DeployError),
+    #[error(transparent)]
+    Sim(#[from] servemath_sim::SimError),
 }
 
 impl SearchError {

@@ -16,7 +16,7 @@ use servemath_cost::Deployment;
 use servemath_econ::CostInputs;
 use servemath_sim::{simulate, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, Slo};
 use std::collections::BTreeMap;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// One replica as the fleet runs it: its deployment (activation workspace sized for its
 /// steps), its scheduler, and its analytic steady state.
@@ -156,23 +156,13 @@ impl FleetSpec {
     pub fn trial(&self, replicas: u32) -> Result<Trial, SearchError> {
         let workload = self.traffic.at_rate(self.peak_rate_per_s)?;
         let spec = ReplicaSpec {
-            deployment: Rc::new(self.replica.deployment.clone()),
+            deployment: Arc::new(self.replica.deployment.clone()),
             scheduler: self.replica.scheduler,
             pool: Pool::Unified,
         };
-        let cfg = SimConfig {
-            replicas: vec![spec; replicas as usize],
-            router: Router::LeastOutstanding,
-            leap: true,
-            keep_records: false,
-            slo: Some(self.slo),
-            horizon_s: None,
-            kv_transfer: None,
-            timeseries_interval_s: None,
-            keep_steps: false,
-            progress: None,
-        };
-        let sim = simulate(cfg, workload);
+        let cfg =
+            SimConfig::new(vec![spec; replicas as usize], Router::LeastOutstanding).slo(self.slo);
+        let sim = simulate(cfg, workload)?;
         let meets = !sim.overloaded
             && sim.completed > 0
             && sim.ttft.p99 <= self.slo.ttft_s

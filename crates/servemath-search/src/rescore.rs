@@ -12,7 +12,7 @@ use servemath_cost::{Deployment, Parallelism, Precisions};
 use servemath_sim::{
     simulate, KvTransfer, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, SimReport,
 };
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// How candidates are simulated.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -90,12 +90,12 @@ fn deployment(
     par: Parallelism,
     prec: Precisions,
     step_tokens: u32,
-) -> Result<Rc<Deployment>, SearchError> {
+) -> Result<Arc<Deployment>, SearchError> {
     let opt = &spec.hardware[c.hardware];
     let mut params = opt.params;
     params.max_batched_tokens = params.max_batched_tokens.max(f64::from(step_tokens));
     let dep = Deployment::new(&spec.model, &opt.hardware, par, prec, params)?;
-    Ok(Rc::new(dep))
+    Ok(Arc::new(dep))
 }
 
 fn scheduler(max_seqs: u32, step_tokens: u32) -> SchedulerConfig {
@@ -171,19 +171,10 @@ pub fn simulate_candidate(
     let rate = f64::from(units) * c.requests_per_s * opts.load;
     let workload = traffic.at_rate(rate)?;
     let (replicas, kv_transfer) = fleet(spec, c, units)?;
-    let cfg = SimConfig {
-        replicas,
-        router: Router::LeastOutstanding,
-        leap: true,
-        keep_records: false,
-        slo: Some(spec.slo),
-        horizon_s: None,
-        kv_transfer,
-        timeseries_interval_s: None,
-        keep_steps: false,
-        progress: None,
-    };
-    let sim = simulate(cfg, workload);
+    let cfg = SimConfig::new(replicas, Router::LeastOutstanding)
+        .slo(spec.slo)
+        .kv_transfer(kv_transfer);
+    let sim = simulate(cfg, workload)?;
     let offered = rate * traffic.mean_output_tokens();
     Ok(score(spec, c, units, rate, offered, &sim))
 }

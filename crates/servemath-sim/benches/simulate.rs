@@ -7,10 +7,10 @@ use servemath_sim::workload::Request;
 use servemath_sim::{
     simulate, Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig, Workload,
 };
-use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
-fn deployment(model: &str, tp: u32) -> Rc<Deployment> {
+fn deployment(model: &str, tp: u32) -> Arc<Deployment> {
     let model = servemath_model::builtin(model).expect("built-in model");
     let catalog = Catalog::builtin();
     let hw = catalog.get("h100-sxm").expect("catalog entry");
@@ -20,7 +20,7 @@ fn deployment(model: &str, tp: u32) -> Rc<Deployment> {
         tp,
         ..Parallelism::default()
     };
-    Rc::new(Deployment::new(&model, hw, par, prec, params).expect("deployment"))
+    Arc::new(Deployment::new(&model, hw, par, prec, params).expect("deployment"))
 }
 
 /// Poisson arrivals with exponential-ish lengths from a small LCG (no RNG crate needed here).
@@ -46,30 +46,18 @@ fn poisson(n: usize, rate: f64, input: f64, output: f64) -> impl Iterator<Item =
 
 fn run(label: &str, replicas: usize, policy: Policy, n: usize, rate: f64, leap: bool) {
     let dep = deployment("llama-3.1-8b", 1);
-    let cfg = SimConfig {
-        replicas: vec![
-            ReplicaSpec {
-                deployment: dep,
-                scheduler: SchedulerConfig::vllm(policy),
-                pool: Pool::Unified,
-            };
-            replicas
-        ],
-        router: Router::LeastOutstanding,
-        leap,
-        keep_records: false,
-        slo: None,
-        horizon_s: None,
-        kv_transfer: None,
-        timeseries_interval_s: None,
-        keep_steps: false,
-        progress: None,
+    let spec = ReplicaSpec {
+        deployment: dep,
+        scheduler: SchedulerConfig::vllm(policy),
+        pool: Pool::Unified,
     };
+    let cfg = SimConfig::new(vec![spec; replicas], Router::LeastOutstanding).leap(leap);
     let start = Instant::now();
     let r = simulate(
         cfg,
         Workload::Open(Box::new(poisson(n, rate, 1000.0, 250.0))),
-    );
+    )
+    .expect("a valid configuration");
     let wall = start.elapsed().as_secs_f64();
     println!(
         "{label:<52} {:>9} requests {:>11} steps in {wall:>7.3} s: {:>10.0} req/s, {:>11.0} steps/s (sim {:.0} s, util {:.0}%)",

@@ -1,6 +1,12 @@
-//! How a replica schedules its steps.
+//! What a simulation is given: the replicas with their deployments and scheduler settings,
+//! the router, the optional features (SLOs, horizon, time series, KV link between pools), and
+//! the checks that refuse a configuration the engine cannot run.
 
+use crate::error::SimError;
 use serde::Serialize;
+use servemath_cost::Deployment;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// The scheduling policy of a replica.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -83,4 +89,253 @@ pub struct KvTransfer {
     /// Bytes per second one sequence's KV cache moves at (all sending GPUs together).
     pub bytes_per_s: f64,
     pub latency_s: f64,
+}
+
+/// How arrivals are spread over replicas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Router {
+    RoundRobin,
+    /// Fewest running plus waiting requests (ties: lowest index).
+    LeastOutstanding,
+    /// Lowest fraction of KV blocks in use (at the replica's last step boundary).
+    LeastKv,
+    /// The replica whose prefix cache holds the most leading blocks of the prompt (ties and
+    /// prompts without hashes: fewest outstanding), as prefix-aware routers do.
+    PrefixAffinity,
+}
+
+/// One replica's deployment and scheduler.
+#[derive(Clone)]
+pub struct ReplicaSpec {
+    pub deployment: Arc<Deployment>,
+    pub scheduler: SchedulerConfig,
+    pub pool: Pool,
+}
+
+/// Latency targets for goodput.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Slo {
+    pub ttft_s: f64,
+    pub tpot_s: f64,
+}
+
+/// Called every few thousand events with (completed requests, simulated seconds).
+pub type Progress = Box<dyn FnMut(u64, f64) + Send>;
+
+/// A simulation's configuration. Build it with `SimConfig::new` and the setters; `simulate`
+/// checks it with `validate` before running.
+#[non_exhaustive]
+pub struct SimConfig {
+    pub replicas: Vec<ReplicaSpec>,
+    pub router: Router,
+    /// Jump over runs of identical decode steps (off: the step-by-step reference engine).
+    pub leap: bool,
+    /// Keep every request's record (memory grows with the run).
+    pub keep_records: bool,
+    pub slo: Option<Slo>,
+    /// Stop at this simulated time; unfinished requests are counted as running or queued.
+    pub horizon_s: Option<f64>,
+    /// The network between prefill and decode pools (needed when any replica is a prefill replica).
+    pub kv_transfer: Option<KvTransfer>,
+    /// Sample queue, batch, KV occupancy and throughput every this many simulated seconds.
+    pub timeseries_interval_s: Option<f64>,
+    /// Keep every step span (for a Chrome trace; memory grows with the run).
+    pub keep_steps: bool,
+    /// Called every few thousand events with (completed requests, simulated seconds).
+    pub progress: Option<Progress>,
+    /// Raised from anywhere (another thread) to stop the run: `simulate` then returns
+    /// `SimError::Cancelled`. Checked every few thousand events.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl SimConfig {
+    /// `replicas` behind `router`, leaping over identical decode steps, keeping no per-request
+    /// records or step spans, with no SLO, horizon, time series, KV link, progress or cancel.
+    pub fn new(replicas: Vec<ReplicaSpec>, router: Router) -> SimConfig {
+        SimConfig {
+            replicas,
+            router,
+            leap: true,
+            keep_records: false,
+            slo: None,
+            horizon_s: None,
+            kv_transfer: None,
+            timeseries_interval_s: None,
+            keep_steps: false,
+            progress: None,
+            cancel: None,
+        }
+    }
+
+    /// Leap over runs of identical decode steps (default) or step one at a time (the reference).
+    pub fn leap(mut self, leap: bool) -> SimConfig {
+        self.leap = leap;
+        self
+    }
+
+    pub fn keep_records(mut self, keep: bool) -> SimConfig {
+        self.keep_records = keep;
+        self
+    }
+
+    pub fn slo(mut self, slo: impl Into<Option<Slo>>) -> SimConfig {
+        self.slo = slo.into();
+        self
+    }
+
+    pub fn horizon_s(mut self, horizon_s: impl Into<Option<f64>>) -> SimConfig {
+        self.horizon_s = horizon_s.into();
+        self
+    }
+
+    pub fn kv_transfer(mut self, link: impl Into<Option<KvTransfer>>) -> SimConfig {
+        self.kv_transfer = link.into();
+        self
+    }
+
+    pub fn timeseries_interval_s(mut self, interval_s: impl Into<Option<f64>>) -> SimConfig {
+        self.timeseries_interval_s = interval_s.into();
+        self
+    }
+
+    pub fn keep_steps(mut self, keep: bool) -> SimConfig {
+        self.keep_steps = keep;
+        self
+    }
+
+    pub fn progress(mut self, progress: impl FnMut(u64, f64) + Send + 'static) -> SimConfig {
+        self.progress = Some(Box::new(progress));
+        self
+    }
+
+    pub fn cancel(mut self, flag: Arc<AtomicBool>) -> SimConfig {
+        self.cancel = Some(flag);
+        self
+    }
+
+    /// Refuses what the engine cannot run as given: no replicas, a prefill pool without a
+    /// decode pool (or the reverse), pools without a KV link, and quantities out of range.
+    pub fn validate(&self) -> Result<(), SimError> {
+        if self.replicas.is_empty() {
+            return Err(SimError::NoReplicas);
+        }
+        let first = |pool| self.replicas.iter().position(|r| r.pool == pool);
+        match (first(Pool::Prefill), first(Pool::Decode)) {
+            (Some(replica), None) => return Err(SimError::NoDecodePool { replica }),
+            (None, Some(replica)) => return Err(SimError::NoPrefillPool { replica }),
+            (Some(_), Some(_)) if self.kv_transfer.is_none() => return Err(SimError::NoKvTransfer),
+            _ => {}
+        }
+        for (i, r) in self.replicas.iter().enumerate() {
+            r.scheduler.validate(&format!("replicas[{i}].scheduler"))?;
+        }
+        if let Some(link) = self.kv_transfer {
+            // An infinite bandwidth is an instant link, a limit the search uses.
+            check(
+                "kv_transfer.bytes_per_s",
+                link.bytes_per_s,
+                link.bytes_per_s > 0.0,
+                ABOVE_ZERO_OR_INFINITE,
+            )?;
+            check(
+                "kv_transfer.latency_s",
+                link.latency_s,
+                finite_at_least_zero(link.latency_s),
+                FINITE_AT_LEAST_ZERO,
+            )?;
+        }
+        if let Some(slo) = self.slo {
+            // An infinite target is no target.
+            check("slo.ttft_s", slo.ttft_s, slo.ttft_s >= 0.0, AT_LEAST_ZERO)?;
+            check("slo.tpot_s", slo.tpot_s, slo.tpot_s >= 0.0, AT_LEAST_ZERO)?;
+        }
+        if let Some(h) = self.horizon_s {
+            check(
+                "horizon_s",
+                h,
+                finite_at_least_zero(h),
+                FINITE_AT_LEAST_ZERO,
+            )?;
+        }
+        if let Some(dt) = self.timeseries_interval_s {
+            check(
+                "timeseries_interval_s",
+                dt,
+                finite_above_zero(dt),
+                FINITE_ABOVE_ZERO,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl SchedulerConfig {
+    /// Refuses limits of zero and policy parameters out of range; `at` names the config in
+    /// the error (`replicas[2].scheduler`).
+    pub fn validate(&self, at: &str) -> Result<(), SimError> {
+        for (name, value) in [
+            ("max_seqs", self.max_seqs),
+            ("max_batched_tokens", self.max_batched_tokens),
+            ("block_tokens", self.block_tokens),
+        ] {
+            check(
+                &format!("{at}.{name}"),
+                f64::from(value),
+                value >= 1,
+                AT_LEAST_ONE,
+            )?;
+        }
+        match self.policy {
+            Policy::Static { batch, timeout_s } => {
+                let b = f64::from(batch);
+                check(&format!("{at}.policy.batch"), b, batch >= 1, AT_LEAST_ONE)?;
+                let ok = finite_at_least_zero(timeout_s);
+                check(
+                    &format!("{at}.policy.timeout_s"),
+                    timeout_s,
+                    ok,
+                    FINITE_AT_LEAST_ZERO,
+                )
+            }
+            Policy::Train { period_s } => {
+                let ok = finite_above_zero(period_s);
+                check(
+                    &format!("{at}.policy.period_s"),
+                    period_s,
+                    ok,
+                    FINITE_ABOVE_ZERO,
+                )
+            }
+            Policy::Continuous | Policy::Chunked => Ok(()),
+        }
+    }
+}
+
+const AT_LEAST_ONE: &str = "at least 1";
+const AT_LEAST_ZERO: &str = "zero or more (infinity for no target)";
+const ABOVE_ZERO_OR_INFINITE: &str = "above zero (infinity for an instant link)";
+const FINITE_AT_LEAST_ZERO: &str = "a finite number, zero or more";
+const FINITE_ABOVE_ZERO: &str = "a finite number above zero";
+
+fn finite_at_least_zero(v: f64) -> bool {
+    v.is_finite() && v >= 0.0
+}
+
+fn finite_above_zero(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+/// `Ok` when `ok`, else the error naming `quantity` and `value`. (NaN fails every comparison,
+/// so a rule written as a comparison refuses it.)
+fn check(quantity: &str, value: f64, ok: bool, expected: &'static str) -> Result<(), SimError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(SimError::Invalid {
+            quantity: quantity.to_string(),
+            value,
+            expected,
+        })
+    }
 }

@@ -1,44 +1,15 @@
 //! The event loop: arrivals, step ends and timers ordered by (time, sequence number), a router
 //! in front of the replicas, closed-loop users, and the census and summary at the end.
 
-use crate::config::{KvTransfer, Pool, SchedulerConfig};
+use crate::config::{Pool, Router, SimConfig};
+use crate::error::SimError;
 use crate::metrics::{Histogram, Percentiles, Record};
 use crate::replica::{Next, Replica, Seq, StepSpan};
 use crate::workload::Request;
 use serde::Serialize;
-use servemath_cost::Deployment;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::rc::Rc;
-
-/// How arrivals are spread over replicas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Router {
-    RoundRobin,
-    /// Fewest running plus waiting requests (ties: lowest index).
-    LeastOutstanding,
-    /// Lowest fraction of KV blocks in use (at the replica's last step boundary).
-    LeastKv,
-    /// The replica whose prefix cache holds the most leading blocks of the prompt (ties and
-    /// prompts without hashes: fewest outstanding), as prefix-aware routers do.
-    PrefixAffinity,
-}
-
-/// One replica's deployment and scheduler.
-#[derive(Clone)]
-pub struct ReplicaSpec {
-    pub deployment: Rc<Deployment>,
-    pub scheduler: SchedulerConfig,
-    pub pool: Pool,
-}
-
-/// Latency targets for goodput.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Slo {
-    pub ttft_s: f64,
-    pub tpot_s: f64,
-}
+use std::sync::atomic;
 
 /// Closed-loop load: `users` clients each send their next request the moment the last completes.
 pub struct ClosedLoop {
@@ -46,33 +17,14 @@ pub struct ClosedLoop {
     /// Requests to send in all.
     pub requests: u64,
     /// Draws the (input, output) lengths of the next request.
-    pub lengths: Box<dyn FnMut() -> (u32, u32)>,
+    pub lengths: Box<dyn FnMut() -> (u32, u32) + Send>,
 }
 
+/// The requests of a simulation: an open stream, or closed-loop users.
 pub enum Workload {
     /// Requests in arrival order.
-    Open(Box<dyn Iterator<Item = Request>>),
+    Open(Box<dyn Iterator<Item = Request> + Send>),
     Closed(ClosedLoop),
-}
-
-pub struct SimConfig {
-    pub replicas: Vec<ReplicaSpec>,
-    pub router: Router,
-    /// Jump over runs of identical decode steps (off: the step-by-step reference engine).
-    pub leap: bool,
-    /// Keep every request's record (memory grows with the run).
-    pub keep_records: bool,
-    pub slo: Option<Slo>,
-    /// Stop at this simulated time; unfinished requests are counted as running or queued.
-    pub horizon_s: Option<f64>,
-    /// The network between prefill and decode pools (needed when any replica is a prefill replica).
-    pub kv_transfer: Option<KvTransfer>,
-    /// Sample queue, batch, KV occupancy and throughput every this many simulated seconds.
-    pub timeseries_interval_s: Option<f64>,
-    /// Keep every step span (for a Chrome trace; memory grows with the run).
-    pub keep_steps: bool,
-    /// Called every few thousand events with (completed requests, simulated seconds).
-    pub progress: Option<Box<dyn FnMut(u64, f64)>>,
 }
 
 /// The fleet at one sampling instant.
@@ -211,9 +163,20 @@ struct Tally {
     output_tokens: f64,
 }
 
-/// Runs the simulation to the end of the workload (or the horizon).
-pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
+/// Events between calls of the progress callback and checks of the cancel flag.
+const POLL_EVENTS: u64 = 4096;
+
+/// Runs the simulation to the end of the workload (or the horizon). Refuses a configuration
+/// `SimConfig::validate` refuses; stops with `SimError::Cancelled` when the cancel flag rises.
+pub fn simulate(mut cfg: SimConfig, workload: Workload) -> Result<SimReport, SimError> {
+    cfg.validate()?;
     let mut progress = cfg.progress.take();
+    let cancel = cfg.cancel.take();
+    let cancelled = || {
+        cancel
+            .as_ref()
+            .is_some_and(|c| c.load(atomic::Ordering::Relaxed))
+    };
     let mut events = 0u64;
     let mut timeseries = Vec::new();
     let mut step_spans = Vec::new();
@@ -258,7 +221,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
     let mut handoff = Vec::new();
     // Sequences on the wire between pools.
     let mut wire: Vec<Option<Seq>> = Vec::new();
-    let disaggregated = replicas.iter().any(|r| r.pool == Pool::Prefill);
+    let disaggregated = replicas.iter().any(|r| r.state.pool == Pool::Prefill);
     let entry_pool = if disaggregated {
         Pool::Prefill
     } else {
@@ -298,6 +261,12 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
         }
     }
 
+    if cancelled() {
+        return Err(SimError::Cancelled {
+            completed: 0,
+            simulated_s: 0.0,
+        });
+    }
     while let Some(entry) = q.heap.pop() {
         if cfg.horizon_s.is_some_and(|h| entry.time > h) {
             break;
@@ -305,12 +274,12 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
         // Samples describe the state just before this event, for every boundary it passes.
         if let Some(dt) = cfg.timeseries_interval_s {
             while entry.time >= next_sample {
-                let produced: f64 = replicas.iter().map(|r| r.stats.output_tokens).sum();
+                let produced: f64 = replicas.iter().map(|r| r.state.stats.output_tokens).sum();
                 timeseries.push(Sample {
                     time_s: next_sample,
-                    queued: replicas.iter().map(|r| r.waiting.len() as u64).sum(),
-                    running: replicas.iter().map(|r| r.running_len() as u64).sum(),
-                    kv_fraction: replicas.iter().map(|r| r.kv_fraction()).sum::<f64>()
+                    queued: replicas.iter().map(|r| r.state.waiting.len() as u64).sum(),
+                    running: replicas.iter().map(|r| r.state.running_len() as u64).sum(),
+                    kv_fraction: replicas.iter().map(|r| r.state.kv_fraction()).sum::<f64>()
                         / replicas.len().max(1) as f64,
                     output_tokens_per_s: (produced - tokens_at_last_sample) / dt,
                 });
@@ -319,9 +288,15 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
             }
         }
         events += 1;
-        if events.is_multiple_of(4096) {
+        if events.is_multiple_of(POLL_EVENTS) {
             if let Some(p) = progress.as_mut() {
                 p(tally.e2e.count(), entry.time);
+            }
+            if cancelled() {
+                return Err(SimError::Cancelled {
+                    completed: tally.e2e.count(),
+                    simulated_s: now,
+                });
             }
         }
         now = entry.time;
@@ -348,19 +323,19 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                 );
                 next_id += 1;
                 let rep = &mut replicas[r];
-                if !rep.can_ever_hold(&seq) {
+                if !rep.state.can_ever_hold(&seq) {
                     // It would wait forever and block the queue behind it: rejected, as
                     // engines reject it, and counted.
                     rejected += 1;
-                } else if let Some(wake) = rep.arrive(seq, now) {
+                } else if let Some(wake) = rep.state.arrive(seq, now) {
                     q.push(
                         wake,
                         Event::Wake {
                             replica: r as u32,
-                            epoch: rep.epoch,
+                            epoch: rep.state.epoch,
                         },
                     );
-                } else if !rep.busy() {
+                } else if !rep.state.busy() {
                     schedule(rep, now, &mut q);
                 }
                 if let Some(it) = open.as_mut() {
@@ -368,25 +343,27 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                         q.push(next.arrival_s.max(now), Event::Arrival);
                         pending.push_back((next, None));
                     } else {
-                        queued_at_last_arrival = replicas.iter().map(|r| r.waiting.len()).sum();
+                        queued_at_last_arrival =
+                            replicas.iter().map(|r| r.state.waiting.len()).sum();
                     }
                 }
             }
             Event::Wake { replica, epoch } => {
                 let rep = &mut replicas[replica as usize];
-                if epoch != rep.epoch {
+                if epoch != rep.state.epoch {
                     continue;
                 }
                 rep.finish(now, &mut done, &mut handoff, &mut tally.itl);
                 if cfg.keep_steps {
-                    step_spans.extend(rep.last_span.take());
+                    step_spans.extend(rep.state.last_span.take());
                 }
                 schedule(rep, now, &mut q);
+                // Only a prefill pool hands off, and validation ensured a link exists with one.
+                let link = cfg.kv_transfer;
                 for seq in handoff.drain(..) {
-                    let link = cfg.kv_transfer.unwrap_or(KvTransfer {
-                        bytes_per_s: f64::INFINITY,
-                        latency_s: 0.0,
-                    });
+                    let Some(link) = link else {
+                        continue;
+                    };
                     let spec = &cfg.replicas[replica as usize].deployment;
                     let bytes = spec
                         .model
@@ -405,21 +382,21 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
                 };
                 let r = route(cfg.router, &replicas, &mut rr, Pool::Decode, None);
                 let rep = &mut replicas[r];
-                if let Some(wake) = rep.arrive(seq, now) {
+                if let Some(wake) = rep.state.arrive(seq, now) {
                     q.push(
                         wake,
                         Event::Wake {
                             replica: r as u32,
-                            epoch: rep.epoch,
+                            epoch: rep.state.epoch,
                         },
                     );
-                } else if !rep.busy() {
+                } else if !rep.state.busy() {
                     schedule(rep, now, &mut q);
                 }
             }
             Event::Timer { replica } => {
                 let rep = &mut replicas[replica as usize];
-                if !rep.busy() {
+                if !rep.state.busy() {
                     schedule(rep, now, &mut q);
                 }
             }
@@ -471,7 +448,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> SimReport {
     report.rejected = rejected;
     report.timeseries = timeseries;
     report.step_spans = step_spans;
-    report
+    Ok(report)
 }
 
 fn schedule(rep: &mut Replica, now: f64, q: &mut Queue) {
@@ -479,11 +456,16 @@ fn schedule(rep: &mut Replica, now: f64, q: &mut Queue) {
         Next::Wake(t) => q.push(
             t,
             Event::Wake {
-                replica: rep.id,
-                epoch: rep.epoch,
+                replica: rep.state.id,
+                epoch: rep.state.epoch,
             },
         ),
-        Next::Idle(Some(t)) => q.push(t, Event::Timer { replica: rep.id }),
+        Next::Idle(Some(t)) => q.push(
+            t,
+            Event::Timer {
+                replica: rep.state.id,
+            },
+        ),
         Next::Idle(None) => {}
     }
 }
@@ -498,7 +480,7 @@ fn route(
     if replicas.len() == 1 {
         return 0;
     }
-    let members = || (0..replicas.len()).filter(move |&i| replicas[i].pool == pool);
+    let members = || (0..replicas.len()).filter(move |&i| replicas[i].state.pool == pool);
     match router {
         Router::RoundRobin => {
             let count = members().count().max(1);
@@ -507,18 +489,19 @@ fn route(
             members().nth(k).unwrap_or(0)
         }
         Router::LeastOutstanding => members()
-            .min_by_key(|&i| (replicas[i].outstanding(), i))
+            .min_by_key(|&i| (replicas[i].state.outstanding(), i))
             .unwrap_or(0),
         Router::PrefixAffinity => members()
             .min_by_key(|&i| {
-                let hits = prefix.map_or(0, |p| replicas[i].cached_blocks(&p.hashes));
-                (std::cmp::Reverse(hits), replicas[i].outstanding(), i)
+                let hits = prefix.map_or(0, |p| replicas[i].state.cached_blocks(&p.hashes));
+                (std::cmp::Reverse(hits), replicas[i].state.outstanding(), i)
             })
             .unwrap_or(0),
         Router::LeastKv => members()
             .min_by(|&a, &b| {
                 let f = |i: usize| {
-                    replicas[i].used_blocks() as f64 / replicas[i].capacity_blocks.max(1) as f64
+                    replicas[i].state.used_blocks() as f64
+                        / replicas[i].state.capacity_blocks().max(1) as f64
                 };
                 f(a).total_cmp(&f(b)).then(a.cmp(&b))
             })
@@ -536,21 +519,21 @@ fn summarize(
     queued_at_last_arrival: usize,
 ) -> SimReport {
     let completed = tally.e2e.count();
-    let running: u64 = replicas.iter().map(|r| r.running_len() as u64).sum();
-    let queued: u64 = replicas.iter().map(|r| r.waiting.len() as u64).sum();
-    let gpus: u32 = replicas.iter().map(|r| r.gpus()).sum();
+    let running: u64 = replicas.iter().map(|r| r.state.running_len() as u64).sum();
+    let queued: u64 = replicas.iter().map(|r| r.state.waiting.len() as u64).sum();
+    let gpus: u32 = replicas.iter().map(|r| r.state.gpus()).sum();
     let d = duration_s.max(f64::MIN_POSITIVE);
-    let busy: f64 = replicas.iter().map(|r| r.stats.busy_s).sum();
+    let busy: f64 = replicas.iter().map(|r| r.state.stats.busy_s).sum();
     let (mut flops_capacity, mut bytes_capacity, mut flops, mut bytes) = (0.0, 0.0, 0.0, 0.0);
     for (r, spec) in replicas.iter().zip(&cfg.replicas) {
-        flops += r.stats.flops;
-        bytes += r.stats.bytes;
+        flops += r.state.stats.flops;
+        bytes += r.state.stats.bytes;
         flops_capacity += spec.deployment.peak_flop_per_s() * d;
         bytes_capacity += spec.deployment.hardware.hbm_bytes_per_s * d;
     }
-    let capacity: u64 = replicas.iter().map(|r| r.capacity_blocks).sum();
-    let peak: u64 = replicas.iter().map(|r| r.stats.peak_blocks).sum();
-    let block_seconds: f64 = replicas.iter().map(|r| r.stats.block_seconds).sum();
+    let capacity: u64 = replicas.iter().map(|r| r.state.capacity_blocks()).sum();
+    let peak: u64 = replicas.iter().map(|r| r.state.stats.peak_blocks).sum();
+    let block_seconds: f64 = replicas.iter().map(|r| r.state.stats.block_seconds).sum();
     SimReport {
         arrived,
         completed,
@@ -572,13 +555,16 @@ fn summarize(
         kv_capacity_tokens: replicas
             .iter()
             .zip(&cfg.replicas)
-            .map(|(r, spec)| r.capacity_blocks * u64::from(spec.scheduler.block_tokens))
+            .map(|(r, spec)| r.state.capacity_blocks() * u64::from(spec.scheduler.block_tokens))
             .sum(),
         utilization: busy / (d * replicas.len().max(1) as f64),
         prefill_time_share: {
             let (pf, all) = replicas.iter().fold((0.0, 0.0), |(pf, all), r| {
-                let g = f64::from(r.gpus());
-                (pf + g * r.stats.prefill_busy_s, all + g * r.stats.busy_s)
+                let g = f64::from(r.state.gpus());
+                (
+                    pf + g * r.state.stats.prefill_busy_s,
+                    all + g * r.state.stats.busy_s,
+                )
             });
             if all > 0.0 {
                 pf / all
@@ -589,20 +575,20 @@ fn summarize(
         // Per-device FLOPs and bytes of the busiest device, over each replica's per-device capacity.
         mfu: flops / flops_capacity.max(f64::MIN_POSITIVE),
         mbu: bytes / bytes_capacity.max(f64::MIN_POSITIVE),
-        preemptions: replicas.iter().map(|r| r.stats.preemptions).sum(),
+        preemptions: replicas.iter().map(|r| r.state.stats.preemptions).sum(),
         kv_peak_fraction: peak as f64 / capacity.max(1) as f64,
         kv_mean_fraction: block_seconds / d / capacity.max(1) as f64,
         prefix_hit_rate: {
             let (hit, looked) = replicas
                 .iter()
-                .filter_map(|r| r.prefix_cache.as_ref())
+                .filter_map(|r| r.state.prefix_cache.as_ref())
                 .fold((0u64, 0u64), |(h, l), c| {
                     (h + c.hit_tokens, l + c.lookup_tokens)
                 });
             (looked > 0).then(|| hit as f64 / looked as f64)
         },
-        steps: replicas.iter().map(|r| r.stats.steps).sum(),
-        train_overruns: replicas.iter().map(|r| r.stats.train_overruns).sum(),
+        steps: replicas.iter().map(|r| r.state.stats.steps).sum(),
+        train_overruns: replicas.iter().map(|r| r.state.stats.train_overruns).sum(),
         overloaded: queued_at_last_arrival as f64 > (0.05 * arrived as f64).max(10.0),
         records,
         timeseries: Vec::new(),

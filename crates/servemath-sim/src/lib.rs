@@ -6,16 +6,19 @@
 
 mod config;
 mod engine;
+mod error;
 mod metrics;
 mod prefix;
 mod replica;
+mod scheduler;
 #[cfg(test)]
 mod tests;
 pub mod workload;
 
-pub use config::{KvTransfer, Policy, Pool, SchedulerConfig};
-pub use engine::{
-    simulate, ClosedLoop, ReplicaSpec, Router, Sample, SimConfig, SimReport, Slo, Workload,
+pub use config::{
+    KvTransfer, Policy, Pool, Progress, ReplicaSpec, Router, SchedulerConfig, SimConfig, Slo,
 };
+pub use engine::{simulate, ClosedLoop, Sample, SimReport, Workload};
+pub use error::SimError;
 pub use metrics::{Histogram, Percentiles, Record};
 pub use replica::StepSpan;

@@ -1,13 +1,20 @@
-//! One replica: its running and waiting sequences, KV blocks, the scheduler that composes
-//! each step, and the leap over runs of identical decode steps.
+//! One replica: its running and waiting sequences, the step it composes with its scheduler
+//! (`crate::scheduler`), and the bookkeeping when a step ends. KV blocks and preemption are in
+//! `kv.rs`, the leap over runs of identical decode steps in `leap.rs`.
 
-use crate::config::{Policy, Pool, SchedulerConfig};
+mod kv;
+mod leap;
+
+use crate::config::{Pool, SchedulerConfig};
 use crate::metrics::{Histogram, Record};
 use crate::prefix::PrefixCache;
+use crate::scheduler::Scheduler;
 use crate::workload::Prefix;
+use kv::KvBlocks;
+use leap::DecodeLines;
 use servemath_cost::{DecodeLine, Deployment, StepLoad};
 use std::collections::VecDeque;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// What a sequence does in the step in flight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -97,6 +104,8 @@ impl Seq {
 enum Flight {
     Step {
         start_s: f64,
+        /// The priced duration of the step.
+        time_s: f64,
         load: StepLoad,
         flops: f64,
         bytes: f64,
@@ -129,22 +138,64 @@ pub(crate) struct ReplicaStats {
     pub output_tokens: f64,
 }
 
+/// A replica: its state and the scheduler that composes its steps.
 pub(crate) struct Replica {
+    pub state: ReplicaState,
+    scheduler: Box<dyn Scheduler>,
+}
+
+impl Replica {
+    pub fn new(
+        id: u32,
+        pool: Pool,
+        dep: Arc<Deployment>,
+        cfg: SchedulerConfig,
+        leap: bool,
+    ) -> Replica {
+        let scheduler = cfg.policy.scheduler();
+        let state = ReplicaState::new(id, pool, dep, cfg, leap && scheduler.can_leap());
+        Replica { state, scheduler }
+    }
+
+    /// Composes and starts the next step at `now` (the replica is free).
+    pub fn plan(&mut self, now: f64) -> Next {
+        self.state.begin_plan(now);
+        self.scheduler.plan(&mut self.state, now)
+    }
+
+    /// The step or run in flight ends at `now`: apply its progress and return the finished
+    /// requests (see `ReplicaState::finish`).
+    pub fn finish(
+        &mut self,
+        now: f64,
+        done: &mut Vec<(Record, Option<u32>)>,
+        handoff: &mut Vec<Seq>,
+        itl: &mut Histogram,
+    ) {
+        if self.state.finish(now, done, handoff, itl) && self.state.running.is_empty() {
+            self.scheduler.drained();
+        }
+    }
+}
+
+/// What a scheduler composes steps from: the sequences, the KV blocks and the step being
+/// composed, with the operations a policy combines (admit, continue prompts, decode, launch).
+pub(crate) struct ReplicaState {
     pub id: u32,
     pub pool: Pool,
-    dep: Rc<Deployment>,
+    dep: Arc<Deployment>,
     cfg: SchedulerConfig,
+    /// Leap over runs of identical decode steps (the engine asks it and the scheduler allows it).
     leap: bool,
-    pub capacity_blocks: u64,
-    free_blocks: u64,
+    kv: KvBlocks,
     running: Vec<Seq>,
     pub waiting: VecDeque<Seq>,
     flight: Option<Flight>,
     /// Bumped whenever a scheduled wake-up becomes stale.
     pub epoch: u64,
-    static_active: bool,
-    /// A train departure the replica is waiting for.
-    departure: Option<f64>,
+    /// A wake-up the scheduler asked for with no step in flight (a train's next departure):
+    /// the replica counts as busy until it comes.
+    pub alarm: Option<f64>,
     pub stats: ReplicaStats,
     last_block_time_s: f64,
     /// The step or run of steps that just ended (for step traces).
@@ -156,10 +207,7 @@ pub(crate) struct Replica {
     decode_run: Option<u32>,
     /// Whether some running prompt is only partly prefilled.
     partial_prefills: bool,
-    /// Every layer attends to its full context, so decode lines shift linearly with context.
-    linear_in_context: bool,
-    /// Decode lines at context 0, by batch size.
-    line_cache: Vec<Option<DecodeLine>>,
+    lines: DecodeLines,
 }
 
 /// Equal samples collected into one histogram update.
@@ -206,63 +254,29 @@ pub(crate) enum Next {
     Idle(Option<f64>),
 }
 
-impl Replica {
-    pub fn new(
+impl ReplicaState {
+    fn new(
         id: u32,
         pool: Pool,
-        dep: Rc<Deployment>,
+        dep: Arc<Deployment>,
         cfg: SchedulerConfig,
         leap: bool,
-    ) -> Replica {
-        // Recurrent layers (linear attention, Mamba) hold a fixed state per sequence: engines
-        // preallocate it for every sequence slot (vLLM: `max_num_seqs`) and give the KV blocks
-        // what is left. The slots take at most half the budget; a deployment that cannot hold
-        // `max_seqs` of them runs with fewer (as a user lowering `max_num_seqs` would).
+    ) -> ReplicaState {
         let mut cfg = cfg;
-        let state = dep.state_bytes_per_seq_per_device();
-        // Bytes per token over a context whole in both the scheduler's blocks and the cost
-        // model's allocation unit (`kv_block_tokens`), so that neither rounding inflates it
-        // (a block of 8 under a 16-token unit would otherwise count 16 tokens' bytes).
-        let unit = dep.params.kv_block_tokens.round().max(1.0) as u64;
-        let span = lcm(u64::from(cfg.block_tokens.max(1)), unit) as f64;
-        let per_token = (dep.kv_bytes_per_seq_per_device(span) - state) / span;
-        let whole = dep.memory(1.0, 1.0).kv_budget_bytes.max(0.0);
-        let dpa = f64::from(dep.par.dp_attn);
-        let mut slots = f64::from(cfg.max_seqs) / dpa;
-        if state > 0.0 {
-            slots = slots.min((whole / (2.0 * state)).floor()).max(1.0);
-            cfg.max_seqs = ((slots * dpa) as u32).max(1);
-        }
-        let budget = (whole - state * slots).max(0.0);
-        // Blocks per attention-DP rank, times the ranks (each holds its own sequences). A model
-        // with no attention layer needs no blocks: its capacity is the state slots alone.
-        let per_rank = if per_token > 0.0 {
-            (budget / (per_token * f64::from(cfg.block_tokens))).floor()
-        } else if budget > 0.0 {
-            f64::from(u32::MAX)
-        } else {
-            0.0
-        };
-        let capacity_blocks = (per_rank * f64::from(dep.par.dp_attn)) as u64;
-        let linear_in_context = dep
-            .model
-            .groups
-            .iter()
-            .all(|g| g.attention.span() == servemath_model::AttentionSpan::Full);
-        Replica {
+        let kv = KvBlocks::size(&dep, &mut cfg);
+        let lines = DecodeLines::new(&dep);
+        ReplicaState {
             id,
             pool,
             dep,
             cfg,
             leap,
-            capacity_blocks,
-            free_blocks: capacity_blocks,
+            kv,
             running: Vec::new(),
             waiting: VecDeque::new(),
             flight: None,
             epoch: 0,
-            static_active: false,
-            departure: None,
+            alarm: None,
             stats: ReplicaStats::default(),
             last_block_time_s: 0.0,
             last_span: None,
@@ -270,8 +284,7 @@ impl Replica {
             load: StepLoad::default(),
             decode_run: None,
             partial_prefills: false,
-            linear_in_context,
-            line_cache: Vec::new(),
+            lines,
         }
     }
 
@@ -279,9 +292,9 @@ impl Replica {
         self.dep.gpus()
     }
 
-    /// Whether a wake-up is already scheduled (a step in flight or a train to wait for).
+    /// Whether a wake-up is already scheduled (a step in flight or an alarm to wait for).
     pub fn busy(&self) -> bool {
-        self.flight.is_some() || self.departure.is_some()
+        self.flight.is_some() || self.alarm.is_some()
     }
 
     /// Requests held: running plus waiting.
@@ -289,102 +302,82 @@ impl Replica {
         self.running.len() + self.waiting.len()
     }
 
+    /// Running sequences (for the end-of-run census).
+    pub fn running_len(&self) -> usize {
+        self.running.len()
+    }
+
+    pub fn capacity_blocks(&self) -> u64 {
+        self.kv.capacity
+    }
+
     pub fn used_blocks(&self) -> u64 {
-        self.capacity_blocks - self.free_blocks
+        self.kv.used()
     }
 
-    fn blocks_for(&self, tokens: u32) -> u32 {
-        tokens.div_ceil(self.cfg.block_tokens)
+    /// Fraction of KV blocks in use.
+    pub fn kv_fraction(&self) -> f64 {
+        self.kv.fraction()
     }
 
-    /// Whether `seq` could ever run here: its whole context (prompt and every output token)
-    /// fits one attention-DP rank's KV blocks, and the model's context window. A request that
-    /// cannot would wait forever (engines reject it: vLLM refuses prompts over
-    /// `max_model_len` and requests whose KV exceeds the cache).
-    pub fn can_ever_hold(&self, seq: &Seq) -> bool {
-        let tokens = u64::from(seq.prompt) + u64::from(seq.output);
-        let per_rank = self.capacity_blocks / u64::from(self.dep.par.dp_attn.max(1));
-        let blocks = tokens.div_ceil(u64::from(self.cfg.block_tokens.max(1)));
-        blocks <= per_rank && tokens <= self.dep.model.max_context
+    /// Leading blocks of `hashes` this replica's prefix cache holds.
+    pub fn cached_blocks(&self, hashes: &[u64]) -> usize {
+        self.prefix_cache
+            .as_ref()
+            .map_or(0, |c| c.leading_hits(hashes))
+    }
+
+    /// Most tokens in one step.
+    pub(crate) fn max_batched_tokens(&self) -> u32 {
+        self.cfg.max_batched_tokens
+    }
+
+    /// The priced duration of the single step in flight (None: none, or a leap).
+    pub(crate) fn step_in_flight_s(&self) -> Option<f64> {
+        match self.flight {
+            Some(Flight::Step { time_s, .. }) => Some(time_s),
+            _ => None,
+        }
     }
 
     /// A request arrives at `now`. Returns a new wake-up time when a run of steps in flight
     /// had to be cut short at the first step boundary after `now` so the scheduler sees it.
     pub fn arrive(&mut self, seq: Seq, now: f64) -> Option<f64> {
         self.waiting.push_back(seq);
-        let Some(Flight::Leap {
-            start_s,
-            line,
-            steps,
-            load,
-        }) = self.flight
-        else {
-            return None;
-        };
-        // Smallest k in [1, steps] whose boundary start + T(k) is at or after `now`.
-        let target = now - start_s;
-        let (mut lo, mut hi) = (1.0f64, steps);
-        if line.total_s(hi) < target {
-            return None;
-        }
-        while lo < hi {
-            let mid = ((lo + hi) / 2.0).floor();
-            if line.total_s(mid) >= target {
-                hi = mid;
-            } else {
-                lo = mid + 1.0;
-            }
-        }
-        if lo >= steps {
-            return None;
-        }
-        let end_s = start_s + line.total_s(lo);
-        self.flight = Some(Flight::Leap {
-            start_s,
-            line,
-            steps: lo,
-            load,
-        });
-        self.epoch += 1;
-        Some(end_s)
+        self.cut_leap(now)
     }
 
-    /// Sequences decoding once a step starts, freeing room by preempting the newest
-    /// sequences (recompute) until every decoder has a slot for its next token.
-    fn make_room_for_decodes(&mut self) -> bool {
-        // Each decoder needs at most one new block: with that many free, nothing to check.
-        if self.free_blocks >= self.running.len() as u64 {
-            return false;
+    /// What every plan starts with, whatever the policy: account block occupancy up to `now`,
+    /// clear the step being composed, and admit sequences whose KV cache has arrived.
+    fn begin_plan(&mut self, now: f64) {
+        self.track_blocks(now);
+        self.load = StepLoad::default();
+        self.decode_run = None;
+        if self.pool == Pool::Decode {
+            self.admit_transferred(now);
         }
-        let mut preempted = false;
-        let bs = self.cfg.block_tokens;
-        loop {
-            let need: u64 = self
-                .running
-                .iter()
-                .filter(|s| s.decoding())
-                .map(|s| u64::from((s.kv + 1).div_ceil(bs) - s.blocks))
-                .sum();
-            if need <= self.free_blocks || self.running.is_empty() {
-                return preempted;
-            }
-            let Some(mut victim) = self.running.pop() else {
-                return preempted;
+    }
+
+    /// Admits sequences prefilled elsewhere (their KV cache arrived), FIFO, blocks permitting.
+    fn admit_transferred(&mut self, now: f64) {
+        while self.running.len() < self.cfg.max_seqs as usize {
+            let Some(front) = self.waiting.front() else {
+                break;
             };
-            self.free_blocks += u64::from(victim.blocks);
-            if let (Some(c), Some(p)) = (self.prefix_cache.as_mut(), victim.cold.prefix.as_ref()) {
-                c.unpin(&p.hashes[..victim.cold.pinned]);
-                victim.cold.pinned = 0;
+            if front.prefilled < front.prompt {
+                break;
             }
-            victim.prompt = victim.cold.input + victim.generated;
-            victim.prefilled = 0;
-            victim.kv = 0;
-            victim.blocks = 0;
-            victim.cold.preemptions += 1;
-            victim.role = Role::Idle;
-            self.stats.preemptions += 1;
-            self.waiting.push_front(victim);
-            preempted = true;
+            let need = u64::from(self.kv.blocks_for(front.kv));
+            if need > self.kv.free {
+                break;
+            }
+            let Some(mut seq) = self.waiting.pop_front() else {
+                break;
+            };
+            seq.cold.admitted_s.get_or_insert(now);
+            self.kv.free -= need;
+            seq.blocks = need as u32;
+            self.running.push(seq);
         }
     }
 
@@ -395,13 +388,48 @@ impl Replica {
         if chunk == 0 || (!whole && budget == 0) {
             return None;
         }
-        let need = u64::from(self.blocks_for(seq.kv + chunk) - seq.blocks);
-        (need <= self.free_blocks).then_some(chunk)
+        let need = u64::from(self.kv.blocks_for(seq.kv + chunk) - seq.blocks);
+        (need <= self.kv.free).then_some(chunk)
     }
 
-    /// Moves waiting sequences into the step while `admit` allows, FIFO, stopping at the first
-    /// that does not fit (no overtaking).
-    fn admit(&mut self, now: f64, mut budget: u32, whole: bool, limit: usize) -> (u32, bool) {
+    /// Continues prompts already partly prefilled, in admission order, with chunks from
+    /// `budget` tokens. Returns the budget left.
+    pub(crate) fn continue_prefills(&mut self, mut budget: u32) -> u32 {
+        let partial = if self.partial_prefills {
+            self.running.len()
+        } else {
+            0
+        };
+        for i in 0..partial {
+            let seq = &self.running[i];
+            if seq.prefilled < seq.prompt && budget > 0 {
+                if let Some(chunk) = self.chunk_for(seq, budget, false) {
+                    let blocks = self.kv.blocks_for(seq.kv + chunk);
+                    self.kv.free -= u64::from(blocks - seq.blocks);
+                    self.load.prefill_seqs += 1.0;
+                    self.load.prefill_tokens += f64::from(chunk);
+                    self.load.prefill_prefix_sum += f64::from(seq.prefilled);
+                    let s = &mut self.running[i];
+                    s.blocks = blocks;
+                    s.role = Role::Prefill(chunk);
+                    budget -= chunk;
+                }
+            }
+        }
+        budget
+    }
+
+    /// Moves waiting sequences into the step, FIFO, stopping at the first that does not fit
+    /// (no overtaking): prompts whole (`whole`: one larger than `budget` still runs alone) or
+    /// in chunks from `budget` tokens, up to `limit` running sequences. Returns the prompt
+    /// tokens taken and whether any sequence was admitted.
+    pub(crate) fn admit(
+        &mut self,
+        now: f64,
+        mut budget: u32,
+        whole: bool,
+        limit: usize,
+    ) -> (u32, bool) {
         let mut used = 0;
         let mut any = false;
         while self.running.len() < limit.min(self.cfg.max_seqs as usize) {
@@ -419,8 +447,8 @@ impl Replica {
             if chunk == 0 || (!whole && budget == 0) {
                 break;
             }
-            let need = u64::from(self.blocks_for(front.kv + cached + chunk) - front.blocks);
-            if need > self.free_blocks {
+            let need = u64::from(self.kv.blocks_for(front.kv + cached + chunk) - front.blocks);
+            if need > self.kv.free {
                 break;
             }
             let Some(mut seq) = self.waiting.pop_front() else {
@@ -466,142 +494,10 @@ impl Replica {
         }
     }
 
-    /// Cached blocks live in memory no sequence holds: evict down to what fits there.
-    fn trim_prefix_cache(&mut self) {
-        let free_tokens = self.free_blocks * u64::from(self.cfg.block_tokens);
-        if let Some(cache) = self.prefix_cache.as_mut() {
-            // Idle cached blocks fill free memory, in units of the prompts' hash blocks.
-            let per_entry = u64::from(cache.block_tokens.max(1));
-            cache.shrink_idle_to((free_tokens / per_entry) as usize);
-        }
-    }
-
-    /// Admits sequences prefilled elsewhere (their KV cache arrived), FIFO, blocks permitting.
-    fn admit_transferred(&mut self, now: f64) {
-        while self.running.len() < self.cfg.max_seqs as usize {
-            let Some(front) = self.waiting.front() else {
-                break;
-            };
-            if front.prefilled < front.prompt {
-                break;
-            }
-            let need = u64::from(self.blocks_for(front.kv));
-            if need > self.free_blocks {
-                break;
-            }
-            let Some(mut seq) = self.waiting.pop_front() else {
-                break;
-            };
-            seq.cold.admitted_s.get_or_insert(now);
-            self.free_blocks -= need;
-            seq.blocks = need as u32;
-            self.running.push(seq);
-        }
-    }
-
-    fn reserve(&mut self, seq: &mut Seq, tokens: u32) {
-        let blocks = self.blocks_for(seq.kv + tokens);
-        self.free_blocks -= u64::from(blocks - seq.blocks);
-        seq.blocks = blocks;
-    }
-
-    fn track_blocks(&mut self, now: f64) {
-        let used = self.used_blocks();
-        self.stats.block_seconds += used as f64 * (now - self.last_block_time_s);
-        self.last_block_time_s = now;
-        self.stats.peak_blocks = self.stats.peak_blocks.max(used);
-    }
-
-    /// Composes and starts the next step at `now` (the replica is free).
-    pub fn plan(&mut self, now: f64) -> Next {
-        self.track_blocks(now);
-        self.load = StepLoad::default();
-        self.decode_run = None;
-        let start = now;
-        if self.pool == Pool::Decode {
-            self.admit_transferred(now);
-        }
-        if let Policy::Train { period_s } = self.cfg.policy {
-            if self.departure.take().is_none() {
-                // Wait for the next departure and compose the step then, with whoever is ready.
-                let departure = (now / period_s).ceil() * period_s;
-                if departure > now {
-                    if self.running.is_empty() && self.waiting.is_empty() {
-                        return Next::Idle(None);
-                    }
-                    self.departure = Some(departure);
-                    return Next::Wake(departure);
-                }
-            }
-        }
-        match self.cfg.policy {
-            Policy::Static { batch, timeout_s } => {
-                if !self.static_active {
-                    let Some(oldest) = self.waiting.front().map(|s| s.cold.arrival_s) else {
-                        return Next::Idle(None);
-                    };
-                    let deadline = oldest + timeout_s;
-                    if self.waiting.len() < batch as usize && now < deadline {
-                        return Next::Idle(Some(deadline));
-                    }
-                    let (_, any) = self.admit(now, u32::MAX, true, batch as usize);
-                    if !any {
-                        return Next::Idle(None);
-                    }
-                    self.static_active = true;
-                    return self.launch(start);
-                }
-                self.make_room_for_decodes();
-                self.mark_decoders();
-                self.launch(start)
-            }
-            Policy::Continuous => {
-                let preempted = self.make_room_for_decodes();
-                if !preempted && !self.waiting.is_empty() {
-                    let (_, any) = self.admit(start, self.cfg.max_batched_tokens, true, usize::MAX);
-                    if any {
-                        return self.launch(start);
-                    }
-                }
-                self.mark_decoders();
-                self.launch(start)
-            }
-            Policy::Chunked | Policy::Train { .. } => {
-                self.make_room_for_decodes();
-                let decoders = self.mark_decoders();
-                let mut budget = self.cfg.max_batched_tokens.saturating_sub(decoders);
-                // Continue prompts already partly prefilled, in admission order.
-                let partial = if self.partial_prefills {
-                    self.running.len()
-                } else {
-                    0
-                };
-                for i in 0..partial {
-                    let seq = &self.running[i];
-                    if seq.prefilled < seq.prompt && budget > 0 {
-                        if let Some(chunk) = self.chunk_for(seq, budget, false) {
-                            let blocks = self.blocks_for(seq.kv + chunk);
-                            self.free_blocks -= u64::from(blocks - seq.blocks);
-                            self.load.prefill_seqs += 1.0;
-                            self.load.prefill_tokens += f64::from(chunk);
-                            self.load.prefill_prefix_sum += f64::from(seq.prefilled);
-                            let s = &mut self.running[i];
-                            s.blocks = blocks;
-                            s.role = Role::Prefill(chunk);
-                            budget -= chunk;
-                        }
-                    }
-                }
-                self.admit(start, budget, false, usize::MAX);
-                self.launch(start)
-            }
-        }
-    }
-
     /// Marks every running sequence that decodes in this step (slots were made) and reserves
     /// its block. Returns how many.
-    fn mark_decoders(&mut self) -> u32 {
-        let bs = self.cfg.block_tokens;
+    pub(crate) fn mark_decoders(&mut self) -> u32 {
+        let bs = self.kv.block_tokens;
         let (mut n, mut reserved, mut ctx, mut min_left, mut partial) =
             (0u32, 0u64, 0u64, u32::MAX, false);
         for s in &mut self.running {
@@ -620,7 +516,7 @@ impl Replica {
                 }
             }
         }
-        self.free_blocks -= reserved;
+        self.kv.free -= reserved;
         self.load.decode_seqs = f64::from(n);
         self.load.decode_context_sum = ctx as f64;
         self.decode_run = (n > 0).then_some(min_left);
@@ -628,31 +524,16 @@ impl Replica {
         n
     }
 
-    /// Prices the composed step (or a run of identical decode steps) and puts it in flight.
-    fn launch(&mut self, start: f64) -> Next {
+    /// Prices the composed step (or a run of identical decode steps) and puts it in flight at
+    /// `start`; nothing composed: idle until an arrival.
+    pub(crate) fn launch(&mut self, start: f64) -> Next {
         let load = self.load;
         if load.tokens() == 0.0 {
             return Next::Idle(None);
         }
-        let leapable = self.leap
-            && load.prefill_seqs == 0.0
-            && !matches!(self.cfg.policy, Policy::Train { .. });
-        if leapable {
-            let steps = self.leap_steps();
-            if steps >= 2.0 {
-                let line = self.decode_line(load.decode_seqs, load.decode_context_sum);
-                let steps = steps.min(line.valid_steps);
-                if steps >= 2.0 {
-                    // The first step's block was reserved by mark_decoders; the rest at the end.
-                    let end_s = start + line.total_s(steps);
-                    self.flight = Some(Flight::Leap {
-                        start_s: start,
-                        line,
-                        steps,
-                        load,
-                    });
-                    return Next::Wake(end_s);
-                }
+        if self.leap && load.prefill_seqs == 0.0 {
+            if let Some(next) = self.try_leap(start, load) {
+                return next;
             }
         }
         let cost = self.dep.step(&load);
@@ -669,14 +550,10 @@ impl Replica {
             };
             (1.0 - self.dep.step(&decode_only).time_s / cost.time_s).clamp(0.0, 1.0)
         };
-        if let Policy::Train { period_s } = self.cfg.policy {
-            if cost.time_s > period_s {
-                self.stats.train_overruns += 1;
-            }
-        }
         let end_s = start + cost.time_s;
         self.flight = Some(Flight::Step {
             start_s: start,
+            time_s: cost.time_s,
             load,
             flops: cost.flops,
             bytes: cost.bytes.total(),
@@ -685,79 +562,17 @@ impl Replica {
         Next::Wake(end_s)
     }
 
-    /// The closed-form line of decode steps for `batch` sequences at `context_sum`. With full
-    /// attention everywhere a step's times, FLOPs and bytes are linear in the context sum, so
-    /// the line at context 0 is kept per batch size and shifted, instead of pricing two steps.
-    fn decode_line(&mut self, batch: f64, context_sum: f64) -> DecodeLine {
-        if !self.linear_in_context {
-            return self.dep.decode_line(batch, context_sum);
-        }
-        let b = batch as usize;
-        if self.line_cache.len() <= b {
-            self.line_cache.resize(b + 1, None);
-        }
-        let base = match self.line_cache[b] {
-            Some(line) => line,
-            None => {
-                let line = self.dep.decode_line(batch, 0.0);
-                self.line_cache[b] = Some(line);
-                line
-            }
-        };
-        // A step adds `batch` tokens of context: k steps' worth of context is context_sum / batch.
-        let k = context_sum / batch;
-        DecodeLine {
-            c0: base.c0 + base.dc * k,
-            m0: base.m0 + base.dm * k,
-            flops0: base.flops0 + base.dflops * k,
-            bytes0: base.bytes0 + base.dbytes * k,
-            ..base
-        }
-    }
-
-    /// How many identical decode steps can run before a sequence finishes or KV blocks run out.
-    fn leap_steps(&self) -> f64 {
-        let Some(until_done) = self.decode_run else {
-            return 0.0;
-        };
-        // After the first (reserved) step a decoder needs at most ceil((k-1)/bs) more blocks.
-        let bs = self.cfg.block_tokens;
-        let decoders = self.load.decode_seqs as u64;
-        if decoders * u64::from((until_done - 1).div_ceil(bs)) <= self.free_blocks {
-            return f64::from(until_done);
-        }
-        // Blocks needed beyond those already reserved after k steps.
-        let extra = |k: u32| -> u64 {
-            self.running
-                .iter()
-                .filter(|s| s.role == Role::Decode)
-                .map(|s| u64::from((s.kv + k).div_ceil(bs) - s.blocks))
-                .sum()
-        };
-        // Largest k with extra(k) <= free; extra(1) = 0 since the first step is reserved.
-        let (mut lo, mut hi) = (1u32, until_done);
-        while lo < hi {
-            let mid = lo + (hi - lo).div_ceil(2);
-            if extra(mid) <= self.free_blocks {
-                lo = mid;
-            } else {
-                hi = mid - 1;
-            }
-        }
-        f64::from(lo)
-    }
-
     /// The step or run in flight ends at `now`: apply its progress and return the finished
-    /// requests.
-    pub fn finish(
+    /// requests. Returns whether a step was in flight.
+    fn finish(
         &mut self,
         now: f64,
         done: &mut Vec<(Record, Option<u32>)>,
         handoff: &mut Vec<Seq>,
         itl: &mut Histogram,
-    ) {
+    ) -> bool {
         let Some(flight) = self.flight.take() else {
-            return;
+            return false;
         };
         let (start_s, steps, load, (flops, bytes), first_end_s) = match flight {
             Flight::Step {
@@ -766,6 +581,7 @@ impl Replica {
                 flops,
                 bytes,
                 prefill_share,
+                ..
             } => {
                 self.stats.prefill_busy_s += (now - start_s) * prefill_share;
                 (start_s, 1u32, load, (flops, bytes), now)
@@ -804,7 +620,7 @@ impl Replica {
         });
         self.stats.busy_s += now - start_s;
         self.stats.steps += u64::from(steps);
-        let bs = self.cfg.block_tokens;
+        let bs = self.kv.block_tokens;
         // Decoders of the previous step share their last token's time, so equal gaps come in runs.
         let mut gaps = RunLength::default();
         if load.prefill_seqs == 0.0 && self.decode_run.is_some_and(|left| left > steps) {
@@ -823,12 +639,12 @@ impl Replica {
                 }
             }
             gaps.flush(itl);
-            self.free_blocks -= used;
+            self.kv.free -= used;
             self.stats.output_tokens += load.decode_seqs * f64::from(steps);
             // No trim here: the cache is trimmed to free memory only when the batch changes
             // (admissions, completions, preemptions), so a run of decode steps, leapt or
             // stepped, sees one cache and admission stays decided for the whole run.
-            return;
+            return true;
         }
         let id = self.id;
         let prefill_pool = self.pool == Pool::Prefill;
@@ -872,7 +688,7 @@ impl Replica {
         gaps.flush(itl);
         // Trim at the low point of free memory, before anything leaves: a run of steps and
         // the same steps one at a time then evict the same blocks.
-        self.free_blocks -= used;
+        self.kv.free -= used;
         used = 0;
         self.prefix_cache = cache.take();
         self.trim_prefix_cache();
@@ -911,39 +727,11 @@ impl Replica {
                 false
             });
         }
-        self.free_blocks = self.free_blocks + freed - used;
+        self.kv.free = self.kv.free + freed - used;
         self.prefix_cache = cache;
         self.trim_prefix_cache();
         self.stats.prompt_tokens += prompt_tokens as f64;
         self.stats.output_tokens += output_tokens as f64;
-        if self.running.is_empty() {
-            self.static_active = false;
-        }
+        true
     }
-
-    /// Running sequences (for the end-of-run census).
-    pub fn running_len(&self) -> usize {
-        self.running.len()
-    }
-
-    /// Leading blocks of `hashes` this replica's prefix cache holds.
-    pub fn cached_blocks(&self, hashes: &[u64]) -> usize {
-        self.prefix_cache
-            .as_ref()
-            .map_or(0, |c| c.leading_hits(hashes))
-    }
-
-    /// Fraction of KV blocks in use.
-    pub fn kv_fraction(&self) -> f64 {
-        self.used_blocks() as f64 / self.capacity_blocks.max(1) as f64
-    }
-}
-
-/// Least common multiple of two positive integers.
-fn lcm(a: u64, b: u64) -> u64 {
-    let (mut x, mut y) = (a, b);
-    while y != 0 {
-        (x, y) = (y, x % y);
-    }
-    a / x.max(1) * b
 }

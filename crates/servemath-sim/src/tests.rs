@@ -6,9 +6,9 @@ use crate::*;
 use proptest::prelude::*;
 use servemath_cost::{Calibration, Deployment, Parallelism, Precisions, StepLoad};
 use servemath_hardware::Catalog;
-use std::rc::Rc;
+use std::sync::Arc;
 
-fn deployment(model: &str, tp: u32) -> Rc<Deployment> {
+fn deployment(model: &str, tp: u32) -> Arc<Deployment> {
     let model = servemath_model::builtin(model).unwrap_or_else(|e| panic!("{e}"));
     let catalog = Catalog::builtin();
     let hw = catalog.get("h100-sxm").unwrap_or_else(|e| panic!("{e}"));
@@ -18,29 +18,23 @@ fn deployment(model: &str, tp: u32) -> Rc<Deployment> {
         tp,
         ..Parallelism::default()
     };
-    Rc::new(Deployment::new(&model, hw, par, prec, params).unwrap_or_else(|e| panic!("{e}")))
+    Arc::new(Deployment::new(&model, hw, par, prec, params).unwrap_or_else(|e| panic!("{e}")))
 }
 
-fn config(dep: &Rc<Deployment>, policy: Policy, replicas: usize, leap: bool) -> SimConfig {
-    SimConfig {
-        replicas: vec![
-            ReplicaSpec {
-                deployment: dep.clone(),
-                scheduler: SchedulerConfig::vllm(policy),
-                pool: Pool::Unified,
-            };
-            replicas
-        ],
-        router: Router::LeastOutstanding,
-        leap,
-        keep_records: true,
-        slo: None,
-        horizon_s: None,
-        kv_transfer: None,
-        timeseries_interval_s: None,
-        keep_steps: false,
-        progress: None,
-    }
+fn config(dep: &Arc<Deployment>, policy: Policy, replicas: usize, leap: bool) -> SimConfig {
+    let spec = ReplicaSpec {
+        deployment: dep.clone(),
+        scheduler: SchedulerConfig::vllm(policy),
+        pool: Pool::Unified,
+    };
+    SimConfig::new(vec![spec; replicas], Router::LeastOutstanding)
+        .leap(leap)
+        .keep_records(true)
+}
+
+/// The engine on a configuration every test here means to be valid.
+fn simulate(cfg: SimConfig, workload: Workload) -> SimReport {
+    crate::simulate(cfg, workload).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn open(reqs: Vec<Request>) -> Workload {
@@ -246,17 +240,12 @@ fn disaggregated_pools_hand_prefilled_sequences_to_decode() {
         bytes_per_s: 50e9,
         latency_s: 1e-3,
     };
-    let mk = |leap| SimConfig {
-        replicas: vec![spec(Pool::Prefill), spec(Pool::Decode), spec(Pool::Decode)],
-        router: Router::LeastOutstanding,
-        leap,
-        keep_records: true,
-        slo: None,
-        horizon_s: None,
-        kv_transfer: Some(link),
-        timeseries_interval_s: None,
-        keep_steps: false,
-        progress: None,
+    let mk = |leap| {
+        let replicas = vec![spec(Pool::Prefill), spec(Pool::Decode), spec(Pool::Decode)];
+        SimConfig::new(replicas, Router::LeastOutstanding)
+            .leap(leap)
+            .keep_records(true)
+            .kv_transfer(link)
     };
     let reqs = poisson(200, 20.0, 1000, 100, 5);
     let r = simulate(mk(true), open(reqs.clone()));
@@ -444,4 +433,243 @@ fn prefix_affinity_routing_keeps_shared_prefixes_together() {
     let per = 4096.0 / 4608.0;
     assert!((rr - per * 108.0 / 120.0).abs() < 1e-9, "{rr}");
     assert!((affinity - per * 117.0 / 120.0).abs() < 1e-9, "{affinity}");
+}
+
+/// `cfg` is refused with `expect`, by `validate` and by `simulate` (an error, not a panic).
+fn check_refused(cfg: SimConfig, expect: &SimError) {
+    assert_eq!(cfg.validate().as_ref(), Err(expect));
+    match crate::simulate(cfg, open(Vec::new())) {
+        Err(e) => assert_eq!(&e, expect),
+        Ok(_) => panic!("simulated a configuration that should be refused: {expect}"),
+    }
+}
+
+fn invalid(quantity: &str, value: f64, expected: &'static str) -> SimError {
+    SimError::Invalid {
+        quantity: quantity.into(),
+        value,
+        expected,
+    }
+}
+
+#[test]
+fn configurations_the_engine_cannot_run_are_refused_by_name() {
+    let dep = deployment("llama-3.1-8b", 1);
+    let spec = |pool, scheduler| ReplicaSpec {
+        deployment: dep.clone(),
+        scheduler,
+        pool,
+    };
+    let unified = |scheduler| spec(Pool::Unified, scheduler);
+    let chunked = SchedulerConfig::vllm(Policy::Chunked);
+    let one = |scheduler| SimConfig::new(vec![unified(scheduler)], Router::RoundRobin);
+    let link = KvTransfer {
+        bytes_per_s: 50e9,
+        latency_s: 1e-3,
+    };
+    let pools = || {
+        let replicas = vec![spec(Pool::Prefill, chunked), spec(Pool::Decode, chunked)];
+        SimConfig::new(replicas, Router::RoundRobin)
+    };
+
+    check_refused(
+        SimConfig::new(Vec::new(), Router::RoundRobin),
+        &SimError::NoReplicas,
+    );
+    let prefill_only = vec![unified(chunked), spec(Pool::Prefill, chunked)];
+    check_refused(
+        SimConfig::new(prefill_only, Router::RoundRobin).kv_transfer(link),
+        &SimError::NoDecodePool { replica: 1 },
+    );
+    let decode_only = vec![unified(chunked), spec(Pool::Decode, chunked)];
+    check_refused(
+        SimConfig::new(decode_only, Router::RoundRobin),
+        &SimError::NoPrefillPool { replica: 1 },
+    );
+    check_refused(pools(), &SimError::NoKvTransfer);
+
+    let limits = [
+        (
+            "max_seqs",
+            SchedulerConfig {
+                max_seqs: 0,
+                ..chunked
+            },
+        ),
+        (
+            "max_batched_tokens",
+            SchedulerConfig {
+                max_batched_tokens: 0,
+                ..chunked
+            },
+        ),
+        (
+            "block_tokens",
+            SchedulerConfig {
+                block_tokens: 0,
+                ..chunked
+            },
+        ),
+    ];
+    for (name, scheduler) in limits {
+        let quantity = format!("replicas[0].scheduler.{name}");
+        check_refused(one(scheduler), &invalid(&quantity, 0.0, "at least 1"));
+    }
+    let policy = |policy| SchedulerConfig::vllm(policy);
+    let finite_above = "a finite number above zero";
+    let finite_at_least = "a finite number, zero or more";
+    for period_s in [0.0, -1.0, f64::INFINITY] {
+        check_refused(
+            one(policy(Policy::Train { period_s })),
+            &invalid(
+                "replicas[0].scheduler.policy.period_s",
+                period_s,
+                finite_above,
+            ),
+        );
+    }
+    check_refused(
+        one(policy(Policy::Static {
+            batch: 0,
+            timeout_s: 1.0,
+        })),
+        &invalid("replicas[0].scheduler.policy.batch", 0.0, "at least 1"),
+    );
+    check_refused(
+        one(policy(Policy::Static {
+            batch: 8,
+            timeout_s: -1.0,
+        })),
+        &invalid(
+            "replicas[0].scheduler.policy.timeout_s",
+            -1.0,
+            finite_at_least,
+        ),
+    );
+
+    let no_target = "zero or more (infinity for no target)";
+    let slo = |ttft_s, tpot_s| Slo { ttft_s, tpot_s };
+    check_refused(
+        one(chunked).slo(slo(-1.0, 0.1)),
+        &invalid("slo.ttft_s", -1.0, no_target),
+    );
+    check_refused(
+        one(chunked).horizon_s(-5.0),
+        &invalid("horizon_s", -5.0, finite_at_least),
+    );
+    check_refused(
+        one(chunked).timeseries_interval_s(0.0),
+        &invalid("timeseries_interval_s", 0.0, finite_above),
+    );
+    check_refused(
+        pools().kv_transfer(KvTransfer {
+            bytes_per_s: 0.0,
+            ..link
+        }),
+        &invalid(
+            "kv_transfer.bytes_per_s",
+            0.0,
+            "above zero (infinity for an instant link)",
+        ),
+    );
+    check_refused(
+        pools().kv_transfer(KvTransfer {
+            latency_s: f64::INFINITY,
+            ..link
+        }),
+        &invalid("kv_transfer.latency_s", f64::INFINITY, finite_at_least),
+    );
+
+    // NaN fails every rule; it cannot be compared with assert_eq, so match on the name.
+    let cfg = one(chunked).slo(slo(1.0, f64::NAN));
+    assert!(
+        matches!(cfg.validate(), Err(SimError::Invalid { ref quantity, value, .. })
+            if quantity == "slo.tpot_s" && value.is_nan()),
+        "{:?}",
+        cfg.validate()
+    );
+    // The message names the quantity, its value and the rule.
+    let e = invalid("replicas[0].scheduler.block_tokens", 0.0, "at least 1");
+    assert_eq!(
+        e.to_string(),
+        "`replicas[0].scheduler.block_tokens` = 0: must be at least 1"
+    );
+
+    // The limits a search and an open SLO use are accepted: infinite link, no targets.
+    let open_ended = pools()
+        .kv_transfer(KvTransfer {
+            bytes_per_s: f64::INFINITY,
+            latency_s: 0.0,
+        })
+        .slo(slo(f64::INFINITY, f64::INFINITY));
+    assert_eq!(open_ended.validate(), Ok(()));
+}
+
+#[test]
+fn a_raised_cancel_flag_stops_the_run_early() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dep = deployment("llama-3.1-8b", 1);
+    let reqs = poisson(20_000, 30.0, 200, 50, 11);
+
+    // Raised before the start: nothing runs.
+    let flag = Arc::new(AtomicBool::new(true));
+    let cfg = config(&dep, Policy::Chunked, 1, true).cancel(flag);
+    assert_eq!(
+        crate::simulate(cfg, open(reqs.clone())).err(),
+        Some(SimError::Cancelled {
+            completed: 0,
+            simulated_s: 0.0
+        })
+    );
+
+    // Raised by the first progress report (as a server's cancel button would be, from any
+    // thread): the run stops at that poll, long before the workload ends.
+    let flag = Arc::new(AtomicBool::new(false));
+    let raise = flag.clone();
+    let cfg = config(&dep, Policy::Chunked, 1, true)
+        .cancel(flag)
+        .progress(move |_, _| raise.store(true, Ordering::Relaxed));
+    match crate::simulate(cfg, open(reqs.clone())) {
+        Err(SimError::Cancelled {
+            completed,
+            simulated_s,
+        }) => {
+            assert!(completed < 20_000, "{completed}");
+            assert!(simulated_s > 0.0 && simulated_s < reqs[19_999].arrival_s);
+        }
+        other => panic!("expected a cancelled run, got {other:?}"),
+    }
+
+    // Never raised: the whole workload runs.
+    let flag = Arc::new(AtomicBool::new(false));
+    let cfg = config(&dep, Policy::Chunked, 1, true).cancel(flag);
+    assert_eq!(simulate(cfg, open(reqs)).completed, 20_000);
+}
+
+#[test]
+fn simulator_inputs_move_to_worker_threads() {
+    // Compile-time: a server can hand configurations and workloads to worker threads and
+    // share deployments between them.
+    fn assert_send<T: Send>() {}
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send::<SimConfig>();
+    assert_send::<Workload>();
+    assert_send::<SimError>();
+    assert_send_sync::<ReplicaSpec>();
+    assert_send_sync::<Deployment>();
+
+    // And at run time: two threads simulate with one shared deployment.
+    let dep = deployment("llama-3.1-8b", 1);
+    let handles: Vec<_> = [Policy::Continuous, Policy::Chunked]
+        .into_iter()
+        .map(|policy| {
+            let cfg = config(&dep, policy, 1, true);
+            let work = open(poisson(200, 5.0, 300, 40, 3));
+            std::thread::spawn(move || crate::simulate(cfg, work).map(|r| r.completed))
+        })
+        .collect();
+    for h in handles {
+        let done = h.join().unwrap_or_else(|_| panic!("worker panicked"));
+        assert_eq!(done, Ok(200));
+    }
 }

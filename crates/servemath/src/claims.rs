@@ -311,7 +311,7 @@ fn simulated_train(ctx: &Ctx, period_s: f64) -> anyhow::Result<(f64, f64)> {
     };
     let m = model("llama-3.1-8b")?;
     let hw = ctx.hw("h100-sxm")?;
-    let dep = std::rc::Rc::new(ctx.deploy(&m, &hw, tp(1), None, false)?);
+    let dep = std::sync::Arc::new(ctx.deploy(&m, &hw, tp(1), None, false)?);
     // Evenly spread arrivals at an irrational spacing cover every phase of the period.
     let requests = (0..2000u32).map(|i| {
         Request::new(
@@ -320,23 +320,13 @@ fn simulated_train(ctx: &Ctx, period_s: f64) -> anyhow::Result<(f64, f64)> {
             4,
         )
     });
-    let cfg = SimConfig {
-        replicas: vec![ReplicaSpec {
-            deployment: dep,
-            scheduler: SchedulerConfig::vllm(Policy::Train { period_s }),
-            pool: Pool::Unified,
-        }],
-        router: Router::RoundRobin,
-        leap: true,
-        keep_records: true,
-        slo: None,
-        horizon_s: None,
-        kv_transfer: None,
-        timeseries_interval_s: None,
-        keep_steps: false,
-        progress: None,
+    let replica = ReplicaSpec {
+        deployment: dep,
+        scheduler: SchedulerConfig::vllm(Policy::Train { period_s }),
+        pool: Pool::Unified,
     };
-    let r = simulate(cfg, Workload::Open(Box::new(requests)));
+    let cfg = SimConfig::new(vec![replica], Router::RoundRobin).keep_records(true);
+    let r = simulate(cfg, Workload::Open(Box::new(requests)))?;
     let worst = |f: fn(&servemath_sim::Record) -> f64| r.records.iter().map(f).fold(0.0, f64::max);
     Ok((worst(|x| x.queue_s()), worst(|x| x.ttft_s())))
 }

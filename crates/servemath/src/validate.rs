@@ -314,31 +314,18 @@ fn price(r: &Resolved, params: CostParams) -> anyhow::Result<Outcome> {
 
 /// The simulated fleet of a case: `replicas` unified replicas with chunked prefill (the
 /// engines' default), the case's max batch as the sequence limit, least-outstanding routing.
-fn sim_config(c: &Case, dep: std::rc::Rc<Deployment>) -> servemath_sim::SimConfig {
+fn sim_config(c: &Case, dep: std::sync::Arc<Deployment>) -> servemath_sim::SimConfig {
     use servemath_sim::{Policy, Pool, ReplicaSpec, Router, SchedulerConfig, SimConfig};
     let mut scheduler = SchedulerConfig::vllm(Policy::Chunked);
     if let Some(m) = c.max_batch {
         scheduler.max_seqs = m as u32;
     }
-    SimConfig {
-        replicas: vec![
-            ReplicaSpec {
-                deployment: dep,
-                scheduler,
-                pool: Pool::Unified
-            };
-            c.replicas as usize
-        ],
-        router: Router::LeastOutstanding,
-        leap: true,
-        keep_records: false,
-        slo: None,
-        horizon_s: None,
-        kv_transfer: None,
-        timeseries_interval_s: None,
-        keep_steps: false,
-        progress: None,
-    }
+    let replica = ReplicaSpec {
+        deployment: dep,
+        scheduler,
+        pool: Pool::Unified,
+    };
+    SimConfig::new(vec![replica; c.replicas as usize], Router::LeastOutstanding)
 }
 
 /// A serve case through the simulator: fixed lengths, chunked prefill (the engine's default),
@@ -348,7 +335,7 @@ fn serve(c: &Case, d: Deployment) -> anyhow::Result<servemath_sim::SimReport> {
     use servemath_sim::{simulate, ClosedLoop, Workload};
     let input = c.input.round().max(1.0) as u32;
     let output = c.output.unwrap_or(1.0).round().max(1.0) as u32;
-    let cfg = sim_config(c, std::rc::Rc::new(d));
+    let cfg = sim_config(c, std::sync::Arc::new(d));
     let workload = match (c.concurrency, c.rate) {
         (Some(users), None) => Workload::Closed(ClosedLoop {
             users,
@@ -375,7 +362,7 @@ fn serve(c: &Case, d: Deployment) -> anyhow::Result<servemath_sim::SimReport> {
             ))
         }
     };
-    Ok(simulate(cfg, workload))
+    Ok(simulate(cfg, workload)?)
 }
 
 /// Simulated arrival window per trial rate in a server case: MLPerf's minimum run of ten minutes,
@@ -402,7 +389,7 @@ fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
             sigma: c.output_sigma.unwrap_or(0.0),
         },
     };
-    let dep = std::rc::Rc::new(d);
+    let dep = std::sync::Arc::new(d);
     let run = |rate: f64| -> anyhow::Result<servemath_sim::SimReport> {
         let synthetic = Synthetic::new(
             Arrivals::Poisson { rate_per_s: rate },
@@ -415,7 +402,7 @@ fn server_rate(c: &Case, d: Deployment) -> anyhow::Result<(f64, f64)> {
         Ok(simulate(
             cfg,
             Workload::Open(Box::new(synthetic.into_iter())),
-        ))
+        )?)
     };
     let meets =
         |r: &servemath_sim::SimReport| r.ttft.p99 <= ttft && r.tpot.p99 <= tpot && !r.overloaded;

@@ -271,20 +271,17 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     let progress = progress::Progress::new(quiet, plan.expected);
-    let cfg = SimConfig {
-        replicas: plan.replicas.clone(),
-        router: plan.router,
-        leap: plan.leap,
-        keep_records: outputs.keep_records(),
-        slo: plan.slo,
-        horizon_s: plan.horizon_s,
-        kv_transfer: plan.kv_transfer.map(|k| k.link),
-        timeseries_interval_s: outputs.timeseries_interval_s(),
-        keep_steps: outputs.chrome_trace.is_some(),
-        progress: Some(progress.callback()),
-    };
+    let cfg = SimConfig::new(plan.replicas.clone(), plan.router)
+        .leap(plan.leap)
+        .keep_records(outputs.keep_records())
+        .slo(plan.slo)
+        .horizon_s(plan.horizon_s)
+        .kv_transfer(plan.kv_transfer.map(|k| k.link))
+        .timeseries_interval_s(outputs.timeseries_interval_s())
+        .keep_steps(outputs.chrome_trace.is_some())
+        .progress(progress.callback());
     let start = Instant::now();
-    let sim = simulate(cfg, plan.workload.into_sim());
+    let sim = simulate(cfg, plan.workload.into_sim())?;
     let wall_s = start.elapsed().as_secs_f64();
     progress.finish();
     let mut report = SimulateReport::new(plan.setup, &sim);

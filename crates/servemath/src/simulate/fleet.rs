@@ -9,7 +9,7 @@ use anyhow::{anyhow, Context};
 use servemath_cost::Deployment;
 use servemath_report::{human, LayoutReport, PoolReport};
 use servemath_sim::{KvTransfer, Policy, Pool, ReplicaSpec, Router, SchedulerConfig};
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Static batching's defaults: a batch of 32, or whatever arrived 500 ms after the first.
 const DEFAULT_STATIC_BATCH: u32 = 32;
@@ -193,7 +193,7 @@ pub(super) fn resolve(
         let dep = deploy(&base, "deployment.tp", context, "", spelling, diagnostics)?;
         let policy = policy(kind, s, spelling, &dep)?;
         let scheduler = scheduler(policy, s, spelling)?;
-        let dep = Rc::new(dep);
+        let dep = Arc::new(dep);
         let spec = ReplicaSpec {
             deployment: dep.clone(),
             scheduler,
@@ -224,7 +224,7 @@ pub(super) fn resolve(
     };
     let pa = pool(f.prefill_tp, "fleet.prefill_tp", &f.prefill_hardware)?;
     let da = pool(f.decode_tp, "fleet.decode_tp", &f.decode_hardware)?;
-    let prefill = Rc::new(deploy(
+    let prefill = Arc::new(deploy(
         &pa,
         "fleet.prefill_tp",
         context,
@@ -232,7 +232,7 @@ pub(super) fn resolve(
         spelling,
         diagnostics,
     )?);
-    let decode = Rc::new(deploy(
+    let decode = Arc::new(deploy(
         &da,
         "fleet.decode_tp",
         context,
@@ -242,7 +242,7 @@ pub(super) fn resolve(
     )?);
     let scheduler = scheduler(Policy::Chunked, s, spelling)?;
     let link = kv_link(&prefill, prefill_n, &decode, decode_n)?;
-    let spec = |dep: &Rc<Deployment>, pool| ReplicaSpec {
+    let spec = |dep: &Arc<Deployment>, pool| ReplicaSpec {
         deployment: dep.clone(),
         scheduler,
         pool,

@@ -42,7 +42,7 @@ impl Progress {
     }
 
     /// The simulator's callback: (completed requests, simulated seconds).
-    pub fn callback(&self) -> Box<dyn FnMut(u64, f64)> {
+    pub fn callback(&self) -> Box<dyn FnMut(u64, f64) + Send> {
         let Some(bar) = self.bar.clone() else {
             return Box::new(|_, _| {});
         };
