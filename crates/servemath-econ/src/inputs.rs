@@ -513,10 +513,13 @@ impl Range {
 }
 
 /// Checks a utilization: the fraction of held GPU-hours doing useful work, in [0.001, 1].
+/// The smallest utilization a GPU-hour is charged at: below 0.1 % a GPU-hour's price per token
+/// is a rounding artefact (1e-320 gave 300-digit dollar figures). Measured utilizations below it
+/// (an idle simulated fleet) are charged at it.
+pub const MIN_UTILIZATION: f64 = 1e-3;
+
 pub fn check_utilization(u: f64, origin: &str) -> Result<f64, EconError> {
-    // Below 0.1 % a GPU-hour's price per token is a rounding artefact (1e-320 gave 300-digit
-    // dollar figures).
-    if u.is_finite() && (1e-3..=1.0).contains(&u) {
+    if u.is_finite() && (MIN_UTILIZATION..=1.0).contains(&u) {
         Ok(u)
     } else {
         Err(EconError::OutOfRange {

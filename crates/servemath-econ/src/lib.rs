@@ -18,7 +18,7 @@ pub use gpu_hour::{
 };
 pub use inputs::{
     check_utilization, cost_inputs_for, costs_file_hardware_ids, CostInputs, InputDoc, Mode,
-    BUILTIN_COSTS_FILE, INPUT_DOCS,
+    BUILTIN_COSTS_FILE, INPUT_DOCS, MIN_UTILIZATION,
 };
 pub use lifecycle::*;
 pub use prices::{LongContextTier, PriceList, ProviderPrice, BUILTIN_PRICES_FILE};

@@ -18,8 +18,12 @@ pub use workload::{
 };
 
 use crate::{DeploymentRequest, Diagnostic, Invalid, Spelling};
-use servemath_report::{KvTransferReport, SimulateSetup};
-use servemath_sim::{ReplicaSpec, Router, Slo};
+use servemath_econ::CostInputs;
+use servemath_report::{KvTransferReport, SimCostReport, SimulateReport, SimulateSetup};
+use servemath_sim::{simulate, ReplicaSpec, Router, SimConfig, SimReport, Slo};
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// A text the front end loaded (a trace, a lengths file), with the name to show in messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +165,95 @@ pub fn plan(request: &SimulateRequest, spelling: &dyn Spelling) -> anyhow::Resul
         expected: workload.expected,
         diagnostics,
     })
+}
+
+/// What to keep of a run and how to follow it.
+#[derive(Default)]
+pub struct RunOptions {
+    /// Keep one record per completed request (for per-request files and latency plots).
+    pub keep_records: bool,
+    /// Keep every step's span (for traces).
+    pub keep_steps: bool,
+    /// Sample the fleet's queue, batch, KV occupancy and throughput this often.
+    pub timeseries_interval_s: Option<f64>,
+    /// Called with (completed requests, simulated seconds) as the run goes.
+    pub progress: Option<servemath_sim::Progress>,
+    /// Raised by another thread to stop the run (`SimError::Cancelled`).
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+/// The cost inputs of each hardware entry in the fleet, by id, for the $ figures.
+#[derive(Debug, Clone, Default)]
+pub struct FleetCosts {
+    pub by_hardware: BTreeMap<String, CostInputs>,
+    /// Whether the caller set cost inputs: then they must price every replica; else a
+    /// hardware entry without a price only drops the $ figures.
+    pub given: bool,
+}
+
+/// A finished run: the report, the simulator's own output (records, steps, time series) and
+/// the replicas it ran.
+pub struct Simulated {
+    pub report: SimulateReport,
+    pub sim: SimReport,
+    pub replicas: Vec<ReplicaSpec>,
+}
+
+/// Runs a plan and prices it: GPU time at each replica's hardware price charged to the run's
+/// tokens.
+pub fn run(
+    plan: SimulationPlan,
+    options: RunOptions,
+    costs: &FleetCosts,
+) -> anyhow::Result<Simulated> {
+    let mut cfg = SimConfig::new(plan.replicas.clone(), plan.router)
+        .leap(plan.leap)
+        .keep_records(options.keep_records)
+        .slo(plan.slo)
+        .horizon_s(plan.horizon_s)
+        .kv_transfer(plan.kv_transfer.map(|k| k.link))
+        .timeseries_interval_s(options.timeseries_interval_s)
+        .keep_steps(options.keep_steps);
+    if let Some(progress) = options.progress {
+        cfg = cfg.progress(progress);
+    }
+    if let Some(cancel) = options.cancel {
+        cfg = cfg.cancel(cancel);
+    }
+    let sim = simulate(cfg, plan.workload.into_sim())?;
+    let mut report = SimulateReport::new(plan.setup, &sim);
+    report.cost = fleet_usd_per_gpu_hour(&plan.replicas, sim.utilization, costs)?
+        .map(|price| SimCostReport::new(price, &sim));
+    Ok(Simulated {
+        report,
+        sim,
+        replicas: plan.replicas,
+    })
+}
+
+/// Mean $ per held GPU-hour over the fleet at `utilization`, weighted by each replica's GPUs;
+/// `None` when some replica's hardware has no price (and none was given).
+pub fn fleet_usd_per_gpu_hour(
+    replicas: &[ReplicaSpec],
+    utilization: f64,
+    costs: &FleetCosts,
+) -> anyhow::Result<Option<f64>> {
+    let u = utilization.clamp(servemath_econ::MIN_UTILIZATION, 1.0);
+    let (mut usd, mut gpus) = (0.0, 0.0);
+    for r in replicas {
+        let Some(inputs) = costs.by_hardware.get(&r.deployment.hardware.id) else {
+            return Ok(None);
+        };
+        let cost = match (servemath_econ::try_gpu_hour_cost(inputs, u), costs.given) {
+            (Ok(c), _) => c,
+            (Err(e), true) => return Err(e.into()),
+            (Err(_), false) => return Ok(None),
+        };
+        let g = f64::from(r.deployment.gpus());
+        usd += cost.total_usd * g;
+        gpus += g;
+    }
+    Ok((gpus > 0.0).then(|| usd / gpus))
 }
 
 /// A count of at least 1 (replicas, users, batch sizes, token limits), at most `u32::MAX`.

@@ -163,3 +163,90 @@ fn estimate_prices_batches_and_names_the_layout_that_would_fit() {
     assert!(!e.fits());
     assert_eq!(e.larger_tp, Some(4));
 }
+
+fn simulate_request(requests: i64) -> servemath::simulate::SimulateRequest {
+    use servemath::simulate::{
+        FleetRequest, SchedulerRequest, SimulateRequest, SloRequest, WorkloadRequest,
+    };
+    SimulateRequest {
+        deployment: deployment("llama-3.1-8b", "h100-sxm", Some(1)),
+        fleet: FleetRequest {
+            replicas: Some(2),
+            ..FleetRequest::default()
+        },
+        scheduler: SchedulerRequest::default(),
+        workload: WorkloadRequest {
+            rate: Some(5.0),
+            requests: Some(requests),
+            ..WorkloadRequest::default()
+        },
+        slo: SloRequest::default(),
+        leap: true,
+    }
+}
+
+#[test]
+fn simulate_plans_and_runs_without_a_front_end() {
+    use servemath::simulate::{plan, run, FleetCosts, RunOptions};
+    let plan = plan(&simulate_request(50), &servemath::Keys).expect("plan");
+    assert_eq!(plan.replicas.len(), 2);
+    assert_eq!(plan.expected.requests, Some(50));
+    let done = run(plan, RunOptions::default(), &FleetCosts::default()).expect("run");
+    // Every request that arrived is accounted for, and a light load completes them all.
+    let r = &done.report.requests;
+    assert_eq!(r.arrived, 50);
+    assert_eq!(r.completed + r.running + r.queued + r.rejected, r.arrived);
+    assert_eq!(r.completed, 50);
+    // No cost inputs: no $ figures, rather than a made-up price.
+    assert!(done.report.cost.is_none());
+}
+
+#[test]
+fn a_simulation_can_be_cancelled_from_another_thread() {
+    use servemath::simulate::{plan, run, FleetCosts, RunOptions};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let cancel = Arc::new(AtomicBool::new(false));
+    // The plan is Send: a server runs it on a worker thread. The flag is raised before the run
+    // starts, so the run stops at its first check whatever the machine's speed.
+    let plan = plan(&simulate_request(5_000), &servemath::Keys).expect("plan");
+    cancel.store(true, Ordering::Relaxed);
+    let flag = cancel.clone();
+    let worker = std::thread::spawn(move || {
+        run(
+            plan,
+            RunOptions {
+                cancel: Some(flag),
+                ..RunOptions::default()
+            },
+            &FleetCosts::default(),
+        )
+        .map(|_| ())
+    });
+    let err = worker
+        .join()
+        .expect("the worker does not panic")
+        .expect_err("a cancelled run returns an error");
+    assert!(
+        matches!(
+            err.downcast_ref::<servemath_sim::SimError>(),
+            Some(servemath_sim::SimError::Cancelled { .. })
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_simulation_value_is_named_by_its_request_key() {
+    let mut request = simulate_request(10);
+    request.scheduler.kind = Some("fifo".into());
+    let err = servemath::simulate::plan(&request, &servemath::Keys)
+        .err()
+        .expect("fifo is no scheduler");
+    assert!(err.chain().any(|c| c.is::<Invalid>()), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("scheduler.kind: unknown value `fifo`"),
+        "{err}"
+    );
+}

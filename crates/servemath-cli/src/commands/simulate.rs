@@ -21,8 +21,8 @@ use crate::commands::write_json;
 use crate::common::DeployArgs;
 use clap::{ArgMatches, Args, FromArgMatches};
 use serde::Deserialize;
-use servemath_report::{SimulateReport, Versioned};
-use servemath_sim::{simulate, SimConfig};
+use servemath::simulate::{FleetCosts, RunOptions, Simulated};
+use servemath_report::Versioned;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
@@ -231,32 +231,31 @@ fn given_ids(m: &ArgMatches) -> BTreeSet<String> {
         .collect()
 }
 
-/// Mean $ per held GPU-hour over the fleet at `utilization`, from each replica's hardware
-/// defaults (`servemath cost`); `None` when some replica's hardware has no price.
-fn fleet_gpu_hour_price(
+/// The cost inputs of each hardware entry in the fleet: defaults with the cost flags applied.
+/// Flags the user gave must work; an entry without cost data only drops the $ figures.
+fn fleet_costs(
     replicas: &[servemath_sim::ReplicaSpec],
-    utilization: f64,
     flags: &crate::args::CostFlags,
-) -> anyhow::Result<Option<f64>> {
-    let u = utilization.clamp(1e-6, 1.0);
+) -> anyhow::Result<FleetCosts> {
     let given = !flags.cost.is_empty() || flags.costs_file.is_some() || flags.mode.is_some();
-    let (mut usd, mut gpus) = (0.0, 0.0);
+    let mut costs = FleetCosts {
+        by_hardware: Default::default(),
+        given,
+    };
     for r in replicas {
         let hw = &r.deployment.hardware;
-        let inputs = crate::args::resolve_cost_inputs(flags, hw);
-        let cost = inputs.and_then(|i| Ok(servemath_econ::try_gpu_hour_cost(&i, u)?));
-        let cost = match (cost, given) {
-            (Ok(c), _) => c,
-            // Cost inputs the user gave must work; a catalog entry without a price only
-            // drops the $ figures.
-            (Err(e), true) => return Err(e),
-            (Err(_), false) => return Ok(None),
-        };
-        let g = f64::from(r.deployment.gpus());
-        usd += cost.total_usd * g;
-        gpus += g;
+        if costs.by_hardware.contains_key(&hw.id) {
+            continue;
+        }
+        match crate::args::apply_cost_flags(flags, hw) {
+            Ok(inputs) => {
+                costs.by_hardware.insert(hw.id.clone(), inputs);
+            }
+            Err(e) if given => return Err(e),
+            Err(_) => {}
+        }
     }
-    Ok((gpus > 0.0).then(|| usd / gpus))
+    Ok(costs)
 }
 
 pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -271,23 +270,23 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         }
     }
     let progress = progress::Progress::new(quiet, plan.expected);
-    let cfg = SimConfig::new(plan.replicas.clone(), plan.router)
-        .leap(plan.leap)
-        .keep_records(outputs.keep_records())
-        .slo(plan.slo)
-        .horizon_s(plan.horizon_s)
-        .kv_transfer(plan.kv_transfer.map(|k| k.link))
-        .timeseries_interval_s(outputs.timeseries_interval_s())
-        .keep_steps(outputs.chrome_trace.is_some())
-        .progress(progress.callback());
+    let costs = fleet_costs(&plan.replicas, &args.flags.costs)?;
+    let options = RunOptions {
+        keep_records: outputs.keep_records(),
+        keep_steps: outputs.chrome_trace.is_some(),
+        timeseries_interval_s: outputs.timeseries_interval_s(),
+        progress: Some(progress.callback()),
+        cancel: None,
+    };
     let start = Instant::now();
-    let sim = simulate(cfg, plan.workload.into_sim())?;
+    let Simulated {
+        report,
+        sim,
+        replicas,
+    } = servemath::simulate::run(plan, options, &costs)?;
     let wall_s = start.elapsed().as_secs_f64();
     progress.finish();
-    let mut report = SimulateReport::new(plan.setup, &sim);
-    report.cost = fleet_gpu_hour_price(&plan.replicas, sim.utilization, &args.flags.costs)?
-        .map(|price| servemath_report::SimCostReport::new(price, &sim));
-    output::write_files(&outputs, &plan.replicas, &sim, &report)?;
+    output::write_files(&outputs, &replicas, &sim, &report)?;
     if outputs.bench {
         progress::bench(&sim, wall_s);
     }
