@@ -113,15 +113,7 @@ pub fn resolve_params(args: &ParamArgs, hw: &Hardware) -> anyhow::Result<CostPar
     if let Some(file) = &args.params_file {
         let origin = file.display().to_string();
         let text = read_input(file, "parameter file")?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            let at = e.span().map_or(String::new(), |span| {
-                let before = text.get(..span.start).unwrap_or("");
-                let line = before.matches('\n').count() + 1;
-                let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-                format!(" at line {line} column {column}")
-            });
-            anyhow::anyhow!("{origin}: malformed toml{at}: {}", e.message().trim_end())
-        })?;
+        let table: toml::Table = text.parse().map_err(|e| toml_error(&origin, &text, &e))?;
         params.apply_table(&table, &origin)?;
     }
     for o in args
@@ -356,6 +348,18 @@ pub fn deployment_request(args: &DeployArgs) -> anyhow::Result<DeploymentRequest
 /// The deployment the flags describe, at `--tp` (TP1 when not given).
 pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
     deployment_request(args)?.deploy()
+}
+
+/// A TOML syntax or schema error as `FILE: line L, column C: message`, the position found from
+/// the error's byte span in `text`.
+pub fn toml_error(origin: &str, text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let at = e.span().map_or(String::new(), |span| {
+        let before = text.get(..span.start).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        format!(": line {line}, column {column}")
+    });
+    anyhow::anyhow!("{origin}{at}: {}", e.message().trim_end())
 }
 
 /// Largest input file read by default, in MiB: the largest real input (a 24 MB Azure trace, a

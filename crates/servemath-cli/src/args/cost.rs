@@ -59,9 +59,9 @@ pub fn apply_cost_flags(flags: &CostFlags, hw: &Hardware) -> anyhow::Result<Cost
     if let Some(file) = &flags.costs_file {
         let origin = file.display().to_string();
         let text = crate::common::read_input(file, "cost file")?;
-        let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-            anyhow::anyhow!("{origin}: malformed toml: {}", e.message().trim_end())
-        })?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e| crate::common::toml_error(&origin, &text, &e))?;
         inputs.apply_table(&table, &origin)?;
     }
     for c in &flags.cost {

@@ -163,15 +163,8 @@ pub fn merge(args: &SimulateArgs) -> anyhow::Result<Merged> {
 
 fn read(path: &Path) -> anyhow::Result<ScenarioFile> {
     let text = crate::common::read_input(path, "scenario file")?;
-    toml::from_str(&text).map_err(|e: toml::de::Error| {
-        let at = e.span().map_or(String::new(), |span| {
-            let before = text.get(..span.start).unwrap_or("");
-            let line = before.matches('\n').count() + 1;
-            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-            format!(": line {line}, column {column}")
-        });
-        anyhow!("{}{at}: {}", path.display(), e.message().trim_end())
-    })
+    toml::from_str(&text)
+        .map_err(|e| crate::common::toml_error(&path.display().to_string(), &text, &e))
 }
 
 /// Input paths in the file are relative to the file's directory.
