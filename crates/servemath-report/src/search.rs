@@ -24,6 +24,8 @@ pub struct SearchReport {
     pub max_gpus: u32,
     /// Whether prefill/decode-disaggregated units were tried.
     pub disaggregation: bool,
+    /// What the space was held to (`--weights`, `--kv`, `--tp`, `--pp`, `--ep`, `--tbo`).
+    pub restrict: SearchRestrict,
     /// `tokens_per_gpu` (most output tokens/s per GPU) or `cost` (fewest dollars per million
     /// output tokens).
     pub objective: &'static str,
@@ -348,6 +350,32 @@ impl SearchRow {
             },
             simulated: sim.map(SimulatedScore::from),
             why: WhyReport::new(c),
+        }
+    }
+}
+
+/// The restrictions of a search: an empty list (or `null` for `tbo`) holds nothing back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchRestrict {
+    pub weights: Vec<&'static str>,
+    pub kv: Vec<&'static str>,
+    pub tp: Vec<u32>,
+    pub pp: Vec<u32>,
+    pub ep: Vec<u32>,
+    pub tbo: Option<bool>,
+}
+
+impl SearchRestrict {
+    pub fn new(spec: &SearchSpec) -> SearchRestrict {
+        let r = &spec.restrict;
+        let names = |v: &[servemath_model::Precision]| v.iter().map(|p| p.name()).collect();
+        SearchRestrict {
+            weights: names(&r.weights),
+            kv: names(&r.kv),
+            tp: r.tp.clone(),
+            pp: r.pp.clone(),
+            ep: r.ep.clone(),
+            tbo: r.two_batch_overlap,
         }
     }
 }

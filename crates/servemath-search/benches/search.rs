@@ -7,7 +7,8 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use servemath_cost::Calibration;
 use servemath_hardware::Catalog;
 use servemath_search::{
-    rank, rescore, search, HardwareOption, Objective, SearchSpec, SimOptions, Slo, Traffic,
+    rank, rescore, search, HardwareOption, Objective, Restrict, SearchSpec, SimOptions, Slo,
+    Traffic,
 };
 use servemath_sim::workload::{Arrivals, LengthDist, Lengths, Limit, Synthetic};
 use std::time::Duration;
@@ -28,6 +29,7 @@ fn spec(hardware: &str, max_gpus: u32) -> SearchSpec {
         },
         max_gpus,
         disaggregation: true,
+        restrict: Restrict::default(),
     }
 }
 

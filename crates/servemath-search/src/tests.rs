@@ -9,6 +9,7 @@ use crate::*;
 use proptest::prelude::*;
 use servemath_cost::{validate_layout, Calibration, Deployment, Parallelism};
 use servemath_hardware::Catalog;
+use servemath_model::Precision;
 use servemath_sim::workload::{Arrivals, LengthDist, Lengths, Limit, Synthetic};
 
 const INPUT: f64 = 2000.0;
@@ -31,6 +32,7 @@ fn spec(slo: Slo, disaggregation: bool) -> SearchSpec {
         slo,
         max_gpus: 8,
         disaggregation,
+        restrict: Restrict::default(),
     }
 }
 
@@ -358,4 +360,109 @@ fn the_analytic_ttft_is_never_shorter_than_one_steady_step() {
             s.tpot_s
         );
     }
+}
+
+/// Every layout of a unit: the replica's, or both pools'.
+fn unit_layouts(c: &Candidate) -> Vec<Parallelism> {
+    match c.shape {
+        Shape::Aggregated { par } => vec![par],
+        Shape::Disaggregated {
+            prefill, decode, ..
+        } => vec![prefill, decode],
+    }
+}
+
+#[test]
+fn restrictions_hold_every_candidate_to_the_formats_and_layouts_given() {
+    let mut s = spec(slo(2.0, 0.05), true);
+    s.restrict = Restrict {
+        weights: vec![Precision::Bf16],
+        kv: vec![Precision::Bf16],
+        tp: vec![1, 2],
+        pp: vec![1],
+        ..Restrict::default()
+    };
+    let r = run(&s);
+    assert!(r.candidates.len() > 10, "{:?}", r.counts);
+    assert!(r.candidates.iter().any(Candidate::is_disaggregated));
+    for c in &r.candidates {
+        assert_eq!(bulk_weights(&s.model, &c.prec), Precision::Bf16, "{c:?}");
+        assert_eq!(c.prec.kv, Precision::Bf16, "{c:?}");
+        for par in unit_layouts(c) {
+            assert!([1, 2].contains(&par.tp) && par.pp == 1, "{c:?}");
+        }
+    }
+    // The unrestricted search enumerates more: fp8 weights and KV, TP4 and TP8, pipelines.
+    assert!(run(&spec(slo(2.0, 0.05), true)).counts.layouts > r.counts.layouts);
+}
+
+#[test]
+fn a_format_restriction_matches_its_class() {
+    let mut s = spec(slo(2.0, 0.05), false);
+    // fp8-block128 is of fp8's class: it admits the fp8 configurations.
+    s.restrict.weights = vec![Precision::Fp8Block128];
+    let r = run(&s);
+    assert!(!r.candidates.is_empty());
+    assert!(r
+        .candidates
+        .iter()
+        .all(|c| bulk_weights(&s.model, &c.prec) == Precision::Fp8));
+}
+
+#[test]
+fn moe_layout_restrictions_hold_expert_parallelism_and_overlap() {
+    let mut s = spec(slo(f64::INFINITY, f64::INFINITY), false);
+    s.model = servemath_model::builtin("qwen3-30b-a3b").unwrap_or_else(|e| panic!("{e}"));
+    s.restrict = Restrict {
+        ep: vec![4],
+        two_batch_overlap: Some(true),
+        ..Restrict::default()
+    };
+    let r = run(&s);
+    assert!(!r.candidates.is_empty(), "{:?}", r.counts);
+    for c in &r.candidates {
+        for par in unit_layouts(c) {
+            assert!(par.ep == 4 && par.two_batch_overlap, "{c:?}");
+        }
+    }
+}
+
+#[test]
+fn a_restriction_that_leaves_nothing_is_refused_naming_it() {
+    let refused = |restrict: Restrict| {
+        let mut s = spec(slo(2.0, 0.05), true);
+        s.restrict = restrict;
+        match search(&s) {
+            Err(SearchError::Restricted { field, value, .. }) => (field, value),
+            other => panic!("{:?}", other.map(|r| r.counts)),
+        }
+    };
+    // H100 has no FP4 peak, so the search never tries nvfp4 weights.
+    let only = |weights| Restrict {
+        weights,
+        ..Restrict::default()
+    };
+    assert_eq!(
+        refused(only(vec![Precision::Nvfp4])),
+        ("weights", "nvfp4".to_string())
+    );
+    // 32 heads: TP3 never divides them.
+    let tp3 = Restrict {
+        tp: vec![3],
+        ..Restrict::default()
+    };
+    assert_eq!(refused(tp3), ("tp", "3".to_string()));
+    // A dense model has no expert-parallel traffic to overlap.
+    let tbo = Restrict {
+        two_batch_overlap: Some(true),
+        ..Restrict::default()
+    };
+    assert_eq!(refused(tbo).0, "tbo");
+    // Each allowed alone, but TP8 · PP2 is 16 GPUs, beyond max_gpus 8.
+    let both = Restrict {
+        tp: vec![8],
+        pp: vec![2],
+        ..Restrict::default()
+    };
+    assert_eq!(refused(both), ("restrictions", "tp 8; pp 2".to_string()));
 }
