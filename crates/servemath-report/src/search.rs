@@ -124,6 +124,11 @@ pub struct SimulationSetup {
     pub load: f64,
     /// Candidates simulated.
     pub candidates: u32,
+    /// Fewest requests measured per candidate after its warm-up (`--sim-requests`).
+    pub measured_requests: u64,
+    /// Candidates whose window was sized (a warm-up, the measured requests, a cool-down)
+    /// rather than the workload's whole window.
+    pub sized: u32,
 }
 
 /// One configuration.
@@ -187,6 +192,9 @@ pub struct SimulatedScore {
     pub gpus: u32,
     pub rate_per_s: f64,
     pub completed: u64,
+    /// Requests the percentiles rest on: those between the warm-up and the cool-down of a
+    /// sized window, else every completed one.
+    pub measured: u64,
     pub ttft_p50_s: f64,
     pub ttft_p99_s: f64,
     pub tpot_p50_s: f64,
@@ -208,6 +216,7 @@ impl From<&SimScore> for SimulatedScore {
             gpus: s.gpus,
             rate_per_s: s.rate_per_s,
             completed: s.completed,
+            measured: s.measured,
             ttft_p50_s: s.ttft_p50_s,
             ttft_p99_s: s.ttft_p99_s,
             tpot_p50_s: s.tpot_p50_s,

@@ -553,3 +553,40 @@ fn search_restrictions_refuse_bad_values_and_an_empty_space() {
         &["does not fit", "held to --weights bf16 --tp 1 --pp 1"],
     );
 }
+
+#[test]
+fn search_simulates_a_sized_window_unless_told_or_given_less() {
+    // 10 minutes at 80 % of a Llama-3.1-8B unit's capacity is tens of thousands of requests;
+    // each candidate is simulated for a warm-up, at least 2,000 measured, and a cool-down.
+    let base = [
+        "search",
+        "--model",
+        "llama-3.1-8b",
+        "--max-gpus",
+        "2",
+        "--top",
+        "2",
+        "--no-disagg",
+    ];
+    let v = json(&base);
+    assert_eq!(v["simulation"]["measured_requests"], 2000);
+    assert_eq!(v["simulation"]["sized"], 2);
+    for r in rows(&v, "top") {
+        let s = &r["simulated"];
+        let (measured, completed) = (num(s, "measured"), num(s, "completed"));
+        assert!(measured >= 2000.0 && measured < completed, "{s}");
+    }
+    // A window shorter than the sized one is simulated whole, every request measured.
+    let v = json(&[&base[..], &["--requests", "300"]].concat());
+    assert_eq!(v["simulation"]["sized"], 0);
+    for r in rows(&v, "top") {
+        let s = &r["simulated"];
+        assert_eq!(s["measured"], s["completed"], "{s}");
+        assert_eq!(s["completed"], 300, "{s}");
+    }
+    check(
+        &[&base[..], &["--sim-requests", "50"]].concat(),
+        2,
+        &["--sim-requests", "50"],
+    );
+}

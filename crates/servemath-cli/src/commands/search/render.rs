@@ -119,6 +119,20 @@ fn header(r: &SearchReport) -> String {
                 crate::commands::simulate::render::workload(&sim.workload)
             ),
         );
+        if sim.sized > 0 {
+            line(
+                "window",
+                format!(
+                    "{} a stretch of it: a warm-up, then at least {} requests over at least 4 end-to-end latencies measured (p50, p99), then a cool-down (--sim-requests)",
+                    if sim.sized == sim.candidates {
+                        "each".to_string()
+                    } else {
+                        format!("{} of the {}", sim.sized, sim.candidates)
+                    },
+                    fmt::int(sim.measured_requests as f64)
+                ),
+            );
+        }
     }
     let by = match r.objective {
         "cost" => "$ per million output tokens",
