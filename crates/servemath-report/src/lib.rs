@@ -40,8 +40,8 @@ pub use model::{
 };
 pub use prices::{LongContextCheck, ModelRatios, PriceRow, PricesReport};
 pub use search::{
-    AnalyticScore, SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRow, SearchSlo,
-    SimulatedScore, SimulationSetup, WhyReport,
+    AnalyticScore, SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRestrict,
+    SearchRow, SearchSlo, SimulatedScore, SimulationSetup, WhyReport,
 };
 pub use simulate::{
     KvReport, KvTransferReport, LatencyReport, PoolReport, RequestCounts, SimCostReport,

@@ -24,6 +24,8 @@ pub struct SearchReport {
     pub max_gpus: u32,
     /// Whether prefill/decode-disaggregated units were tried.
     pub disaggregation: bool,
+    /// What the space was held to (`--weights`, `--kv`, `--tp`, `--pp`, `--ep`, `--tbo`).
+    pub restrict: SearchRestrict,
     /// `tokens_per_gpu` (most output tokens/s per GPU) or `cost` (fewest dollars per million
     /// output tokens).
     pub objective: &'static str,
@@ -122,6 +124,11 @@ pub struct SimulationSetup {
     pub load: f64,
     /// Candidates simulated.
     pub candidates: u32,
+    /// Fewest requests measured per candidate after its warm-up (`--sim-requests`).
+    pub measured_requests: u64,
+    /// Candidates whose window was sized (a warm-up, the measured requests, a cool-down)
+    /// rather than the workload's whole window.
+    pub sized: u32,
 }
 
 /// One configuration.
@@ -185,6 +192,9 @@ pub struct SimulatedScore {
     pub gpus: u32,
     pub rate_per_s: f64,
     pub completed: u64,
+    /// Requests the percentiles rest on: those between the warm-up and the cool-down of a
+    /// sized window, else every completed one.
+    pub measured: u64,
     pub ttft_p50_s: f64,
     pub ttft_p99_s: f64,
     pub tpot_p50_s: f64,
@@ -206,6 +216,7 @@ impl From<&SimScore> for SimulatedScore {
             gpus: s.gpus,
             rate_per_s: s.rate_per_s,
             completed: s.completed,
+            measured: s.measured,
             ttft_p50_s: s.ttft_p50_s,
             ttft_p99_s: s.ttft_p99_s,
             tpot_p50_s: s.tpot_p50_s,
@@ -348,6 +359,32 @@ impl SearchRow {
             },
             simulated: sim.map(SimulatedScore::from),
             why: WhyReport::new(c),
+        }
+    }
+}
+
+/// The restrictions of a search: an empty list (or `null` for `tbo`) holds nothing back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchRestrict {
+    pub weights: Vec<&'static str>,
+    pub kv: Vec<&'static str>,
+    pub tp: Vec<u32>,
+    pub pp: Vec<u32>,
+    pub ep: Vec<u32>,
+    pub tbo: Option<bool>,
+}
+
+impl SearchRestrict {
+    pub fn new(spec: &SearchSpec) -> SearchRestrict {
+        let r = &spec.restrict;
+        let names = |v: &[servemath_model::Precision]| v.iter().map(|p| p.name()).collect();
+        SearchRestrict {
+            weights: names(&r.weights),
+            kv: names(&r.kv),
+            tp: r.tp.clone(),
+            pp: r.pp.clone(),
+            ep: r.ep.clone(),
+            tbo: r.two_batch_overlap,
         }
     }
 }

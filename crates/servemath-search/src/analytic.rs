@@ -20,12 +20,13 @@
 
 use crate::error::SearchError;
 use crate::space::{
-    layouts, precision_menu, HardwareOption, Objective, SearchSpec, CHUNK_TOKENS, MAX_BATCH,
-    RATIOS_MAX,
+    bulk_weights, layouts, precision_menu, same_class, HardwareOption, Objective, SearchSpec,
+    CHUNK_TOKENS, MAX_BATCH, RATIOS_MAX,
 };
 use rayon::prelude::*;
 use serde::Serialize;
 use servemath_cost::{Bound, Deployment, Parallelism, Precisions, StepCost, StepLoad};
+use servemath_model::Precision;
 use servemath_sim::Slo;
 
 /// What stops the batch from growing.
@@ -609,9 +610,8 @@ pub fn search(spec: &SearchSpec) -> Result<SearchResult, SearchError> {
     spec.validate()?;
     let mut jobs = Vec::new();
     let mut groups = Vec::new();
-    for (h, opt) in spec.hardware.iter().enumerate() {
-        let pars = layouts(&spec.model, &opt.hardware, spec.max_gpus);
-        for prec in precision_menu(&spec.model, &opt.hardware) {
+    for (h, (pars, menu)) in restricted_space(spec)?.into_iter().enumerate() {
+        for prec in menu {
             let group = groups.len();
             groups.push((h, prec));
             jobs.extend(pars.iter().map(|&par| Job {
@@ -651,6 +651,122 @@ pub fn search(spec: &SearchSpec) -> Result<SearchResult, SearchError> {
     counts.candidates = candidates.len() as u64;
     counts.meeting = candidates.iter().filter(|c| c.meets(&spec.slo)).count() as u64;
     Ok(SearchResult { candidates, counts })
+}
+
+/// One machine's part of the space: its layouts and its formats.
+type Space = (Vec<Parallelism>, Vec<Precisions>);
+
+/// Each machine's layouts and formats, held to `spec.restrict`; an error naming the first
+/// restriction that matches nothing any machine enumerates, or, when each matches something
+/// but together they leave nothing, all of them.
+fn restricted_space(spec: &SearchSpec) -> Result<Vec<Space>, SearchError> {
+    let full: Vec<Space> = spec
+        .hardware
+        .iter()
+        .map(|opt| {
+            (
+                layouts(&spec.model, &opt.hardware, spec.max_gpus),
+                precision_menu(&spec.model, &opt.hardware),
+            )
+        })
+        .collect();
+    let r = &spec.restrict;
+    if !r.is_some() {
+        return Ok(full);
+    }
+    let menus = || full.iter().flat_map(|(_, m)| m);
+    let pars = || full.iter().flat_map(|(p, _)| p);
+    check_formats(
+        "weights",
+        &r.weights,
+        menus().map(|p| bulk_weights(&spec.model, p)),
+    )?;
+    check_formats("kv", &r.kv, menus().map(|p| p.kv))?;
+    check_degrees("tp", &r.tp, pars().map(|p| p.tp))?;
+    check_degrees("pp", &r.pp, pars().map(|p| p.pp))?;
+    check_degrees("ep", &r.ep, pars().map(|p| p.ep))?;
+    if let Some(tbo) = r.two_batch_overlap {
+        if !pars().any(|p| p.two_batch_overlap == tbo) {
+            return Err(SearchError::Restricted {
+                field: "tbo",
+                value: if tbo { "on" } else { "off" }.to_string(),
+                reason: "two-batch overlap needs expert-parallel traffic (a MoE model at EP > 1)"
+                    .to_string(),
+            });
+        }
+    }
+    let held: Vec<Space> = full
+        .into_iter()
+        .map(|(p, m)| {
+            (
+                p.into_iter().filter(|p| r.allows_layout(p)).collect(),
+                m.into_iter()
+                    .filter(|p| r.allows_formats(&spec.model, p))
+                    .collect(),
+            )
+        })
+        .collect();
+    if held.iter().all(|(p, m)| p.is_empty() || m.is_empty()) {
+        return Err(SearchError::Restricted {
+            field: "restrictions",
+            value: r.to_string(),
+            reason: "each allows something, but no machine has a layout and formats allowed by all"
+                .to_string(),
+        });
+    }
+    Ok(held)
+}
+
+fn check_formats(
+    field: &'static str,
+    wanted: &[Precision],
+    enumerated: impl Iterator<Item = Precision>,
+) -> Result<(), SearchError> {
+    let mut have: Vec<Precision> = Vec::new();
+    for p in enumerated {
+        if !have.contains(&p) {
+            have.push(p);
+        }
+    }
+    if wanted.is_empty()
+        || have
+            .iter()
+            .any(|&h| wanted.iter().any(|&w| same_class(w, h)))
+    {
+        return Ok(());
+    }
+    let names =
+        |v: &[Precision], sep: &str| v.iter().map(|p| p.name()).collect::<Vec<_>>().join(sep);
+    Err(SearchError::Restricted {
+        field,
+        value: names(wanted, ","),
+        reason: format!(
+            "not among the formats searched on these machines ({})",
+            names(&have, ", ")
+        ),
+    })
+}
+
+fn check_degrees(
+    field: &'static str,
+    wanted: &[u32],
+    enumerated: impl Iterator<Item = u32>,
+) -> Result<(), SearchError> {
+    let mut have: Vec<u32> = enumerated.collect();
+    have.sort_unstable();
+    have.dedup();
+    if wanted.is_empty() || have.iter().any(|h| wanted.contains(h)) {
+        return Ok(());
+    }
+    let names = |v: &[u32], sep: &str| v.iter().map(u32::to_string).collect::<Vec<_>>().join(sep);
+    Err(SearchError::Restricted {
+        field,
+        value: names(wanted, ","),
+        reason: format!(
+            "not among the degrees that divide the model within the GPU limit ({})",
+            names(&have, ", ")
+        ),
+    })
 }
 
 /// Indices of the candidates meeting the targets, best first by `objective` (ties: more

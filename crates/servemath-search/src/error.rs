@@ -12,6 +12,13 @@ pub enum SearchError {
         value: String,
         reason: String,
     },
+    /// A restriction (named as its CLI flag, without dashes) leaves nothing to search.
+    #[error("`{field}` = {value}: {reason}")]
+    Restricted {
+        field: &'static str,
+        value: String,
+        reason: String,
+    },
     #[error(transparent)]
     Workload(#[from] WorkloadError),
     #[error(transparent)]

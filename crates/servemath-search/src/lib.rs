@@ -24,9 +24,10 @@ pub use analytic::{
 };
 pub use error::SearchError;
 pub use pareto::{pareto_front, FrontAxis};
-pub use rescore::{rescore, simulate_candidate, SimOptions, SimScore};
+pub use rescore::{rescore, simulate_candidate, SimOptions, SimScore, Window, MEASURED_REQUESTS};
 pub use space::{
-    layouts, precision_menu, HardwareOption, Objective, SearchSpec, CHUNK_TOKENS, RATIOS_MAX,
+    bulk_weights, layouts, precision_menu, HardwareOption, Objective, Restrict, SearchSpec,
+    CHUNK_TOKENS, RATIOS_MAX,
 };
 pub use traffic::Traffic;
 

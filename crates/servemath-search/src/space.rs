@@ -96,6 +96,96 @@ pub struct SearchSpec {
     pub max_gpus: u32,
     /// Also try prefill/decode-disaggregated units.
     pub disaggregation: bool,
+    /// The parts of the space the search is held to (formats, layouts); the default holds
+    /// nothing back.
+    pub restrict: Restrict,
+}
+
+/// What a search is held to, as a user comparing with a given deployment needs it (say, BF16
+/// weights and KV cache at TP8). An empty list allows every value the space enumerates; a
+/// given list keeps only the enumerated values in it, so a value the space never enumerates
+/// (a format the hardware has no peak for, a degree that does not divide the model) leaves
+/// nothing, which [`crate::search`] refuses with [`SearchError::Restricted`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Restrict {
+    /// Formats of the bulk linear weights (the experts of a MoE model, else the dense MLP):
+    /// the "w" of a `w/kv` pair. A format matches its class of the same width and math rate
+    /// (`fp8` and `fp8-block128`; `nvfp4` and `mxfp4`), as each checkpoint and vendor spells it.
+    pub weights: Vec<Precision>,
+    /// Formats of the KV cache, matched the same way.
+    pub kv: Vec<Precision>,
+    /// Tensor-parallel degrees; in a disaggregated unit, of both pools.
+    pub tp: Vec<u32>,
+    /// Pipeline depths; in a disaggregated unit, of both pools.
+    pub pp: Vec<u32>,
+    /// Expert-parallel degrees (1: experts are tensor-sliced, not spread).
+    pub ep: Vec<u32>,
+    /// Two-batch overlap on or off; `None` tries both where there is expert-parallel traffic.
+    pub two_batch_overlap: Option<bool>,
+}
+
+impl Restrict {
+    /// Whether anything is held back.
+    pub fn is_some(&self) -> bool {
+        *self != Restrict::default()
+    }
+
+    /// Whether the formats `prec` of `model` are allowed.
+    pub fn allows_formats(&self, model: &ModelSpec, prec: &Precisions) -> bool {
+        let matches = |wanted: &[Precision], p: Precision| {
+            wanted.is_empty() || wanted.iter().any(|&w| same_class(w, p))
+        };
+        matches(&self.weights, bulk_weights(model, prec)) && matches(&self.kv, prec.kv)
+    }
+
+    /// Whether the layout `par` is allowed.
+    pub fn allows_layout(&self, par: &Parallelism) -> bool {
+        let allows = |wanted: &[u32], v: u32| wanted.is_empty() || wanted.contains(&v);
+        allows(&self.tp, par.tp)
+            && allows(&self.pp, par.pp)
+            && allows(&self.ep, par.ep)
+            && self
+                .two_batch_overlap
+                .is_none_or(|t| t == par.two_batch_overlap)
+    }
+}
+
+/// `weights bf16,fp8; tp 8`: the restrictions given, named as the CLI flags name them.
+impl std::fmt::Display for Restrict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        for (name, formats) in [("weights", &self.weights), ("kv", &self.kv)] {
+            if !formats.is_empty() {
+                let names: Vec<&str> = formats.iter().map(|p| p.name()).collect();
+                parts.push(format!("{name} {}", names.join(",")));
+            }
+        }
+        for (name, degrees) in [("tp", &self.tp), ("pp", &self.pp), ("ep", &self.ep)] {
+            if !degrees.is_empty() {
+                let names: Vec<String> = degrees.iter().map(u32::to_string).collect();
+                parts.push(format!("{name} {}", names.join(",")));
+            }
+        }
+        if let Some(tbo) = self.two_batch_overlap {
+            parts.push(format!("tbo {}", if tbo { "on" } else { "off" }));
+        }
+        f.write_str(&parts.join("; "))
+    }
+}
+
+/// The format of the bulk of a model's linear weights under `prec`: the experts' of a MoE
+/// model, else the dense MLP's (what reports print as the weights' format).
+pub fn bulk_weights(model: &ModelSpec, prec: &Precisions) -> Precision {
+    if model.is_moe() {
+        prec.weights.experts
+    } else {
+        prec.weights.dense_mlp
+    }
+}
+
+/// Two formats of one class: the same whole bits per element and the same math rate.
+pub(crate) fn same_class(a: Precision, b: Precision) -> bool {
+    a == b || (bits(a) == bits(b) && a.math() == b.math())
 }
 
 impl SearchSpec {

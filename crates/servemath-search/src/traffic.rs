@@ -52,22 +52,7 @@ impl Traffic {
     /// synthetic window holds at least [`MIN_SAMPLE_REQUESTS`] and at most
     /// [`MAX_SAMPLE_REQUESTS`] requests.
     pub fn at_rate(&self, rate_per_s: f64) -> Result<Workload, SearchError> {
-        let given = self.mean_rate_per_s();
-        if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
-            return Err(SearchError::invalid(
-                "rate",
-                rate_per_s,
-                "must be a positive, finite number of requests per second",
-            ));
-        }
-        if !(given.is_finite() && given > 0.0) {
-            return Err(SearchError::invalid(
-                "traffic",
-                given,
-                "has no rate to scale (a trace needs two arrivals at different times)",
-            ));
-        }
-        let k = rate_per_s / given;
+        let k = self.factor(rate_per_s)?;
         Ok(match self {
             Traffic::Synthetic(s) => {
                 // A window so short at this rate that it would hold fewer than
@@ -96,6 +81,64 @@ impl Traffic {
             }
         })
     }
+
+    /// How much faster than given `rate_per_s` is, refusing a rate that is not positive and
+    /// traffic without one.
+    fn factor(&self, rate_per_s: f64) -> Result<f64, SearchError> {
+        let given = self.mean_rate_per_s();
+        if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
+            return Err(SearchError::invalid(
+                "rate",
+                rate_per_s,
+                "must be a positive, finite number of requests per second",
+            ));
+        }
+        if !(given.is_finite() && given > 0.0) {
+            return Err(SearchError::invalid(
+                "traffic",
+                given,
+                "has no rate to scale (a trace needs two arrivals at different times)",
+            ));
+        }
+        Ok(rate_per_s / given)
+    }
+
+    /// Like [`Traffic::at_rate`], but cut to the first `most` requests when the arrivals are
+    /// stationary (Poisson or gamma: any stretch of them is like any other) and the window
+    /// would hold more; the `bool` says whether it was cut. A trace, or a process with a
+    /// daily profile, is kept whole: a stretch of it is not the traffic asked about.
+    pub fn at_rate_at_most(
+        &self,
+        rate_per_s: f64,
+        most: u64,
+    ) -> Result<(Workload, bool), SearchError> {
+        let k = self.factor(rate_per_s)?;
+        match self {
+            Traffic::Synthetic(s)
+                if !matches!(s.arrivals(), Arrivals::Daily { .. })
+                    && (most as f64) < window_requests(s, rate_per_s) =>
+            {
+                let first = Synthetic::new(
+                    scale(s.arrivals(), k),
+                    s.lengths().clone(),
+                    s.seed(),
+                    Limit::requests(most),
+                )?;
+                Ok((Workload::Open(Box::new(first.into_iter())), true))
+            }
+            _ => Ok((self.at_rate(rate_per_s)?, false)),
+        }
+    }
+}
+
+/// Requests `s`'s window holds at `rate_per_s` as [`Traffic::at_rate`] bounds it (expected,
+/// for a window given as a duration).
+fn window_requests(s: &Synthetic, rate_per_s: f64) -> f64 {
+    let by_duration = s.limit().duration_s.map_or(f64::INFINITY, |d| {
+        (rate_per_s * d).clamp(MIN_SAMPLE_REQUESTS as f64, MAX_SAMPLE_REQUESTS as f64)
+    });
+    let by_count = s.limit().requests.map_or(f64::INFINITY, |n| n as f64);
+    by_duration.min(by_count)
 }
 
 fn mean(t: &Trace, f: fn(&servemath_sim::workload::Request) -> u32) -> f64 {

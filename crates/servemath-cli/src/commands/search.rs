@@ -13,16 +13,19 @@ use crate::args::{
 use crate::commands::write_json;
 use crate::common::plot::Kind;
 use crate::common::{self, fmt, ParamArgs};
+use crate::usage;
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
 use servemath::simulate::{resolve_slo, resolve_workload, Source};
+use servemath_model::Precision;
 use servemath_report::{
-    SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRow, SearchSlo, SimulationSetup,
-    Versioned,
+    SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRestrict, SearchRow, SearchSlo,
+    SimulationSetup, Versioned,
 };
 use servemath_search::{
     closest_miss, pareto_front, rank, rescore, search, Candidate, FrontAxis, HardwareOption,
-    Objective, SearchResult, SearchSpec, SimOptions, SimScore, Slo, Traffic,
+    Objective, Restrict, SearchError, SearchResult, SearchSpec, SimOptions, SimScore, Slo, Traffic,
+    Window, MEASURED_REQUESTS,
 };
 use servemath_sim::workload::Arrivals;
 use std::io::Write;
@@ -104,13 +107,67 @@ pub struct SearchArgs {
     )]
     pub load: f64,
 
+    /// Requests measured per simulated configuration, at least. Each is simulated for a
+    /// warm-up (as many requests as it holds in steady state), then at least N requests and 4
+    /// of its end-to-end latencies, whose p50 and p99 are reported, then a cool-down; never
+    /// beyond the workload's own window, and a trace or a daily profile is simulated whole. A
+    /// larger N reads the tails more steadily and takes longer (plausible: 1,000 to 20,000).
+    #[arg(
+        long,
+        default_value_t = MEASURED_REQUESTS,
+        value_name = "N",
+        value_parser = clap::value_parser!(u64).range(100..),
+        help_heading = "Search"
+    )]
+    pub sim_requests: u64,
+
     /// Skip the simulation: rank on the cost model alone.
     #[arg(long, help_heading = "Search")]
     pub no_sim: bool,
 
     /// Aggregated replicas only (no prefill/decode disaggregation).
-    #[arg(long, help_heading = "Search")]
+    #[arg(long, help_heading = "Restrict")]
     pub no_disagg: bool,
+
+    /// Only these weight formats, comma-separated (bf16, fp8, nvfp4, ...): the format of the
+    /// bulk linear layers, the "w" of w/kv; a format matches its class (fp8 also
+    /// fp8-block128, nvfp4 also mxfp4) [default: the checkpoint's and each narrower class the
+    /// hardware has a peak for].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FORMAT,...",
+        help_heading = "Restrict"
+    )]
+    pub weights: Vec<Precision>,
+
+    /// Only these KV-cache formats, comma-separated (bf16, fp8, ...) [default: bf16 and each
+    /// narrower class the hardware has a peak for].
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "FORMAT,...",
+        help_heading = "Restrict"
+    )]
+    pub kv: Vec<Precision>,
+
+    /// Only these tensor-parallel degrees, comma-separated (both pools of an xPyD unit).
+    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Restrict")]
+    pub tp: Vec<u32>,
+
+    /// Only these pipeline depths, comma-separated (both pools of an xPyD unit).
+    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Restrict")]
+    pub pp: Vec<u32>,
+
+    /// Only these expert-parallel degrees, comma-separated (MoE models; 1: no expert
+    /// parallelism).
+    #[arg(long, value_delimiter = ',', value_name = "N,...", value_parser = clap::value_parser!(u32).range(1..), help_heading = "Restrict")]
+    pub ep: Vec<u32>,
+
+    /// Two-batch overlap only (on) or never (off) [default: both, where there is
+    /// expert-parallel traffic].
+    #[arg(long, value_enum, value_name = "on|off", help_heading = "Restrict")]
+    pub tbo: Option<OnOff>,
 
     /// What "best" means: cost (fewest $ per million output tokens) or tokens-per-gpu
     /// [default: cost when every machine has a price, else tokens-per-gpu].
@@ -143,6 +200,12 @@ pub struct SearchArgs {
     /// No notes on stderr (warnings and errors still).
     #[arg(long, short = 'q', help_heading = "Output")]
     pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -266,6 +329,14 @@ fn resolve_setup(args: &SearchArgs) -> anyhow::Result<Setup> {
         slo,
         max_gpus,
         disaggregation: !args.no_disagg,
+        restrict: Restrict {
+            weights: args.weights.clone(),
+            kv: args.kv.clone(),
+            tp: args.tp.clone(),
+            pp: args.pp.clone(),
+            ep: args.ep.clone(),
+            two_batch_overlap: args.tbo.map(|t| t == OnOff::On),
+        },
     };
     Ok(Setup {
         spec,
@@ -274,6 +345,8 @@ fn resolve_setup(args: &SearchArgs) -> anyhow::Result<Setup> {
             workload,
             load: args.load,
             candidates: 0,
+            measured_requests: args.sim_requests,
+            sized: 0,
         },
         slo: SearchSlo {
             ttft_s: target.and_then(|t| t.1.ttft_s),
@@ -347,7 +420,7 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let mut setup = resolve_setup(args)?;
     let spec = &setup.spec;
     let start = Instant::now();
-    let result = search(spec)?;
+    let result = search(spec).map_err(restricted)?;
     let analytic_s = start.elapsed().as_secs_f64();
     let note = |msg: String| {
         if !args.quiet {
@@ -375,11 +448,17 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         let cands: Vec<Candidate> = top.iter().map(|t| t.0).collect();
         let opts = SimOptions {
             load: args.load,
+            window: Window {
+                measured_requests: args.sim_requests,
+                ..Window::default()
+            },
             ..SimOptions::default()
         };
         let scores = rescore(spec, &cands, &setup.traffic, &opts);
         for (t, s) in top.iter_mut().zip(scores) {
-            t.1 = Some(s?);
+            let s = s?;
+            setup.simulation.sized += u32::from(s.measured < s.completed);
+            t.1 = Some(s);
         }
         note(format!(
             "simulated the top {} at {} of capacity in {}",
@@ -407,6 +486,7 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         slo: setup.slo,
         max_gpus: spec.max_gpus,
         disaggregation: spec.disaggregation,
+        restrict: SearchRestrict::new(spec),
         objective: match setup.objective {
             Objective::TokensPerGpu => "tokens_per_gpu",
             Objective::Cost => "cost",
@@ -461,13 +541,33 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A restriction that leaves nothing to search is a usage error naming its flag and value.
+fn restricted(e: SearchError) -> anyhow::Error {
+    match e {
+        SearchError::Restricted {
+            field: "restrictions",
+            value,
+            reason,
+        } => usage!("the restrictions ({value}) leave nothing to search: {reason}"),
+        SearchError::Restricted {
+            field,
+            value,
+            reason,
+        } => usage!("--{field} {value}: {reason}"),
+        e => e.into(),
+    }
+}
+
 /// The error when nothing meets the targets, naming the closest configuration and its miss.
 fn infeasible(r: &SearchReport) -> anyhow::Error {
     let targets = render::targets(&r.slo);
     match &r.closest_miss {
         Some(m) => anyhow!(
-            "infeasible: no configuration of {} on {} meets {targets}; the closest is {} at batch {} with TTFT {} and TPOT {}",
+            "infeasible: no configuration of {}{} on {} meets {targets}; the closest is {} at batch {} with TTFT {} and TPOT {}",
             r.model.name,
+            render::restrictions(&r.restrict)
+                .map(|h| format!(" (held to {h})"))
+                .unwrap_or_default(),
             r.hardware
                 .iter()
                 .map(|h| h.label.as_str())
@@ -479,14 +579,17 @@ fn infeasible(r: &SearchReport) -> anyhow::Error {
             fmt::seconds(m.analytic.tpot_s),
         ),
         None => anyhow!(
-            "infeasible: {} does not fit on {} within --max-gpus {}",
+            "infeasible: {} does not fit on {} within --max-gpus {}{}",
             r.model.name,
             r.hardware
                 .iter()
                 .map(|h| h.label.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            r.max_gpus
+            r.max_gpus,
+            render::restrictions(&r.restrict)
+                .map(|h| format!(" (held to {h})"))
+                .unwrap_or_default()
         ),
     }
 }

@@ -433,3 +433,163 @@ fn fleet_sizes_tiny_and_refuses_absurd_demand() {
         run.stderr
     );
 }
+
+/// Every row of every list a report carries (the top, the best per machine, both fronts).
+fn all_rows(v: &Value) -> Vec<Value> {
+    ["top", "best_per_hardware", "pareto", "pareto_cost"]
+        .iter()
+        .flat_map(|k| rows(v, k))
+        .collect()
+}
+
+#[test]
+fn search_restrictions_hold_every_row() {
+    // A user comparing with a BF16 deployment at TP1 or TP2, aggregated.
+    let mut args = vec!["search"];
+    args.extend_from_slice(&SMALL);
+    args.extend_from_slice(&[
+        "--max-gpus",
+        "8",
+        "--top",
+        "3",
+        "--requests",
+        "200",
+        "--weights",
+        "bf16",
+        "--kv",
+        "bf16",
+        "--tp",
+        "1,2",
+        "--no-disagg",
+    ]);
+    let v = json(&args);
+    assert_eq!(v["restrict"]["weights"], serde_json::json!(["bf16"]));
+    assert_eq!(v["restrict"]["tp"], serde_json::json!([1, 2]));
+    let all = all_rows(&v);
+    assert!(rows(&v, "top").len() == 3 && rows(&v, "pareto").len() >= 3);
+    for r in &all {
+        assert_eq!((&r["weights"], &r["kv"]), (&"bf16".into(), &"bf16".into()));
+        assert_eq!(r["mode"], "aggregated", "{r}");
+        assert!([1.0, 2.0].contains(&num(&r["layout"], "tp")), "{r}");
+    }
+    // Formats by class, layouts of both pools of a disaggregated unit, and the overlap of an
+    // MoE model.
+    let v = json(&[
+        "search",
+        "--model",
+        "qwen3-30b-a3b",
+        "--max-gpus",
+        "8",
+        "--no-sim",
+        "--weights",
+        "fp8-block128",
+        "--kv",
+        "fp8",
+        "--pp",
+        "1",
+        "--ep",
+        "2,4",
+        "--tbo",
+        "on",
+    ]);
+    let all = all_rows(&v);
+    assert!(!all.is_empty());
+    assert!(all.iter().any(|r| r["mode"] == "disaggregated"));
+    for r in &all {
+        assert_eq!((&r["weights"], &r["kv"]), (&"fp8".into(), &"fp8".into()));
+        let pools = [&r["layout"], &r["prefill_layout"]];
+        for l in pools.into_iter().filter(|l| !l.is_null()) {
+            assert_eq!(l["pp"], 1, "{r}");
+            assert!([2.0, 4.0].contains(&num(l, "ep")), "{r}");
+            assert_eq!(l["two_batch_overlap"], true, "{r}");
+        }
+    }
+}
+
+#[test]
+fn search_restrictions_refuse_bad_values_and_an_empty_space() {
+    fn with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        [
+            &["search", "--model", "llama-3.1-8b", "--no-sim", "-q"][..],
+            extra,
+        ]
+        .concat()
+    }
+    // Malformed values: clap's usage errors, naming the flag and the value.
+    check(
+        &with(&["--weights", "fp7"]),
+        2,
+        &["--weights", "fp7", "fp8"],
+    );
+    check(&with(&["--kv", "bf16,fp5"]), 2, &["--kv", "fp5"]);
+    check(&with(&["--tp", "0"]), 2, &["--tp", "'0'"]);
+    check(&with(&["--tbo", "maybe"]), 2, &["--tbo", "maybe"]);
+    // Well-formed values the space never enumerates: usage errors naming what it does.
+    check(
+        &with(&["--weights", "nvfp4"]),
+        2,
+        &["--weights nvfp4", "bf16, fp8"],
+    );
+    check(&with(&["--tp", "3"]), 2, &["--tp 3", "1, 2, 4, 8"]);
+    check(&with(&["--tbo", "on"]), 2, &["--tbo on", "expert-parallel"]);
+    check(
+        &with(&["--max-gpus", "8", "--tp", "8", "--pp", "2"]),
+        2,
+        &["restrictions (tp 8; pp 2)", "leave nothing"],
+    );
+    // Each allowed and together allowed, but nothing fits: infeasible, naming them.
+    check(
+        &[
+            "search",
+            "--model",
+            "llama-3.1-70b",
+            "--no-sim",
+            "-q",
+            "--weights",
+            "bf16",
+            "--tp",
+            "1",
+            "--pp",
+            "1",
+        ],
+        1,
+        &["does not fit", "held to --weights bf16 --tp 1 --pp 1"],
+    );
+}
+
+#[test]
+fn search_simulates_a_sized_window_unless_told_or_given_less() {
+    // 10 minutes at 80 % of a Llama-3.1-8B unit's capacity is tens of thousands of requests;
+    // each candidate is simulated for a warm-up, at least 2,000 measured, and a cool-down.
+    let base = [
+        "search",
+        "--model",
+        "llama-3.1-8b",
+        "--max-gpus",
+        "2",
+        "--top",
+        "2",
+        "--no-disagg",
+    ];
+    let v = json(&base);
+    assert_eq!(v["simulation"]["measured_requests"], 2000);
+    assert_eq!(v["simulation"]["sized"], 2);
+    for r in rows(&v, "top") {
+        let s = &r["simulated"];
+        let (measured, completed) = (num(s, "measured"), num(s, "completed"));
+        assert!(measured >= 2000.0 && measured < completed, "{s}");
+    }
+    // A window shorter than the sized one is simulated whole, every request measured.
+    let v = json(&[&base[..], &["--requests", "300"]].concat());
+    assert_eq!(v["simulation"]["sized"], 0);
+    for r in rows(&v, "top") {
+        let s = &r["simulated"];
+        assert_eq!(s["measured"], s["completed"], "{s}");
+        assert_eq!(s["completed"], 300, "{s}");
+    }
+    check(
+        &[&base[..], &["--sim-requests", "50"]].concat(),
+        2,
+        &["--sim-requests", "50"],
+    );
+}

@@ -3,7 +3,7 @@
 
 use crate::common::fmt::{self, Align, Table};
 use crate::common::fmt::{layout, money};
-use servemath_report::{SearchReport, SearchRow, SearchSlo};
+use servemath_report::{SearchReport, SearchRestrict, SearchRow, SearchSlo};
 
 /// `TTFT ≤ 2.00 s and TPOT ≤ 50.0 ms`, or `no latency targets`.
 pub fn targets(slo: &SearchSlo) -> String {
@@ -105,6 +105,9 @@ fn header(r: &SearchReport) -> String {
             fmt::int(c.meeting as f64)
         ),
     );
+    if let Some(held) = restrictions(&r.restrict) {
+        line("held to", held);
+    }
     if let Some(sim) = &r.simulation {
         line(
             "simulated",
@@ -115,6 +118,20 @@ fn header(r: &SearchReport) -> String {
                 fmt::workload(&sim.workload)
             ),
         );
+        if sim.sized > 0 {
+            line(
+                "window",
+                format!(
+                    "{} a stretch of it: a warm-up, then at least {} requests over at least 4 end-to-end latencies measured (p50, p99), then a cool-down (--sim-requests)",
+                    if sim.sized == sim.candidates {
+                        "each".to_string()
+                    } else {
+                        format!("{} of the {}", sim.sized, sim.candidates)
+                    },
+                    fmt::int(sim.measured_requests as f64)
+                ),
+            );
+        }
     }
     let by = match r.objective {
         "cost" => "$ per million output tokens",
@@ -253,4 +270,24 @@ pub fn render(r: &SearchReport, front_cost: bool) -> String {
     }
     s.push_str("batch: `mem` the largest that fits, `tpot`/`ttft` the largest within that target; HBM: used of usable on the busiest GPU; comm: exposed communication share of the step. Definitions: docs/search.md\n");
     s
+}
+
+/// `weights bf16; kv bf16,fp8; tp 8`: the restrictions as their flags spell them, or `None`.
+pub(crate) fn restrictions(r: &SearchRestrict) -> Option<String> {
+    let mut parts = Vec::new();
+    for (flag, formats) in [("--weights", &r.weights), ("--kv", &r.kv)] {
+        if !formats.is_empty() {
+            parts.push(format!("{flag} {}", formats.join(",")));
+        }
+    }
+    for (flag, degrees) in [("--tp", &r.tp), ("--pp", &r.pp), ("--ep", &r.ep)] {
+        if !degrees.is_empty() {
+            let d: Vec<String> = degrees.iter().map(u32::to_string).collect();
+            parts.push(format!("{flag} {}", d.join(",")));
+        }
+    }
+    if let Some(tbo) = r.tbo {
+        parts.push(format!("--tbo {}", if tbo { "on" } else { "off" }));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
 }
