@@ -25,6 +25,7 @@ mod estimate;
 pub mod fleet;
 mod lifecycle;
 mod prices;
+pub mod search;
 pub mod simulate;
 pub mod units;
 mod validate;
@@ -36,6 +37,7 @@ pub use estimate::{estimate, EstimateRequest, Estimated};
 pub use fleet::fleet;
 pub use lifecycle::{lifecycle, LifecycleRequest};
 pub use prices::{prices, PricesRequest};
+pub use search::search;
 pub use validate::{calibrate, validate, ValidateRequest};
 
 /// A request value that is malformed or contradicts another (a scheduler name, a duration, a

@@ -250,3 +250,63 @@ fn a_bad_simulation_value_is_named_by_its_request_key() {
         "{err}"
     );
 }
+
+#[test]
+fn search_ranks_configurations_held_to_a_format() {
+    use servemath::search::{Machine, SearchRequest};
+    use servemath::simulate::{SloRequest, WorkloadRequest};
+    use servemath_model::Precision;
+    let model = servemath_model::builtin("llama-3.1-8b").expect("model");
+    let hardware = Catalog::builtin().get("h100-sxm").expect("entry").clone();
+    let request = SearchRequest {
+        model,
+        machines: vec![Machine {
+            params: Calibration::builtin().for_family(&hardware.family),
+            costs: servemath_econ::cost_inputs_for(&hardware).ok(),
+            hardware,
+        }],
+        scale_up: Vec::new(),
+        max_gpus: Some(8),
+        min_tokens_per_s_per_user: None,
+        slo: SloRequest {
+            ttft: Some("2s".into()),
+            tpot: Some("50ms".into()),
+        },
+        workload: WorkloadRequest::default(),
+        top: 5,
+        load: 0.8,
+        measured_requests: 1000,
+        simulate: false,
+        disaggregation: false,
+        restrict: servemath_search::Restrict {
+            weights: vec![Precision::Bf16],
+            ..Default::default()
+        },
+        objective: None,
+    };
+    let (report, diagnostics) =
+        servemath::search::search(&request, &servemath::Keys).expect("search");
+    assert!(report.feasible);
+    assert_eq!(report.top.len(), 5);
+    assert_eq!(report.top[0].rank, Some(1));
+    // Held to BF16 weights, every row is BF16; the analytic pass says what it did.
+    assert!(
+        report.top.iter().all(|r| r.weights == "bf16"),
+        "{:?}",
+        report.top
+    );
+    assert!(diagnostics
+        .iter()
+        .any(|d| matches!(d, Diagnostic::Note(n) if n.starts_with("analytic pass"))));
+    // A load outside (0, 1.5] is the caller's mistake, named by its key.
+    let err = servemath::search::search(
+        &SearchRequest {
+            load: 2.0,
+            ..request
+        },
+        &servemath::Keys,
+    )
+    .expect_err("load 2");
+    assert!(err.chain().any(|c| c.is::<Invalid>()), "{err}");
+    assert!(err.to_string().starts_with("search.load 2"), "{err}");
+}

@@ -1,7 +1,7 @@
 //! `servemath search`: every layout of a model on one or more machines, scored with the cost
 //! model, the best re-scored in the simulator; the top configurations and the Pareto front as
-//! a table, JSON, CSV or a plot. The search itself is `servemath-search`; this module resolves
-//! the flags (the workload and SLOs as `simulate` resolves them) and writes what comes back.
+//! a table, JSON, CSV or a plot. The search is [`servemath::search`]; this module reads the
+//! flags and files into a request and writes what comes back.
 
 mod csv;
 mod plot;
@@ -13,24 +13,14 @@ use crate::args::{
 use crate::commands::write_json;
 use crate::common::plot::Kind;
 use crate::common::{self, fmt, ParamArgs};
-use crate::usage;
 use anyhow::{anyhow, bail};
 use clap::{Args, ValueEnum};
-use servemath::simulate::{resolve_slo, resolve_workload, Source};
+use servemath::search::{Machine, SearchRequest};
 use servemath_model::Precision;
-use servemath_report::{
-    SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRestrict, SearchRow, SearchSlo,
-    SimulationSetup, Versioned,
-};
-use servemath_search::{
-    closest_miss, pareto_front, rank, rescore, search, Candidate, FrontAxis, HardwareOption,
-    Objective, Restrict, SearchError, SearchResult, SearchSpec, SimOptions, SimScore, Slo, Traffic,
-    Window, MEASURED_REQUESTS,
-};
-use servemath_sim::workload::Arrivals;
+use servemath_report::{SearchReport, Versioned};
+use servemath_search::{Objective, Restrict, MEASURED_REQUESTS};
 use std::io::Write;
 use std::path::PathBuf;
-use std::time::Instant;
 
 /// Search every layout of a model on one or more machines for the best configuration, and the
 /// Pareto front of tokens/s per user against tokens/s per GPU.
@@ -214,28 +204,18 @@ pub enum RankBy {
     TokensPerGpu,
 }
 
-/// The default most GPUs per unit.
-const DEFAULT_MAX_GPUS: u32 = 64;
-
-/// Everything resolved from the flags.
-struct Setup {
-    spec: SearchSpec,
-    traffic: Traffic,
-    simulation: SimulationSetup,
-    slo: SearchSlo,
-    objective: Objective,
-}
-
-fn resolve_setup(args: &SearchArgs) -> anyhow::Result<Setup> {
+/// The request the flags describe, with the model, catalog, parameter and cost files read.
+/// A machine with no price only loses its $ figures (with a note) unless cost flags were given.
+fn request(args: &SearchArgs) -> anyhow::Result<SearchRequest> {
     let model = common::load_model(&args.model)?;
     let catalog = common::load_catalog(&args.hardware_file)?;
     let costs_given =
         args.costs.mode.is_some() || !args.costs.cost.is_empty() || args.costs.costs_file.is_some();
-    let mut hardware = Vec::new();
+    let mut machines = Vec::new();
     for id in &args.hardware {
         let hw = catalog.get(id.trim())?;
         let params = common::resolve_params(&args.params, hw)?;
-        let cost = match resolve_cost_inputs(&args.costs, hw) {
+        let costs = match resolve_cost_inputs(&args.costs, hw) {
             Ok(c) => Some(c),
             Err(e) if !costs_given => {
                 if !args.quiet {
@@ -245,89 +225,24 @@ fn resolve_setup(args: &SearchArgs) -> anyhow::Result<Setup> {
             }
             Err(e) => return Err(e),
         };
-        let scale_ups: Vec<Option<u32>> = if args.scale_up.is_empty() {
-            vec![None]
-        } else {
-            args.scale_up.iter().map(|&s| Some(s)).collect()
-        };
-        for s in scale_ups {
-            if s == Some(0) {
-                bail!("--scale-up 0: a scale-up domain holds at least one GPU");
-            }
-            hardware.push(HardwareOption::new(hw.clone(), s, params, cost.clone()));
-        }
+        machines.push(Machine {
+            hardware: hw.clone(),
+            params,
+            costs,
+        });
     }
-    let flags = Origins::default();
-    if args.workload.concurrency.is_some() {
-        bail!("--concurrency: search offers each configuration a fraction (--load) of its capacity as open-loop arrivals; a closed loop does not apply");
-    }
-    if args.workload.rate.is_some() && !args.quiet {
-        crate::warn("--rate sets only the arrival process; search rescales it to --load of each configuration's capacity");
-    }
-    let plan = resolve_workload(&workload_request(&args.workload)?, &flags)?;
-    let mut workload = plan.report;
-    let traffic = match plan.source {
-        Source::Synthetic(s) => Traffic::Synthetic(s),
-        Source::Trace(t) => Traffic::Trace(t),
-        Source::Closed { .. } => bail!("--concurrency does not apply to search"),
-    };
-    // Only the shape of the arrivals is kept: each configuration gets its own rate.
-    if let Traffic::Synthetic(s) = &traffic {
-        workload.arrivals = Some(shape(s.arrivals()));
-    }
-    workload.mean_rate_per_s = None;
-    let target = resolve_slo(&slo_request(&args.slo), &flags)?;
-    let mut slo = target.map_or(
-        Slo {
-            ttft_s: f64::INFINITY,
-            tpot_s: f64::INFINITY,
-        },
-        |t| t.0,
-    );
-    if let Some(x) = args.min_tokens_per_s_per_user {
-        if !(x.is_finite() && x > 0.0) {
-            bail!("--min-tokens-per-s-per-user {x}: must be a positive number of tokens/s");
-        }
-        slo.tpot_s = slo.tpot_s.min(1.0 / x);
-    }
-    let largest_domain = hardware
-        .iter()
-        .map(|h: &HardwareOption| h.hardware.scale_up_domain)
-        .max()
-        .unwrap_or(1);
-    let max_gpus = args
-        .max_gpus
-        .unwrap_or(DEFAULT_MAX_GPUS.max(largest_domain));
-    if max_gpus == 0 {
-        bail!("--max-gpus 0: a configuration needs at least one GPU");
-    }
-    if !(args.load.is_finite() && args.load > 0.0 && args.load <= 1.5) {
-        bail!(
-            "--load {}: must be in (0, 1.5], a fraction of each configuration's capacity",
-            args.load
-        );
-    }
-    let all_priced = hardware.iter().all(|h| h.usd_per_gpu_hour.is_some());
-    let objective = match args.rank_by {
-        Some(RankBy::Cost) if !all_priced => bail!(
-            "--rank-by cost: {} has no price; give --cost rental_usd_per_gpu_hour=... or rank by tokens-per-gpu",
-            hardware
-                .iter()
-                .find(|h| h.usd_per_gpu_hour.is_none())
-                .map_or("a machine", |h| h.label.as_str())
-        ),
-        Some(RankBy::Cost) => Objective::Cost,
-        Some(RankBy::TokensPerGpu) => Objective::TokensPerGpu,
-        None if all_priced => Objective::Cost,
-        None => Objective::TokensPerGpu,
-    };
-    let spec = SearchSpec {
+    Ok(SearchRequest {
         model,
-        hardware,
-        input_tokens: workload.mean_input_tokens,
-        output_tokens: workload.mean_output_tokens,
-        slo,
-        max_gpus,
+        machines,
+        scale_up: args.scale_up.clone(),
+        max_gpus: args.max_gpus,
+        min_tokens_per_s_per_user: args.min_tokens_per_s_per_user,
+        slo: slo_request(&args.slo),
+        workload: workload_request(&args.workload)?,
+        top: args.top,
+        load: args.load,
+        measured_requests: args.sim_requests,
+        simulate: !args.no_sim,
         disaggregation: !args.no_disagg,
         restrict: Restrict {
             weights: args.weights.clone(),
@@ -337,74 +252,11 @@ fn resolve_setup(args: &SearchArgs) -> anyhow::Result<Setup> {
             ep: args.ep.clone(),
             two_batch_overlap: args.tbo.map(|t| t == OnOff::On),
         },
-    };
-    Ok(Setup {
-        spec,
-        traffic,
-        simulation: SimulationSetup {
-            workload,
-            load: args.load,
-            candidates: 0,
-            measured_requests: args.sim_requests,
-            sized: 0,
-        },
-        slo: SearchSlo {
-            ttft_s: target.and_then(|t| t.1.ttft_s),
-            tpot_s: target.and_then(|t| t.1.tpot_s),
-            min_tokens_per_s_per_user: args.min_tokens_per_s_per_user,
-        },
-        objective,
+        objective: args.rank_by.map(|r| match r {
+            RankBy::Cost => Objective::Cost,
+            RankBy::TokensPerGpu => Objective::TokensPerGpu,
+        }),
     })
-}
-
-/// An arrival process without its rate: `poisson`, `gamma with CV 2`, `... and a daily profile`.
-fn shape(a: &Arrivals) -> String {
-    match a {
-        Arrivals::Poisson { .. } => "poisson arrivals".to_string(),
-        Arrivals::Gamma { cv, .. } => format!("gamma arrivals with CV {cv}"),
-        Arrivals::Daily { base, .. } => format!("{} and a daily profile", shape(base)),
-    }
-}
-
-/// Sorts the simulated top: those meeting the targets at p99 first, by the objective on the
-/// simulated figures; then the rest in their analytic order.
-fn rerank(top: &mut [(Candidate, Option<SimScore>)], objective: Objective) {
-    let key = |s: &SimScore| match objective {
-        Objective::TokensPerGpu => -s.output_tokens_per_s_per_gpu,
-        Objective::Cost => s.usd_per_m_output_tokens.unwrap_or(f64::INFINITY),
-    };
-    // A stable sort keeps the analytic order among the misses.
-    top.sort_by(|a, b| match (&a.1, &b.1) {
-        (Some(x), Some(y)) => y
-            .meets_slo
-            .cmp(&x.meets_slo)
-            .then(if x.meets_slo && y.meets_slo {
-                key(x).total_cmp(&key(y))
-            } else {
-                std::cmp::Ordering::Equal
-            }),
-        _ => std::cmp::Ordering::Equal,
-    });
-}
-
-/// The Pareto front of each machine on `axis` (over the batch grid, among those meeting the
-/// targets), machine by machine.
-fn fronts(spec: &SearchSpec, r: &SearchResult, axis: FrontAxis, per_machine: bool) -> Vec<usize> {
-    let meets = |i: &usize| {
-        let c = &r.candidates[*i];
-        c.on_grid && c.meets(&spec.slo)
-    };
-    if !per_machine {
-        return pareto_front(&r.candidates, (0..r.candidates.len()).filter(meets), axis);
-    }
-    (0..spec.hardware.len())
-        .flat_map(|h| {
-            let among = (0..r.candidates.len())
-                .filter(meets)
-                .filter(move |&i| r.candidates[i].hardware == h);
-            pareto_front(&r.candidates, among, axis)
-        })
-        .collect()
 }
 
 pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -417,113 +269,25 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     {
         bail!("--csv: directory `{}` does not exist", dir.display());
     }
-    let mut setup = resolve_setup(args)?;
-    let spec = &setup.spec;
-    let start = Instant::now();
-    let result = search(spec).map_err(restricted)?;
-    let analytic_s = start.elapsed().as_secs_f64();
+    let (report, diagnostics) = servemath::search(&request(args)?, &Origins::default())?;
+    for d in &diagnostics {
+        match d {
+            servemath::Diagnostic::Warning(w) => crate::warn(w),
+            servemath::Diagnostic::Note(n) if !args.quiet => crate::note(n),
+            servemath::Diagnostic::Note(_) => {}
+        }
+    }
     let note = |msg: String| {
         if !args.quiet {
             crate::note(&msg);
         }
     };
-    note(format!(
-        "analytic pass: {} configurations from {} layouts in {}",
-        fmt::int(result.counts.candidates as f64),
-        fmt::int(result.counts.layouts as f64),
-        fmt::seconds(analytic_s)
-    ));
-    let ranked = rank(&result, &spec.slo, setup.objective);
-    let row = |c: &Candidate, rank: Option<u32>, sim: Option<&SimScore>| {
-        SearchRow::new(spec, c, rank, sim)
-    };
-    let mut top: Vec<(Candidate, Option<SimScore>)> = ranked
-        .iter()
-        .take(args.top)
-        .map(|&i| (result.candidates[i], None))
-        .collect();
-    let simulate = !args.no_sim && !top.is_empty();
-    if simulate {
-        let start = Instant::now();
-        let cands: Vec<Candidate> = top.iter().map(|t| t.0).collect();
-        let opts = SimOptions {
-            load: args.load,
-            window: Window {
-                measured_requests: args.sim_requests,
-                ..Window::default()
-            },
-            ..SimOptions::default()
-        };
-        let scores = rescore(spec, &cands, &setup.traffic, &opts);
-        for (t, s) in top.iter_mut().zip(scores) {
-            let s = s?;
-            setup.simulation.sized += u32::from(s.measured < s.completed);
-            t.1 = Some(s);
-        }
-        note(format!(
-            "simulated the top {} at {} of capacity in {}",
-            top.len(),
-            fmt::percent(args.load),
-            fmt::seconds(start.elapsed().as_secs_f64())
-        ));
-        rerank(&mut top, setup.objective);
-        setup.simulation.candidates = top.len() as u32;
-    }
-    let feasible_analytic = !ranked.is_empty();
-    let feasible =
-        feasible_analytic && (!simulate || top.iter().any(|t| t.1.is_some_and(|s| s.meets_slo)));
-    let best_per_hardware = (0..spec.hardware.len())
-        .filter_map(|h| ranked.iter().find(|&&i| result.candidates[i].hardware == h))
-        .map(|&i| row(&result.candidates[i], None, None))
-        .collect();
-    let pareto = fronts(spec, &result, FrontAxis::TokensPerGpu, true);
-    let pareto_cost = fronts(spec, &result, FrontAxis::Cost, false);
-    let report = SearchReport {
-        model: SearchModel::new(spec),
-        hardware: SearchHardware::new(spec),
-        input_tokens: spec.input_tokens,
-        output_tokens: spec.output_tokens,
-        slo: setup.slo,
-        max_gpus: spec.max_gpus,
-        disaggregation: spec.disaggregation,
-        restrict: SearchRestrict::new(spec),
-        objective: match setup.objective {
-            Objective::TokensPerGpu => "tokens_per_gpu",
-            Objective::Cost => "cost",
-        },
-        counts: SearchCounts::from(result.counts),
-        simulation: simulate.then(|| setup.simulation.clone()),
-        feasible,
-        closest_miss: (!feasible_analytic)
-            .then(|| closest_miss(&result, &spec.slo))
-            .flatten()
-            .map(|i| row(&result.candidates[i], None, None)),
-        top: top
-            .iter()
-            .enumerate()
-            .map(|(k, (c, s))| row(c, Some(k as u32 + 1), s.as_ref()))
-            .collect(),
-        best_per_hardware,
-        pareto: pareto
-            .iter()
-            .map(|&i| row(&result.candidates[i], None, None))
-            .collect(),
-        pareto_cost: pareto_cost
-            .iter()
-            .map(|&i| row(&result.candidates[i], None, None))
-            .collect(),
-    };
-    if !feasible_analytic {
+    // Nothing meets the targets even on the cost model: no machine has a best configuration.
+    if report.best_per_hardware.is_empty() {
         if args.json {
             write_json(out, &Versioned::new(report.clone()))?;
         }
         return Err(infeasible(&report));
-    }
-    if simulate && !feasible {
-        crate::warn(&format!(
-            "none of the top {} meets the targets at p99 in the simulator; a lower --load or looser targets may",
-            top.len()
-        ));
     }
     if let Some(path) = &args.csv {
         csv::write(path, &report)?;
@@ -539,23 +303,6 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         write!(out, "{}", render::render(&report, args.front_cost))?;
     }
     Ok(())
-}
-
-/// A restriction that leaves nothing to search is a usage error naming its flag and value.
-fn restricted(e: SearchError) -> anyhow::Error {
-    match e {
-        SearchError::Restricted {
-            field: "restrictions",
-            value,
-            reason,
-        } => usage!("the restrictions ({value}) leave nothing to search: {reason}"),
-        SearchError::Restricted {
-            field,
-            value,
-            reason,
-        } => usage!("--{field} {value}: {reason}"),
-        e => e.into(),
-    }
 }
 
 /// The error when nothing meets the targets, naming the closest configuration and its miss.

@@ -176,15 +176,16 @@ fn search_refuses_what_it_cannot_do() {
         1,
         &["infeasible"],
     );
+    // Values outside their range, or a setting search cannot use: usage errors.
     check(
         &with(&["--min-tokens-per-s-per-user", "-3"]),
-        1,
+        2,
         &["positive"],
     );
-    check(&with(&["--load", "0"]), 1, &["--load"]);
-    check(&with(&["--scale-up", "0"]), 1, &["--scale-up"]);
-    check(&with(&["--max-gpus", "0"]), 1, &["--max-gpus"]);
-    check(&with(&["--concurrency", "8"]), 1, &["--concurrency"]);
+    check(&with(&["--load", "0"]), 2, &["--load"]);
+    check(&with(&["--scale-up", "0"]), 2, &["--scale-up"]);
+    check(&with(&["--max-gpus", "0"]), 2, &["--max-gpus"]);
+    check(&with(&["--concurrency", "8"]), 2, &["--concurrency"]);
     check(&with(&["--hardware", "h100-sxn"]), 1, &["did you mean"]);
     check(&with(&["--slo-ttft", "fast"]), 2, &["--slo-ttft"]);
     check(&with(&["--plot", "x.jpg"]), 1, &[".svg or .png"]);
