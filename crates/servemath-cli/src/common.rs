@@ -10,8 +10,8 @@ pub mod plot;
 use crate::usage;
 use anyhow::Context;
 use clap::Args;
-use servemath::{DeploymentRequest, ParamOverride};
-use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, Precisions, PARAM_DOCS};
+use servemath::{DeploymentRequest, ParamOverride, PrecisionChoice};
+use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, PARAM_DOCS};
 use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{MathPrecision, ModelSpec, Precision};
 use std::path::{Path, PathBuf};
@@ -303,30 +303,17 @@ pub fn deployment_request(args: &DeployArgs) -> anyhow::Result<DeploymentRequest
     let model = load_model(&args.model)?;
     let catalog = load_catalog(&args.hardware_file)?;
     let hw = catalog.get(&args.hardware)?;
-    let has = |p: MathPrecision| hw.peak_flop_per_s(p).is_ok();
-    let mut prec = Precisions::defaults_for(&model, has);
-    if let Some(w) = args.weights {
-        prec = prec.with_linear_weights(w, has);
+    let prec = PrecisionChoice {
+        weights: args.weights,
+        attention_weights: args.attention_weights,
+        dense_weights: args.dense_weights,
+        expert_weights: args.expert_weights,
+        kv: args.kv,
+        activations: args.activations,
+        compute: args.compute,
+        attention_math: args.attention_math,
     }
-    if let Some(kv) = args.kv {
-        prec.kv = kv;
-    }
-    prec.activations = args.activations;
-    if let Some(w) = args.attention_weights {
-        prec.weights.attention = w;
-    }
-    if let Some(w) = args.dense_weights {
-        prec.weights.dense_mlp = w;
-    }
-    if let Some(w) = args.expert_weights {
-        prec.weights.experts = w;
-    }
-    if let Some(c) = args.compute {
-        prec.compute = c;
-    }
-    if let Some(a) = args.attention_math {
-        prec.attention = a;
-    }
+    .resolve(&model, hw);
     let params = resolve_params(&args.params, hw)?;
     Ok(DeploymentRequest {
         model,

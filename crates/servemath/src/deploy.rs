@@ -5,7 +5,7 @@
 use anyhow::Context;
 use servemath_cost::{CostParams, Deployment, Parallelism, Precisions};
 use servemath_hardware::Hardware;
-use servemath_model::ModelSpec;
+use servemath_model::{MathPrecision, ModelSpec, Precision};
 
 /// Tensor-parallel degrees tried by [`DeploymentRequest::smallest_fitting_tp`]: powers of two up
 /// to 1,024, the largest scale-up domain in the catalog being 576.
@@ -23,6 +23,73 @@ pub struct DeploymentRequest {
     pub layout: Parallelism,
     pub precisions: Precisions,
     pub params: CostParams,
+}
+
+/// The formats a caller chose; everything left `None` takes the one default rule: the
+/// checkpoint's own formats, with the matmuls at the narrowest rate the hardware has a
+/// published peak for ([`Precisions::defaults_for`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PrecisionChoice {
+    /// Every linear layer's weights (attention, dense MLP, experts).
+    pub weights: Option<Precision>,
+    /// Then, per component, overriding `weights`.
+    pub attention_weights: Option<Precision>,
+    pub dense_weights: Option<Precision>,
+    pub expert_weights: Option<Precision>,
+    /// The KV cache.
+    pub kv: Option<Precision>,
+    /// Activations between layers.
+    pub activations: Precision,
+    /// The rate class the GEMMs run at.
+    pub compute: Option<MathPrecision>,
+    /// The rate class attention runs at.
+    pub attention_math: Option<MathPrecision>,
+}
+
+impl Default for PrecisionChoice {
+    fn default() -> Self {
+        PrecisionChoice {
+            weights: None,
+            attention_weights: None,
+            dense_weights: None,
+            expert_weights: None,
+            kv: None,
+            activations: Precision::Bf16,
+            compute: None,
+            attention_math: None,
+        }
+    }
+}
+
+impl PrecisionChoice {
+    /// The precisions of `model` on `hardware` with this choice applied over the defaults.
+    pub fn resolve(&self, model: &ModelSpec, hardware: &Hardware) -> Precisions {
+        let has = |p: MathPrecision| hardware.peak_flop_per_s(p).is_ok();
+        let mut prec = Precisions::defaults_for(model, has);
+        if let Some(w) = self.weights {
+            prec = prec.with_linear_weights(w, has);
+        }
+        if let Some(kv) = self.kv {
+            prec.kv = kv;
+        }
+        prec.activations = self.activations;
+        if let Some(w) = self.attention_weights {
+            prec.weights.attention = w;
+        }
+        if let Some(w) = self.dense_weights {
+            prec.weights.dense_mlp = w;
+        }
+        if let Some(w) = self.expert_weights {
+            prec.weights.experts = w;
+        }
+        if let Some(c) = self.compute {
+            prec.compute = c;
+        }
+        if let Some(a) = self.attention_math {
+            prec.attention = a;
+        }
+        prec
+    }
 }
 
 impl DeploymentRequest {

@@ -34,10 +34,40 @@ pub struct Estimated {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// One point of a batch sweep.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SweepPoint {
+    /// Concurrent requests (not necessarily whole: a sweep is a curve).
+    pub batch: f64,
+    pub tpot_s: f64,
+    pub output_tokens_per_s_per_gpu: f64,
+}
+
 impl Estimated {
     /// Whether any requested batch fits in memory.
     pub fn fits(&self) -> bool {
         self.report.batches.iter().any(|b| b.fits)
+    }
+
+    /// TPOT and output tokens/s per GPU at `points` batches spaced evenly on a log scale from
+    /// `lo` to `hi`, stopping at the largest batch that fits (beyond it no batch runs).
+    pub fn sweep(&self, lo: f64, hi: f64, points: usize) -> Vec<SweepPoint> {
+        let r = &self.report;
+        let limit = r.max_batch as f64;
+        let (input, output) = (r.input_tokens as f64, r.output_tokens as f64);
+        let steps = points.max(2) - 1;
+        (0..=steps)
+            .map(|i| lo * (hi / lo).powf(i as f64 / steps as f64))
+            .filter(|&b| limit < 1.0 || b <= limit)
+            .map(|b| {
+                let e = self.deployment.estimate(b, input, output);
+                SweepPoint {
+                    batch: b,
+                    tpot_s: e.tpot_s,
+                    output_tokens_per_s_per_gpu: e.output_tokens_per_s_per_gpu,
+                }
+            })
+            .collect()
     }
 }
 

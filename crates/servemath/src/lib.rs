@@ -32,8 +32,8 @@ mod validate;
 
 pub use claims::claims;
 pub use cost::cost;
-pub use deploy::DeploymentRequest;
-pub use estimate::{estimate, EstimateRequest, Estimated};
+pub use deploy::{DeploymentRequest, PrecisionChoice};
+pub use estimate::{estimate, EstimateRequest, Estimated, SweepPoint};
 pub use fleet::fleet;
 pub use lifecycle::{lifecycle, LifecycleRequest};
 pub use prices::{prices, PricesRequest};

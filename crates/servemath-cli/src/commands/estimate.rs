@@ -136,11 +136,11 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     if !estimated.fits() {
         return Err(nothing_fits(&estimated));
     }
-    let report = estimated.report;
     if let (Some(path), Some(kind)) = (&args.plot, plot_kind) {
-        plot::draw(path, kind, &estimated.deployment, &report)?;
+        plot::draw(path, kind, &estimated)?;
         crate::note(&format!("plot written to {}", path.display()));
     }
+    let report = estimated.report;
     if args.json {
         return write_json(out, &Versioned::new(report));
     }

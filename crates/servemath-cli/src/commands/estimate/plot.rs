@@ -6,8 +6,7 @@ use crate::common::plot::{Kind, FAMILY, FONT};
 use anyhow::anyhow;
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use servemath_cost::Deployment;
-use servemath_report::EstimateReport;
+use servemath::Estimated;
 use std::path::Path;
 
 const SIZE: (u32, u32) = (1000, 620);
@@ -28,7 +27,8 @@ struct Data {
 }
 
 impl Data {
-    fn new(dep: &Deployment, r: &EstimateReport) -> Data {
+    fn new(e: &Estimated) -> Data {
+        let r = &e.report;
         let requested: Vec<f64> = r.batches.iter().map(|b| b.batch as f64).collect();
         let lo = requested
             .iter()
@@ -50,14 +50,7 @@ impl Data {
         }
         let (input, output) = (r.input_tokens as f64, r.output_tokens as f64);
         // The curves stop at the memory limit: beyond it no batch runs.
-        let sweep: Vec<(f64, f64, f64)> = (0..SWEEP_POINTS)
-            .map(|i| lo * (hi / lo).powf(i as f64 / (SWEEP_POINTS - 1) as f64))
-            .filter(|&b| limit < 1.0 || b <= limit)
-            .map(|b| {
-                let e = dep.estimate(b, input, output);
-                (b, e.tpot_s * 1e3, e.output_tokens_per_s_per_gpu)
-            })
-            .collect();
+        let sweep = e.sweep(lo, hi, SWEEP_POINTS);
         let in_range = |v: f64| (v >= lo && v <= hi).then_some(v);
         Data {
             title: format!(
@@ -71,8 +64,11 @@ impl Data {
                 fmt::int(output)
             ),
             x: (lo, hi),
-            tpot_ms: sweep.iter().map(|s| (s.0, s.1)).collect(),
-            per_gpu: sweep.iter().map(|s| (s.0, s.2)).collect(),
+            tpot_ms: sweep.iter().map(|s| (s.batch, s.tpot_s * 1e3)).collect(),
+            per_gpu: sweep
+                .iter()
+                .map(|s| (s.batch, s.output_tokens_per_s_per_gpu))
+                .collect(),
             points: r
                 .batches
                 .iter()
@@ -93,10 +89,10 @@ impl Data {
 }
 
 /// Draws the chart for `r` to `path`.
-pub fn draw(path: &Path, kind: Kind, dep: &Deployment, r: &EstimateReport) -> anyhow::Result<()> {
+pub fn draw(path: &Path, kind: Kind, e: &Estimated) -> anyhow::Result<()> {
     plotters::style::register_font(FAMILY, FontStyle::Normal, FONT)
         .map_err(|_| anyhow!("the embedded plot font is not a valid font"))?;
-    let data = Data::new(dep, r);
+    let data = Data::new(e);
     let failed = |e: String| anyhow!("--plot {}: cannot draw: {e}", path.display());
     match kind {
         Kind::Svg => {
