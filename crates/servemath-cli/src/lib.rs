@@ -123,12 +123,14 @@ pub(crate) fn note(msg: &str) {
     let _ = writeln!(io::stderr(), "{msg}");
 }
 
-/// A command's diagnostics on stderr: warnings with their prefix, notes as they are.
-pub(crate) fn report_diagnostics(diagnostics: &[servemath::Diagnostic]) {
+/// A command's diagnostics on stderr: warnings with their prefix, notes as they are unless
+/// `quiet`.
+pub(crate) fn report_diagnostics(diagnostics: &[servemath::Diagnostic], quiet: bool) {
     for d in diagnostics {
         match d {
             servemath::Diagnostic::Warning(w) => warn(w),
-            servemath::Diagnostic::Note(n) => note(n),
+            servemath::Diagnostic::Note(n) if !quiet => note(n),
+            servemath::Diagnostic::Note(_) => {}
         }
     }
 }

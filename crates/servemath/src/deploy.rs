@@ -93,6 +93,20 @@ impl PrecisionChoice {
 }
 
 impl DeploymentRequest {
+    /// `model` on `hardware` at the default precisions ([`PrecisionChoice::default`]) with
+    /// the hardware family's calibration, TP left open and no other parallelism: the one
+    /// "deployment with defaults" rule.
+    pub fn with_defaults(model: ModelSpec, hardware: Hardware) -> DeploymentRequest {
+        DeploymentRequest {
+            precisions: PrecisionChoice::default().resolve(&model, &hardware),
+            params: servemath_cost::Calibration::builtin().for_family(&hardware.family),
+            model,
+            hardware,
+            tp: None,
+            layout: Parallelism::default(),
+        }
+    }
+
     /// The request at its tensor-parallel degree (TP1 when none was given).
     pub fn deploy(&self) -> anyhow::Result<Deployment> {
         self.deploy_at(self.tp.unwrap_or(1))
@@ -132,22 +146,12 @@ impl DeploymentRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use servemath_cost::Calibration;
     use servemath_hardware::Catalog;
-    use servemath_model::MathPrecision;
 
     fn request(model: &str, hardware: &str) -> DeploymentRequest {
         let model = servemath_model::builtin(model).expect("built-in model");
         let hardware = Catalog::builtin().get(hardware).expect("entry").clone();
-        let has = |p: MathPrecision| hardware.peak_flop_per_s(p).is_ok();
-        DeploymentRequest {
-            precisions: Precisions::defaults_for(&model, has),
-            params: Calibration::builtin().for_family(&hardware.family),
-            model,
-            hardware,
-            tp: None,
-            layout: Parallelism::default(),
-        }
+        DeploymentRequest::with_defaults(model, hardware)
     }
 
     #[test]

@@ -2,22 +2,16 @@
 //! typed requests in, reports and diagnostics out.
 
 use servemath::{DeploymentRequest, Diagnostic, Invalid, PricesRequest};
-use servemath_cost::{Calibration, Parallelism, Precisions};
+use servemath_cost::Calibration;
 use servemath_econ::PriceList;
 use servemath_hardware::Catalog;
-use servemath_model::MathPrecision;
 
 fn deployment(model: &str, hardware: &str, tp: Option<u32>) -> DeploymentRequest {
     let model = servemath_model::builtin(model).expect("built-in model");
     let hardware = Catalog::builtin().get(hardware).expect("entry").clone();
-    let has = |p: MathPrecision| hardware.peak_flop_per_s(p).is_ok();
     DeploymentRequest {
-        precisions: Precisions::defaults_for(&model, has),
-        params: Calibration::builtin().for_family(&hardware.family),
-        model,
-        hardware,
         tp,
-        layout: Parallelism::default(),
+        ..DeploymentRequest::with_defaults(model, hardware)
     }
 }
 

@@ -132,7 +132,7 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         utilization: args.utilization,
         costs: Some(costs),
     })?;
-    crate::report_diagnostics(&estimated.diagnostics);
+    crate::report_diagnostics(&estimated.diagnostics, false);
     if !estimated.fits() {
         return Err(nothing_fits(&estimated));
     }

@@ -163,13 +163,7 @@ pub fn run(args: &FleetArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         },
         &Origins::default(),
     )?;
-    for d in &diagnostics {
-        match d {
-            servemath::Diagnostic::Warning(w) => crate::warn(w),
-            servemath::Diagnostic::Note(n) if !args.quiet => crate::note(n),
-            servemath::Diagnostic::Note(_) => {}
-        }
-    }
+    crate::report_diagnostics(&diagnostics, args.quiet);
     if args.json {
         write_json(out, &Versioned::new(report.clone()))?;
     } else if report.feasible {

@@ -80,7 +80,7 @@ pub fn run(args: &PricesArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         cached_fraction: args.cached_fraction,
         utilization: args.utilization,
     })?;
-    crate::report_diagnostics(&diagnostics);
+    crate::report_diagnostics(&diagnostics, false);
     if args.json {
         return write_json(out, &Versioned::new(report));
     }

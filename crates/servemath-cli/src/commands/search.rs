@@ -270,13 +270,7 @@ pub fn run(args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
         bail!("--csv: directory `{}` does not exist", dir.display());
     }
     let (report, diagnostics) = servemath::search(&request(args)?, &Origins::default())?;
-    for d in &diagnostics {
-        match d {
-            servemath::Diagnostic::Warning(w) => crate::warn(w),
-            servemath::Diagnostic::Note(n) if !args.quiet => crate::note(n),
-            servemath::Diagnostic::Note(_) => {}
-        }
-    }
+    crate::report_diagnostics(&diagnostics, args.quiet);
     let note = |msg: String| {
         if !args.quiet {
             crate::note(&msg);

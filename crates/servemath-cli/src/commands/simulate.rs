@@ -262,13 +262,7 @@ pub fn run(args: &SimulateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     let merged = scenario::merge(args)?;
     let resolve::Plan { sim: plan, outputs } = resolve::resolve(merged)?;
     let quiet = outputs.quiet;
-    for d in &plan.diagnostics {
-        match d {
-            servemath::Diagnostic::Warning(w) => crate::warn(w),
-            servemath::Diagnostic::Note(n) if !quiet => crate::note(n),
-            servemath::Diagnostic::Note(_) => {}
-        }
-    }
+    crate::report_diagnostics(&plan.diagnostics, quiet);
     let progress = progress::Progress::new(quiet, plan.expected);
     let costs = fleet_costs(&plan.replicas, &args.flags.costs)?;
     let options = RunOptions {
