@@ -29,16 +29,6 @@ pub enum EconError {
     Parse { origin: String, message: String },
 }
 
-/// The nearest of `candidates` to `given`, if any is close (the same rule as model names).
-pub(crate) fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::normalized_damerau_levenshtein(given, c), *c))
-        .filter(|(score, _)| *score >= 0.5)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
 /// A value as written in an error: plain, or in exponent form when tiny or huge.
 fn show_value(v: f64) -> String {
     if v != 0.0 && v.is_finite() && (v.abs() < 1e-4 || v.abs() >= 1e12) {

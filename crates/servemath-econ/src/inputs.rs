@@ -7,9 +7,10 @@
 //! default to the hardware catalog's own sourced figures. Users override any input with a
 //! TOML file or `--cost name=value`; the source then names the override.
 
-use crate::error::{nearest, EconError};
+use crate::error::EconError;
 use serde::Serialize;
 use servemath_hardware::Hardware;
+use servemath_model::nearest;
 use std::collections::BTreeMap;
 
 /// How the GPU-hours are paid for.

@@ -192,15 +192,19 @@ impl Catalog {
 
     /// The id or alias nearest to a misspelt name, ids first.
     fn suggest(&self, key: &str) -> Option<String> {
-        let names = self.entries.iter().flat_map(|h| {
-            std::iter::once(h.id.as_str()).chain(
-                self.aliases
-                    .iter()
-                    .filter(move |(_, owner)| **owner == h.id)
-                    .map(|(alias, _)| alias.as_str()),
-            )
-        });
-        raw::nearest(key, names).map(str::to_string)
+        let names: Vec<&str> = self
+            .entries
+            .iter()
+            .flat_map(|h| {
+                std::iter::once(h.id.as_str()).chain(
+                    self.aliases
+                        .iter()
+                        .filter(move |(_, owner)| **owner == h.id)
+                        .map(|(alias, _)| alias.as_str()),
+                )
+            })
+            .collect();
+        servemath_model::nearest(key, &names).map(str::to_string)
     }
 }
 

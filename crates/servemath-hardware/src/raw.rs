@@ -302,7 +302,7 @@ fn resolve_family(ctx: &Ctx, family: Option<String>) -> Result<String, HardwareE
     if FAMILIES.contains(&family.as_str()) {
         return Ok(family);
     }
-    let hint = nearest(&family, FAMILIES.iter().copied())
+    let hint = servemath_model::nearest(&family, &FAMILIES)
         .map(|s| format!("; did you mean `{s}`?"))
         .unwrap_or_default();
     Err(ctx.invalid(
@@ -563,22 +563,6 @@ impl RawEntry {
                 .get_or_insert_with(|| UNSPECIFIED_DATE.to_string());
         }
     }
-}
-
-/// The candidate most similar to `given`, if similar enough to be a likely typo.
-pub(crate) fn nearest<'a>(
-    given: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    let mut best: Option<(f64, &str)> = None;
-    for candidate in candidates {
-        let score = strsim::normalized_damerau_levenshtein(given, candidate);
-        // Strictly greater: on a tie the earlier candidate (an id before its aliases) wins.
-        if score >= 0.5 && best.is_none_or(|(b, _)| score > b) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, c)| c)
 }
 
 #[cfg(test)]

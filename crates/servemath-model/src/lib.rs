@@ -18,12 +18,16 @@ pub use spec::{
     WeightPrecisions,
 };
 
-/// The candidate closest to `given` by edit distance, if any is close enough to be a likely typo.
+/// The candidate closest to `given` by edit distance, if any is close enough to be a likely typo
+/// (normalized Damerau-Levenshtein similarity at least 0.5); on a tie the earlier candidate
+/// wins (an id before its aliases). The one typo rule every crate's "did you mean" uses.
 pub fn nearest<'a>(given: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| (strsim::normalized_damerau_levenshtein(given, c), *c))
-        .filter(|(score, _)| *score >= 0.5)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
+    let mut best: Option<(f64, &str)> = None;
+    for &candidate in candidates {
+        let score = strsim::normalized_damerau_levenshtein(given, candidate);
+        if score >= 0.5 && best.is_none_or(|(b, _)| score > b) {
+            best = Some((score, candidate));
+        }
+    }
+    best.map(|(_, c)| c)
 }
