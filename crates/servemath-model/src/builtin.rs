@@ -11,6 +11,8 @@ pub struct BuiltinModel {
     pub name: &'static str,
     /// Hugging Face repository id; `None` for a model that is not on Hugging Face.
     pub hf_id: Option<&'static str>,
+    /// One line for `servemath models`: the model and its distinguishing building blocks
+    /// (`Llama 3.1 8B: dense, GQA 32/8 heads, 128k context`).
     pub description: &'static str,
     /// File under `configs/`.
     pub file: &'static str,
@@ -26,7 +28,10 @@ pub struct BuiltinModel {
 /// A checkpoint precision the table declares, with the reason the config cannot supply it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DeclaredCheckpoint {
+    /// Storage precision of each part of the weights; replaces [`ModelSpec::checkpoint`].
     pub precisions: WeightPrecisions,
+    /// Why the table states it: where the precision is recorded instead of the config
+    /// (a sentence, lowercase, no final period).
     pub reason: &'static str,
 }
 
@@ -50,7 +55,6 @@ impl BuiltinModel {
     }
 }
 
-/// The built-in table, in display order.
 /// The shipped `config.json` text of the built-in `name` (tests: the byte-identical copy of
 /// the reference file, checked against `shared/models` by `builtin/tests.rs`).
 #[cfg(test)]
@@ -61,12 +65,17 @@ pub(crate) fn builtin_config_text(name: &str) -> &'static str {
         .map_or_else(|| panic!("no built-in `{name}`"), |m| m.config_json)
 }
 
+/// The built-in table, in display order (the order `servemath models` lists). Each entry's
+/// [`BuiltinModel::spec`] parses on every call; nothing is cached.
 pub fn builtin_models() -> &'static [BuiltinModel] {
     BUILTINS
 }
 
-/// The [`ModelSpec`] of a built-in model, by short name (case-insensitive) or Hugging Face id.
-/// An unknown name is an error listing the known names and the nearest one.
+/// The [`ModelSpec`] of a built-in model, by short name or Hugging Face id (both
+/// case-insensitive, surrounding spaces ignored).
+///
+/// Fails with [`ModelError::UnknownBuiltin`], listing the known names and the nearest one, when
+/// nothing matches; the embedded configs themselves always parse (a test checks each).
 pub fn builtin(name: &str) -> Result<ModelSpec, ModelError> {
     let wanted = name.trim().to_ascii_lowercase();
     let found = BUILTINS

@@ -61,6 +61,10 @@ pub const SUPPORTED_MODEL_TYPES: &[&str] = &[
 /// `origin` is the file path or built-in name: it appears in every error, and its file stem
 /// (`.json` removed; the directory name for a file called `config.json`) becomes
 /// [`ModelSpec::name`].
+///
+/// Fails with a [`ModelError`] when the text is not JSON, a needed field is missing or out of
+/// range, a name-valued field or the `model_type` is not supported, or the sizes together
+/// describe more than 1e15 parameters ([`ModelError::TooLarge`]).
 pub fn parse_config(json: &str, origin: &str) -> Result<ModelSpec, ModelError> {
     let cx = Cx::new(origin);
     let json = python_literals(json);
@@ -86,6 +90,9 @@ pub fn parse_config(json: &str, origin: &str) -> Result<ModelSpec, ModelError> {
 /// `exclude_modules`, `kv_cache_quant_algo`). The ModelOpt file stands for the
 /// `quantization_config` the config lacks; a config that has its own keeps it.
 /// `origin` names the folder; the quant file's errors name it too.
+///
+/// Fails as [`parse_config`] does, and when the quant file is not JSON or lacks its
+/// `quantization` object.
 pub fn parse_snapshot(
     config_json: &str,
     hf_quant_config: Option<&str>,

@@ -6,16 +6,25 @@ use std::str::FromStr;
 
 /// A storage/compute format. Block-scaled formats include their scales in
 /// [`Precision::bytes_per_element`], so weight bytes are what HBM really holds.
+///
+/// Parsed (case-insensitive, trimmed) from its [`Precision::name`] or an alias: `float32`/`f32`,
+/// `bfloat16`, `float16`/`f16`/`half`, `e4m3`/`float8`/`fp8-e4m3`, `fp4` (NVFP4),
+/// `w4a16`/`awq`/`gptq` (INT4); anything else is an [`UnknownPrecision`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Precision {
+    /// IEEE single precision: 4 bytes per element.
     Fp32,
+    /// bfloat16: 2 bytes per element.
     Bf16,
+    /// IEEE half precision: 2 bytes per element.
     Fp16,
     /// FP8 (e4m3/e5m2) with per-tensor or per-channel scales (negligible size).
     Fp8,
     /// FP8 with one fp32 scale per 128x128 weight block (DeepSeek-V3 checkpoints).
     Fp8Block128,
+    /// 8-bit integers with per-tensor or per-channel scales (negligible size): 1 byte per
+    /// element.
     Int8,
     /// 4-bit integer weights with one fp16 scale and zero per group of 128 (AWQ/GPTQ).
     Int4,
@@ -32,15 +41,22 @@ pub enum Precision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MathPrecision {
+    /// FP32 inputs. The hardware catalog states no FP32 peak, so a matmul priced at this class
+    /// is refused there.
     Fp32,
     /// BF16 and FP16 run at the same tensor-core rate on every catalogued part.
     Bf16,
+    /// FP8 inputs (e4m3/e5m2), whatever their scaling.
     Fp8,
+    /// INT8 inputs; also the class of 4-bit integer weights ([`Precision::Int4`],
+    /// [`Precision::Int4G32`]).
     Int8,
+    /// 4-bit floating-point inputs (MXFP4, NVFP4).
     Fp4,
 }
 
 impl Precision {
+    /// Every format, in the order names are listed and matched.
     pub const ALL: [Precision; 10] = [
         Precision::Fp32,
         Precision::Bf16,
@@ -82,6 +98,8 @@ impl Precision {
         }
     }
 
+    /// The canonical lowercase name (`bf16`, `fp8-block128`, `int4-g32`), as accepted by
+    /// [`str::parse`] and written by `Display` and serde.
     pub fn name(self) -> &'static str {
         match self {
             Precision::Fp32 => "fp32",
@@ -99,6 +117,7 @@ impl Precision {
 }
 
 impl MathPrecision {
+    /// The lowercase name (`bf16`, `fp8`, `fp4`), as written by `Display` and serde.
     pub fn name(self) -> &'static str {
         match self {
             MathPrecision::Fp32 => "fp32",
@@ -126,7 +145,10 @@ impl fmt::Display for MathPrecision {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown precision `{given}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
 pub struct UnknownPrecision {
+    /// The text as given, untrimmed.
     pub given: String,
+    /// The nearest canonical name, when one is close enough to be a likely typo; `None`
+    /// otherwise.
     pub suggestion: Option<String>,
 }
 

@@ -11,8 +11,12 @@ pub struct ModelSpec {
     pub name: String,
     /// `model_type` as read (the text model's, for nested multimodal configs).
     pub model_type: String,
+    /// Width `d` of the residual stream (`hidden_size`), elements; at least 1.
     pub hidden_size: u64,
+    /// Rows `V` of the token embedding table (`vocab_size`); at least 1.
     pub vocab_size: u64,
+    /// `true`: the output head reuses the embedding matrix, so [`ParamBreakdown::lm_head`] is
+    /// 0 (`tie_word_embeddings`; when absent, the family's default).
     pub tie_word_embeddings: bool,
     /// The main decoder stack as runs of identical layers, in order; counts sum to the layer count.
     pub groups: Vec<LayerGroup>,
@@ -24,7 +28,8 @@ pub struct ModelSpec {
     /// The KV-cache format the checkpoint's quantization config prescribes (ModelOpt
     /// `kv_cache_quant_algo`, compressed-tensors `kv_cache_scheme`); `None`: not stated.
     pub kv_cache: Option<Precision>,
-    /// `max_position_embeddings`.
+    /// Longest context the model accepts, tokens (`max_position_embeddings`, or the family's
+    /// equivalent); at least 1.
     pub max_context: u64,
     /// Parameters of a multimodal wrapper's vision tower (and its projector), counted apart
     /// from the decoder: loaded into memory, not part of a text step. 0 for text models.
@@ -37,24 +42,35 @@ pub struct ModelSpec {
 /// `count` consecutive (or interleaved but identical) layers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LayerGroup {
+    /// Number of layers in the group; at least 1.
     pub count: u64,
+    /// The token mixer of each layer.
     pub attention: Attention,
+    /// The feed-forward block that follows it.
     pub mlp: Mlp,
 }
 
+/// The token mixer of a layer: attention in one of its forms, or the linear-attention or
+/// state-space block that takes its place in hybrids (those keep a fixed-size state per
+/// sequence, not a KV cache). Widths and head sizes are element counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Attention {
     /// Multi-head / grouped-query / multi-query attention.
     Gqa {
+        /// Query heads (`num_attention_heads`).
         heads: u64,
+        /// Key/value heads (`num_key_value_heads`, default `heads`): `heads` for MHA, 1 for MQA.
         kv_heads: u64,
+        /// Elements per head (`head_dim`, default `hidden_size / heads`).
         head_dim: u64,
+        /// How far back the layer attends.
         span: AttentionSpan,
         /// Learned per-head attention sinks (gpt-oss): `heads` extra parameters per layer.
         sinks: bool,
         /// Biases on q, k, v (and o where `o_bias`).
         qkv_bias: bool,
+        /// A bias on the output projection (`d` parameters).
         o_bias: bool,
         /// Per-head RMSNorm weights on queries and keys (Qwen3): `2·head_dim` parameters per
         /// layer, counted with the norms. Weightless q/k norms (Llama-4's L2 norm) are `false`.
@@ -70,16 +86,26 @@ pub enum Attention {
     /// ratio-128 layers attend all of them. Each block also carries its hyper-connection
     /// mixers (`hc_mult` residual streams).
     Compressed {
+        /// Query heads (`num_attention_heads`); they share one K=V head.
         heads: u64,
+        /// Width of the shared K=V entry and of each query head (`head_dim`; 512 in DeepSeek-V4).
         head_dim: u64,
+        /// Width of the query latent (`q_lora_rank`).
         q_lora_rank: u64,
+        /// Elements of each head that carry RoPE (`qk_rope_head_dim`).
         rope_dim: u64,
+        /// Groups of the low-rank output projection (`o_groups`); divides `heads`.
         o_groups: u64,
+        /// Rank of each group's output projection (`o_lora_rank`).
         o_lora_rank: u64,
+        /// Raw sliding window, tokens (`sliding_window`; 128 in DeepSeek-V4).
         window: u64,
-        /// 0: the window alone.
+        /// Tokens pooled into one compressed entry (`compress_ratios`: 4 or 128); 0: the
+        /// window alone.
         ratio: u64,
+        /// The indexer that picks pooled entries: `Some` on ratio-4 layers, `None` otherwise.
         indexer: Option<Indexer>,
+        /// Residual streams of the hyper-connections (`hc_mult`, default 1).
         hc_mult: u64,
     },
     /// No mixer: a heterogeneous stack's layer whose attention is a no-op (DeciLM /
@@ -89,10 +115,15 @@ pub enum Attention {
     /// (`d_inner = heads·head_dim`), an `state_size`-wide state shared by `groups` groups of
     /// heads, a depthwise causal convolution with bias over x, B and C.
     Mamba2 {
+        /// SSM heads (`mamba_num_heads`).
         heads: u64,
+        /// Elements per head (`mamba_head_dim`).
         head_dim: u64,
+        /// State width `N` per head (`ssm_state_size`).
         state_size: u64,
+        /// Groups of heads, each with its own B and C (`n_groups`).
         groups: u64,
+        /// Taps of the causal convolution (`conv_kernel`).
         conv_kernel: u64,
         /// Bytes per element of the SSM state (`mamba_ssm_cache_dtype`: float32 = 4).
         state_element_bytes: u64,
@@ -100,23 +131,33 @@ pub enum Attention {
     /// Gated DeltaNet linear attention (Qwen3-Next, Qwen3.5 `linear_attention` layers): a
     /// fixed-size recurrent state per sequence instead of a KV cache.
     Linear {
+        /// Query/key heads (`linear_num_key_heads`).
         key_heads: u64,
+        /// Value heads (`linear_num_value_heads`); each holds one state matrix.
         value_heads: u64,
+        /// Elements per query/key head (`linear_key_head_dim`).
         key_head_dim: u64,
+        /// Elements per value head (`linear_value_head_dim`).
         value_head_dim: u64,
-        /// Depthwise causal convolution over q, k, v.
+        /// Taps of the depthwise causal convolution over q, k, v (`linear_conv_kernel_dim`).
         conv_kernel: u64,
         /// Bytes per element of the recurrent state (`mamba_ssm_dtype`: float32 = 4).
         state_element_bytes: u64,
     },
     /// DeepSeek multi-head latent attention.
     Mla {
+        /// Query heads (`num_attention_heads`).
         heads: u64,
-        /// `None`: queries projected directly from the hidden state.
+        /// Width of the query latent; `None`: queries projected directly from the hidden state.
         q_lora_rank: Option<u64>,
+        /// Width `r` of the cached KV latent (`kv_lora_rank`).
         kv_lora_rank: u64,
+        /// Elements per query/key head without RoPE (`qk_nope_head_dim`).
         qk_nope_head_dim: u64,
+        /// Elements per query/key head that carry RoPE; the RoPE key, one per token shared by
+        /// all heads, is cached beside the latent (`qk_rope_head_dim`).
         qk_rope_head_dim: u64,
+        /// Elements per value head (`v_head_dim`).
         v_head_dim: u64,
         /// DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): a lightning indexer scores every
         /// cached token and each query attends only the `top_k` best.
@@ -130,8 +171,11 @@ pub enum Attention {
 /// hidden state; it keeps the `top_k` keys per query.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Indexer {
+    /// Indexer query heads (`index_n_heads`).
     pub heads: u64,
+    /// Elements per indexer head and per cached indexer key (`index_head_dim`).
     pub head_dim: u64,
+    /// Keys (tokens, or compressed entries) each query keeps (`index_topk`).
     pub top_k: u64,
     /// Context tokens per indexed key: 1 for DSA (every token), the compression ratio for
     /// DeepSeek-V4 (one key per compressed entry).
@@ -166,17 +210,21 @@ impl Indexer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AttentionSpan {
+    /// Every earlier token and itself; the cache grows with the context.
     Full,
     /// The last `window` tokens (Mistral/gpt-oss sliding window).
     Sliding {
+        /// Window length, tokens (at least 1); the cache holds at most this many.
         window: u64,
     },
     /// Tokens of the same fixed-size chunk (Llama-4 chunked attention).
     Chunked {
+        /// Chunk length, tokens (`attention_chunk_size`); the cache holds at most this many.
         chunk: u64,
     },
     /// The `top_k` cached tokens a sparse-attention indexer selects; the cache keeps them all.
     Sparse {
+        /// Tokens each query attends (`index_topk`).
         top_k: u64,
     },
     /// No tokens: a linear-attention or state-space layer keeps a fixed-size state instead.
@@ -184,27 +232,41 @@ pub enum AttentionSpan {
     /// DeepSeek-V4: a raw window plus one pooled entry per `ratio` tokens (0: none), of
     /// which a query attends the `top_k` an indexer picks, or all of them.
     Compressed {
+        /// Raw window, tokens.
         window: u64,
+        /// Tokens per pooled entry; 0: no pooled entries.
         ratio: u64,
+        /// Pooled entries an indexer keeps per query; `None`: all of them are attended.
         top_k: Option<u64>,
     },
 }
 
+/// The feed-forward block of a layer. Widths are element counts.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Mlp {
     /// `gated`: SwiGLU-style, three matrices (gate, up, down); otherwise two (up, down).
     Dense {
+        /// Intermediate width `d_ff` (`intermediate_size`).
         intermediate: u64,
+        /// Three matrices (gate, up, down) rather than two.
         gated: bool,
+        /// Biases on each matrix (GPT-J; Llama's `mlp_bias`).
         bias: bool,
     },
+    /// Mixture of experts: a router sends each token to `top_k` of `experts` routed experts;
+    /// shared experts, where present, see every token.
     Moe {
+        /// Routed experts per layer, `E` (`num_local_experts`, `num_experts`,
+        /// `n_routed_experts`).
         experts: u64,
+        /// Routed experts each token uses, `k` (`num_experts_per_tok`); `1 ≤ k ≤ E`.
         top_k: u64,
+        /// Intermediate width of each routed expert (`moe_intermediate_size`).
         expert_intermediate: u64,
         /// Sum of the shared experts' intermediate sizes (0: none); shared experts see every token.
         shared_intermediate: u64,
+        /// Gated experts: three matrices each rather than two.
         gated: bool,
         /// Biases inside experts (gpt-oss).
         bias: bool,
@@ -217,16 +279,21 @@ pub enum Mlp {
     None,
 }
 
-/// Storage precision per part of the weights.
+/// Storage precision per part of the weights, as [`ModelSpec::weight_bytes`] applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct WeightPrecisions {
+    /// The embedding table and the untied output head.
     pub embeddings: Precision,
+    /// Attention (or mixer) weights, and with them the norms and routers.
     pub attention: Precision,
+    /// Dense feed-forward blocks, shared experts and LatentMoE projections.
     pub dense_mlp: Precision,
+    /// Routed experts.
     pub experts: Precision,
 }
 
 impl WeightPrecisions {
+    /// Every part stored in `p` (an unquantized checkpoint's `torch_dtype`).
     pub fn uniform(p: Precision) -> Self {
         WeightPrecisions {
             embeddings: p,
@@ -244,16 +311,23 @@ pub struct ParamBreakdown {
     pub embedding: u64,
     /// Output projection (0 when tied to the embedding).
     pub lm_head: u64,
+    /// Token-mixer weights (attention projections, biases, sinks, indexers, linear-attention
+    /// and Mamba blocks), less the norms inside them, which count under `norms`.
     pub attention: u64,
+    /// Dense feed-forward blocks, plus LatentMoE's projections into and out of the latent.
     pub dense_mlp: u64,
+    /// Every routed expert of every MoE layer (all `E`, not the `k` a token uses).
     pub routed_experts: u64,
+    /// Shared experts, which every token passes through.
     pub shared_experts: u64,
+    /// Router (gate) weights and biases.
     pub router: u64,
     /// Norm weights and other small vectors.
     pub norms: u64,
 }
 
 impl ParamBreakdown {
+    /// Sum of every part, parameters.
     pub fn total(&self) -> u64 {
         self.embedding
             + self.lm_head
@@ -500,6 +574,9 @@ impl Attention {
         }
     }
 
+    /// How far back the layer attends: the stored span for GQA, [`AttentionSpan::Sparse`] for
+    /// MLA with an indexer (else `Full`), [`AttentionSpan::Recurrent`] for linear attention,
+    /// Mamba-2 and `None`, [`AttentionSpan::Compressed`] for DeepSeek-V4.
     pub fn span(&self) -> AttentionSpan {
         match *self {
             Attention::Gqa { span, .. } => span,
@@ -545,6 +622,8 @@ impl Attention {
             + self.indexer_bytes_per_token()
     }
 
+    /// Heads that tensor parallelism splits: query heads for GQA, MLA and DeepSeek-V4, value
+    /// heads for Gated DeltaNet, SSM heads for Mamba-2; 0 for `None`.
     pub fn heads(&self) -> u64 {
         match *self {
             Attention::Gqa { heads, .. } | Attention::Mla { heads, .. } => heads,
@@ -641,13 +720,19 @@ impl AttentionSpan {
 /// Parameters of one MLP layer split by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct MlpParams {
+    /// Dense feed-forward weights and biases, or LatentMoE's two latent projections.
     pub dense: u64,
+    /// All routed experts of the layer, biases included.
     pub routed: u64,
+    /// The shared experts.
     pub shared: u64,
+    /// The router: `d·E` weights, plus `E` biases where experts have biases.
     pub router: u64,
 }
 
 impl Mlp {
+    /// Parameters of one layer's feed-forward block at hidden size `d`; all zero for
+    /// [`Mlp::None`].
     pub fn params(&self, d: u64) -> MlpParams {
         match *self {
             Mlp::Dense {
@@ -744,6 +829,7 @@ impl std::ops::Add for ParamBreakdown {
 }
 
 impl ModelSpec {
+    /// Layers of the main stack (the sum of the group counts), MTP layers excluded.
     pub fn num_layers(&self) -> u64 {
         self.groups.iter().map(|g| g.count).sum()
     }
@@ -873,6 +959,7 @@ impl ModelSpec {
             .sum::<f64>()
     }
 
+    /// Whether any layer of the main stack is a mixture of experts.
     pub fn is_moe(&self) -> bool {
         self.groups.iter().any(|g| g.mlp.routing().is_some())
     }
