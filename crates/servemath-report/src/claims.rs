@@ -6,6 +6,7 @@ use serde::Serialize;
 /// Every reproduced claim, in the order of `seed-claims.md`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ClaimsReport {
+    /// One entry per reproduced figure.
     pub claims: Vec<Claim>,
 }
 
@@ -18,6 +19,7 @@ impl Schema for ClaimsReport {
 pub struct Claim {
     /// Seed-claim item, with a letter when an item has several figures (`4b`).
     pub id: String,
+    /// What the figure is, in a few words.
     pub title: String,
     /// The model, hardware and settings the figure comes from.
     pub inputs: String,
@@ -27,5 +29,6 @@ pub struct Claim {
     pub unit: String,
     /// The figure as people read it.
     pub display: String,
+    /// How the figure follows from the inputs, in sentences.
     pub explanation: String,
 }

@@ -8,27 +8,37 @@ use std::collections::BTreeMap;
 /// One accelerator in its scale-up system, every figure in base units.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HardwareReport {
+    /// Catalog id (`h100-sxm`).
     pub id: String,
+    /// Marketing name.
     pub name: String,
+    /// Maker (`NVIDIA`, `AMD`, `Google`).
     pub vendor: String,
     /// Calibration family: selects the cost-parameter set.
     pub family: String,
     /// Dense peak FLOP/s per accelerator by matmul precision; `null`: no published figure.
     pub peak_flop_per_s: PeakReport,
+    /// HBM capacity per accelerator.
     pub hbm_bytes: f64,
+    /// HBM bandwidth per accelerator (datasheet peak).
     pub hbm_bytes_per_s: f64,
     /// Accelerators in one scale-up domain.
     pub scale_up_domain: u32,
-    /// Per accelerator, one direction.
+    /// Scale-up (NVLink, XGMI) bandwidth per accelerator, one direction.
     pub scale_up_bytes_per_s: f64,
-    /// Per accelerator, one direction; `null`: unpublished.
+    /// Scale-out (network) bandwidth per accelerator, one direction; `null`: unpublished.
     pub scale_out_bytes_per_s: Option<f64>,
+    /// Latency of one collective step inside the scale-up domain.
     pub scale_up_latency_s: f64,
+    /// Latency of one collective step across the scale-out network.
     pub scale_out_latency_s: f64,
+    /// Thermal design power of one accelerator, in watts; `null`: unpublished.
     pub tdp_w: Option<f64>,
+    /// A reference rental price; `null` when the catalog has none.
     pub price: Option<PriceReport>,
     /// Catalog field name -> where its figure comes from.
     pub sources: BTreeMap<String, String>,
+    /// Free-text remarks from the catalog (empty when none).
     pub notes: String,
     /// How its kernel-level efficiencies were obtained: `measured` (fitted kernel tables),
     /// `derived` (a sibling's tables) or `datasheet` (calibrated fallbacks).
@@ -41,17 +51,25 @@ impl Schema for HardwareReport {
     const SCHEMA_VERSION: &'static str = "servemath.hardware/1";
 }
 
+/// Dense peak FLOP/s per accelerator by matmul rate class; `null`: no published figure.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PeakReport {
+    /// BF16 matmul peak.
     pub bf16: Option<f64>,
+    /// FP8 matmul peak.
     pub fp8: Option<f64>,
+    /// INT8 matmul peak.
     pub int8: Option<f64>,
+    /// FP4 matmul peak (the `mxfp4` and `nvfp4` formats).
     pub fp4: Option<f64>,
 }
 
+/// A catalog entry's reference rental price.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PriceReport {
+    /// Dollars per rented GPU-hour.
     pub usd_per_gpu_hour: f64,
+    /// Where the price was read.
     pub source: String,
     /// ISO date the price was read.
     pub date: String,
@@ -60,6 +78,7 @@ pub struct PriceReport {
 /// Every catalog entry (built-in plus overlays), in catalog order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HardwareListReport {
+    /// One entry per accelerator, each a `servemath.hardware/1` body.
     pub hardware: Vec<HardwareReport>,
 }
 
@@ -68,6 +87,7 @@ impl Schema for HardwareListReport {
 }
 
 impl HardwareReport {
+    /// The report of catalog entry `h`, with its kernel-table confidence.
     pub fn new(h: &Hardware) -> HardwareReport {
         HardwareReport {
             id: h.id.clone(),

@@ -23,24 +23,33 @@ pub const KV_FORMAT: Precision = Precision::Bf16;
 /// One model, resolved from its config.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelReport {
+    /// Built-in short name or config file stem.
     pub name: String,
+    /// Hugging Face `model_type` (the text model's in a multimodal wrapper).
     pub model_type: String,
     /// Decoder layers of the main stack (MTP layers excluded).
     pub layers: u64,
+    /// Width of the residual stream (`hidden_size` in the config).
     pub hidden_size: u64,
+    /// Tokens in the vocabulary.
     pub vocab_size: u64,
+    /// Longest context the config allows (`max_position_embeddings` or its equivalent).
     pub max_context_tokens: u64,
+    /// Whether the output head shares the embedding table.
     pub tie_word_embeddings: bool,
+    /// Whether any layer has routed experts.
     pub is_moe: bool,
     /// The stack as runs of identical layers, in order.
     pub groups: Vec<LayerGroupReport>,
     /// Multi-token-prediction layers, counted apart from the main stack (0: none).
     pub mtp_layers: u64,
+    /// Parameters of the MTP layers, counted apart from `total_params` (0: none).
     pub mtp_params: u64,
     /// Parameters of the main stack, embeddings included.
     pub total_params: u64,
     /// Parameters one token touches: everything but the routed experts it does not pick.
     pub active_params: u64,
+    /// Parameter counts by part.
     pub params: ParamsReport,
     /// Storage format of each part of the checkpoint.
     pub checkpoint: WeightPrecisionsReport,
@@ -71,24 +80,36 @@ impl Schema for ModelReport {
 /// A run of `count` identical layers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LayerGroupReport {
+    /// Layers in the run (at least 1).
     pub count: u64,
+    /// The layers' token mixer.
     pub attention: AttentionReport,
+    /// The layers' feed-forward block.
     pub mlp: MlpReport,
     /// KV-cache elements one token adds to one layer of this group.
     pub kv_elements_per_token_per_layer: u64,
 }
 
+/// A layer's token mixer, tagged by `kind` in JSON (`gqa`, `none`, `compressed`, `mamba2`,
+/// `linear`, `mla`). Widths are in elements.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AttentionReport {
     /// Multi-head, grouped-query or multi-query attention.
     Gqa {
+        /// Query heads.
         heads: u64,
+        /// Key and value heads (= `heads`: MHA; 1: MQA).
         kv_heads: u64,
+        /// Width of one head.
         head_dim: u64,
+        /// How far back the layer attends.
         span: SpanReport,
+        /// Learned per-head attention sinks (gpt-oss).
         sinks: bool,
+        /// Biases on the query, key and value projections.
         qkv_bias: bool,
+        /// A bias on the output projection.
         o_bias: bool,
         /// Per-head RMSNorm weights on queries and keys (Qwen3).
         qk_norm: bool,
@@ -100,70 +121,104 @@ pub enum AttentionReport {
     /// DeepSeek-V4's compressed attention: a raw window plus pooled entries every `ratio`
     /// tokens (0: window only), the top-k of them by an indexer where it has one.
     Compressed {
+        /// Query heads.
         heads: u64,
+        /// Width of one head and of the shared key-value entry.
         head_dim: u64,
+        /// Rank of the query latent the heads are projected from.
         q_lora_rank: u64,
+        /// Groups of the grouped low-rank output projection.
         o_groups: u64,
+        /// Rank of each output group's projection.
         o_lora_rank: u64,
+        /// Tokens of the raw sliding window every layer keeps.
         window: u64,
+        /// Tokens pooled into one cached entry (0: the window alone).
         ratio: u64,
+        /// The indexer picking the top-k pooled entries; `null`: all are attended.
         indexer: Option<IndexerReport>,
+        /// Residual streams of the block's hyper-connections.
         hc_mult: u64,
     },
     /// A Mamba-2 state-space mixer: a fixed-size state per sequence, no KV cache.
     Mamba2 {
+        /// SSM heads.
         heads: u64,
+        /// Width of one head (`d_inner = heads · head_dim`).
         head_dim: u64,
+        /// Width of the state per head (`ssm_state_size`).
         state_size: u64,
+        /// Groups of heads sharing the B and C projections.
         groups: u64,
+        /// Taps of the depthwise causal convolution.
         conv_kernel: u64,
         /// SSM state and convolution inputs one sequence holds in this layer.
         state_bytes_per_sequence: f64,
     },
     /// Gated DeltaNet linear attention: a fixed-size state per sequence, no KV cache.
     Linear {
+        /// Query and key heads.
         key_heads: u64,
+        /// Value heads.
         value_heads: u64,
+        /// Width of one key head.
         key_head_dim: u64,
+        /// Width of one value head.
         value_head_dim: u64,
+        /// Taps of the depthwise causal convolution over q, k and v.
         conv_kernel: u64,
         /// Recurrent state and convolution inputs one sequence holds in this layer.
         state_bytes_per_sequence: f64,
     },
     /// Multi-head latent attention (DeepSeek).
     Mla {
+        /// Query heads.
         heads: u64,
-        /// `null`: queries projected directly from the hidden state.
+        /// Rank of the query latent; `null`: queries projected directly from the hidden state.
         q_lora_rank: Option<u64>,
+        /// Rank of the compressed key-value latent (what the cache holds, with the RoPE key).
         kv_lora_rank: u64,
+        /// Per-head query and key width without rotary embedding.
         qk_nope_head_dim: u64,
+        /// Width of the rotary part of each query head and of the one rotary key all heads share.
         qk_rope_head_dim: u64,
+        /// Per-head value width.
         v_head_dim: u64,
         /// DeepSeek Sparse Attention's lightning indexer; `null`: dense attention.
         indexer: Option<IndexerReport>,
     },
 }
 
+/// How far back a layer attends, tagged by `kind` in JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SpanReport {
+    /// Every earlier token.
     Full,
+    /// The last `window_tokens` tokens (sliding window).
     Sliding {
+        /// Tokens in the window.
         window_tokens: u64,
     },
+    /// Tokens of the same fixed-size chunk (Llama-4 chunked attention).
     Chunked {
+        /// Tokens per chunk.
         chunk_tokens: u64,
     },
     /// The indexer's `top_k` keys per query; the cache keeps every token.
     Sparse {
+        /// Keys each query attends.
         top_k_tokens: u64,
     },
     /// A fixed-size recurrent state instead of attended tokens.
     Recurrent,
     /// A raw window plus one pooled entry per `ratio` tokens, the `top_k` of them or all.
     Compressed {
+        /// Tokens of the raw window.
         window_tokens: u64,
+        /// Tokens per pooled entry (0: the window alone).
         ratio: u64,
+        /// Pooled entries each query attends; `null`: all of them.
         top_k: Option<u64>,
     },
 }
@@ -171,28 +226,42 @@ pub enum SpanReport {
 /// A sparse-attention indexer: query heads, head width, keys kept per query.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct IndexerReport {
+    /// The indexer's query heads.
     pub heads: u64,
+    /// Width of each indexer head and of the cached key.
     pub head_dim: u64,
+    /// Keys (or pooled entries) kept per query.
     pub top_k: u64,
     /// Its FP8 key cache per token per layer, scales included.
     pub key_bytes_per_token: f64,
 }
 
+/// A layer's feed-forward block, tagged by `kind` in JSON (`dense`, `moe`, `none`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum MlpReport {
+    /// One dense MLP every token passes through.
     Dense {
+        /// Width of the hidden layer.
         intermediate: u64,
+        /// SwiGLU-style: three matrices (gate, up, down) instead of two.
         gated: bool,
+        /// Biases on the projections.
         bias: bool,
     },
+    /// Routed experts, `top_k` of `experts` per token, plus any shared experts.
     Moe {
+        /// Routed experts in the layer.
         experts: u64,
+        /// Routed experts each token picks.
         top_k: u64,
+        /// Width of one routed expert's hidden layer.
         expert_intermediate: u64,
         /// Sum of the shared experts' intermediate sizes (0: none).
         shared_intermediate: u64,
+        /// SwiGLU-style experts: three matrices instead of two.
         gated: bool,
+        /// Biases inside the experts (gpt-oss).
         bias: bool,
         /// LatentMoE: the width the routed experts work at (0: the hidden size).
         latent: u64,
@@ -204,37 +273,56 @@ pub enum MlpReport {
 /// Parameter counts by part (elements).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ParamsReport {
+    /// The input embedding table.
     pub embedding: u64,
+    /// The output head (0 when tied to the embedding).
     pub lm_head: u64,
+    /// Token mixers: attention, linear-attention and state-space layers.
     pub attention: u64,
+    /// Dense MLPs.
     pub dense_mlp: u64,
+    /// Every routed expert.
     pub routed_experts: u64,
+    /// Shared experts.
     pub shared_experts: u64,
+    /// MoE routers (gates).
     pub router: u64,
+    /// Normalization weights.
     pub norms: u64,
+    /// Sum of the parts above: the main stack.
     pub total: u64,
     /// Routed-expert parameters one token uses (`k/E` of each MoE layer's experts).
     pub active_routed_experts: u64,
+    /// Parameters one token touches: `total` less the routed experts it does not pick.
     pub active: u64,
 }
 
+/// Storage format of each part of the weights (precision names as in `docs/json-schema.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct WeightPrecisionsReport {
+    /// Embedding table and output head.
     pub embeddings: &'static str,
+    /// Attention (token-mixer) projections.
     pub attention: &'static str,
+    /// Dense MLPs and shared experts.
     pub dense_mlp: &'static str,
+    /// Routed experts.
     pub experts: &'static str,
 }
 
+/// A model's weight bytes with its linear layers in one format.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct WeightBytesReport {
+    /// The linear layers' format (`bf16`, `fp8`, `mxfp4`, `nvfp4`).
     pub format: &'static str,
+    /// Bytes of the main stack's weights, block scales included.
     pub bytes: f64,
 }
 
 /// The built-in models, one row each.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelListReport {
+    /// One row per built-in model, in the built-in list's order.
     pub models: Vec<ModelListRow>,
 }
 
@@ -242,20 +330,30 @@ impl Schema for ModelListReport {
     const SCHEMA_VERSION: &'static str = "servemath.models/1";
 }
 
+/// One built-in model in brief.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelListRow {
+    /// Built-in short name (`llama-3.1-8b`).
     pub name: String,
     /// Hugging Face repository id; `null` for a model not on Hugging Face.
     pub hf_id: Option<String>,
+    /// One line on what the model is.
     pub description: String,
+    /// Hugging Face `model_type`.
     pub model_type: String,
+    /// Decoder layers of the main stack.
     pub layers: u64,
+    /// Parameters of the main stack, embeddings included.
     pub total_params: u64,
+    /// Parameters one token touches.
     pub active_params: u64,
+    /// Bytes of the weights as stored in the checkpoint.
     pub weight_bytes: f64,
 }
 
 impl ModelListRow {
+    /// The row of built-in `name` (Hugging Face `hf_id`, one-line `description`) resolved to
+    /// `spec`.
     pub fn new(
         name: &str,
         hf_id: Option<&str>,
@@ -276,6 +374,7 @@ impl ModelListRow {
 }
 
 impl WeightPrecisionsReport {
+    /// The format names of `w`.
     pub fn new(w: &WeightPrecisions) -> WeightPrecisionsReport {
         WeightPrecisionsReport {
             embeddings: w.embeddings.name(),
@@ -287,6 +386,8 @@ impl WeightPrecisionsReport {
 }
 
 impl ModelReport {
+    /// The report of a resolved model; KV figures at the checkpoint's KV format, else
+    /// [`KV_FORMAT`].
     pub fn new(spec: &ModelSpec) -> ModelReport {
         let p = spec.params();
         let total = p.total();

@@ -5,10 +5,12 @@ use crate::Schema;
 use serde::Serialize;
 use servemath_econ::ProviderPrice;
 
+/// A provider price list with its ratios, beside the cost model's ratios for a deployment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PricesReport {
     /// Where the price list came from.
     pub file: String,
+    /// Every entry of the list, in file order.
     pub prices: Vec<PriceRow>,
     /// The cost model's ratios for the named deployment.
     pub model: ModelRatios,
@@ -21,15 +23,22 @@ impl Schema for PricesReport {
 /// One price-list entry and its ratios.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PriceRow {
+    /// The entry as in its TOML; its fields are flattened into the row's JSON object.
     #[serde(flatten)]
     pub price: ProviderPrice,
+    /// Output price over input price.
     pub output_over_input: f64,
+    /// Cached-input price over uncached-input price; `null` without a cached price.
     pub cached_over_uncached: Option<f64>,
+    /// Long-context input price over the base input price; `null` without a long-context tier.
     pub long_input_over_base: Option<f64>,
+    /// Long-context output price over the base output price; `null` without a long-context
+    /// tier.
     pub long_output_over_base: Option<f64>,
 }
 
 impl PriceRow {
+    /// The entry `p` with its ratios computed.
     pub fn new(p: &ProviderPrice) -> PriceRow {
         PriceRow {
             price: p.clone(),
@@ -44,17 +53,27 @@ impl PriceRow {
 /// The cost model's side: a deployment serving batches of identical requests.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ModelRatios {
+    /// The model's name.
     pub model: String,
+    /// The hardware's catalog id.
     pub hardware: String,
     /// `TP4`, `TP8 · EP8` ...
     pub layout: String,
+    /// GPUs in one replica.
     pub gpus: u32,
+    /// Concurrent requests per replica.
     pub batch: u64,
+    /// Prompt tokens of each request.
     pub input_tokens: u64,
+    /// Generated tokens of each request.
     pub output_tokens: u64,
+    /// Dollars per held GPU-hour.
     pub usd_per_gpu_hour: f64,
+    /// Fraction of held hours doing useful work, in (0, 1].
     pub utilization: f64,
+    /// Dollars per million prompt tokens, from prefill time per input token.
     pub input_usd_per_mtok: f64,
+    /// Dollars per million output tokens, from decode time per output token.
     pub output_usd_per_mtok: f64,
     /// Decode time per output token over prefill time per input token.
     pub output_over_input: f64,
@@ -77,17 +96,24 @@ pub struct ModelRatios {
 /// A provider's long-context threshold, priced by the cost model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LongContextCheck {
+    /// The provider whose tier this is.
     pub provider: String,
+    /// The model as the provider lists it.
     pub model: String,
+    /// Prompt length above which the long-context prices apply.
     pub threshold_tokens: f64,
     /// Largest batch (at most the base batch) whose KV fits at the threshold; 0: none.
     pub batch_at_threshold: u64,
-    /// Cost model: decode cost per output token at the threshold over the base request's.
+    /// Cost model: decode cost per output token at the threshold over the base request's;
+    /// `null` when nothing fits.
     pub model_output_over_base: Option<f64>,
-    /// Cost model: prefill cost per input token at the threshold over the base request's.
+    /// Cost model: prefill cost per input token at the threshold over the base request's;
+    /// `null` when nothing fits.
     pub model_input_over_base: Option<f64>,
+    /// The provider's long-context output price over its base output price.
     pub provider_output_over_base: f64,
+    /// The provider's long-context input price over its base input price.
     pub provider_input_over_base: f64,
-    /// The threshold over the KV crossover context.
+    /// The threshold over the KV crossover context; `null` without a crossover.
     pub threshold_over_crossover: Option<f64>,
 }

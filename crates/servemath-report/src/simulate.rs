@@ -14,9 +14,11 @@ use std::collections::BTreeMap;
 pub struct SimulateReport {
     /// The replica pools: one `unified` pool, or a `prefill` and a `decode` pool.
     pub pools: Vec<PoolReport>,
+    /// How requests are spread over replicas: `round_robin`, `least_outstanding` or `least_kv`.
     pub router: Router,
     /// The link prefilled KV caches cross between pools; `null` without disaggregation.
     pub kv_transfer: Option<KvTransferReport>,
+    /// Where the requests came from.
     pub workload: WorkloadReport,
     /// Latency targets for goodput; `null` when none was given.
     pub slo: Option<SloReport>,
@@ -28,15 +30,19 @@ pub struct SimulateReport {
     pub duration_s: f64,
     /// Forward steps run, all replicas.
     pub steps: u64,
+    /// What became of every request that arrived.
     pub requests: RequestCounts,
+    /// Latency percentiles over completed requests.
     pub latency: LatencyReport,
+    /// Completed work per second, goodput included.
     pub throughput: ThroughputReport,
-    /// Busy time over the duration, averaged over replicas.
+    /// Busy time over the duration, averaged over replicas, in [0, 1].
     pub utilization: f64,
     /// FLOPs of each replica's busiest GPU over its peak × duration, all replicas.
     pub mfu: f64,
     /// HBM bytes of each replica's busiest GPU over its bandwidth × duration, all replicas.
     pub mbu: f64,
+    /// KV-cache capacity, occupancy and prefix hits.
     pub kv: KvReport,
     /// Sequences evicted for lack of KV blocks and recomputed later.
     pub preemptions: u64,
@@ -60,10 +66,13 @@ pub struct SimCostReport {
     pub total_usd: f64,
     /// Share of busy GPU time charged to prompt tokens.
     pub prefill_time_share: f64,
+    /// Dollars per million prompt tokens (NaN when none were processed).
     pub input_usd_per_mtok: f64,
+    /// Dollars per million output tokens (NaN when none were produced).
     pub output_usd_per_mtok: f64,
-    /// All tokens, prompt and output, at the run's total cost.
+    /// Dollars per million tokens, prompt and output together, at the run's total cost.
     pub blended_usd_per_mtok: f64,
+    /// `output_usd_per_mtok / input_usd_per_mtok`.
     pub output_over_input: f64,
 }
 
@@ -101,14 +110,22 @@ impl Schema for SimulateReport {
 /// A pool of identical replicas.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PoolReport {
+    /// `unified` (prefill and decode together), `prefill` or `decode`.
     pub role: Pool,
+    /// Identical replicas in the pool.
     pub replicas: u32,
+    /// The model each replica serves.
     pub model: ModelSummary,
+    /// The accelerator each replica runs on.
     pub hardware: HardwareSummary,
+    /// One replica's parallel layout.
     pub layout: LayoutReport,
+    /// One replica's formats.
     pub precisions: PrecisionsReport,
     /// Every cost parameter as used.
     pub params: BTreeMap<String, f64>,
+    /// Each replica's scheduler: policy, max sequences, token budget, KV block size, prefix
+    /// caching.
     pub scheduler: SchedulerConfig,
 }
 
@@ -121,6 +138,7 @@ pub struct KvTransferReport {
     /// One sequence's KV cache moves at this rate: the sending replica's GPUs × per-GPU link
     /// bandwidth.
     pub bytes_per_s: f64,
+    /// Fixed latency of one transfer over the link.
     pub latency_s: f64,
 }
 
@@ -135,39 +153,48 @@ pub struct WorkloadReport {
     /// Offered requests per second over the run: the process's mean rate, or a trace's
     /// requests over its span; `null` for a closed loop.
     pub mean_rate_per_s: Option<f64>,
-    /// Prompt and output length distributions; `null` when lengths come from a file.
+    /// Prompt length distribution (`lognormal:2000,1`); `null` when lengths come from a file.
     pub input: Option<String>,
+    /// Output length distribution; `null` when lengths come from a file.
     pub output: Option<String>,
-    /// The lengths-only file sampled for (input, output) pairs.
+    /// The lengths-only file sampled for (input, output) pairs, as given; `null`: none.
     pub lengths_from: Option<String>,
-    /// The replayed trace file.
+    /// The replayed trace file, as given; `null` unless `kind` is `trace`.
     pub trace: Option<String>,
-    /// Replay speed-up (arrival times divided by it).
+    /// Replay speed-up (arrival times divided by it); `null`: the recorded rate, or no trace.
     pub trace_speed: Option<f64>,
     /// The window of the trace kept, `[start, end]` seconds of the file (end `null`: to the end).
     pub window_s: Option<(f64, Option<f64>)>,
-    /// Closed-loop users.
+    /// Closed-loop users; `null` unless `kind` is `closed_loop`.
     pub users: Option<u32>,
-    /// Limits: at most this many requests, arrivals before this time.
+    /// At most this many requests; `null`: no request limit.
     pub requests_limit: Option<u64>,
+    /// Arrivals only before this time (for a closed loop: where the run stops); `null`: no
+    /// time limit.
     pub duration_limit_s: Option<f64>,
-    /// Mean prompt and output tokens of the source.
+    /// Mean prompt tokens of the source (the distribution's, or the trace's as replayed).
     pub mean_input_tokens: f64,
+    /// Mean output tokens of the source.
     pub mean_output_tokens: f64,
+    /// Seed of the simulation's random number generator.
     pub seed: u64,
 }
 
 /// Latency targets; a request counts toward goodput when it meets every target given.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SloReport {
+    /// Time-to-first-token target; `null` when not given.
     pub ttft_s: Option<f64>,
+    /// Time-per-output-token target; `null` when not given.
     pub tpot_s: Option<f64>,
 }
 
 /// Conservation: `arrived = completed + running + queued + rejected`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RequestCounts {
+    /// Requests that arrived during the run.
     pub arrived: u64,
+    /// Requests whose last output token was produced.
     pub completed: u64,
     /// Admitted and unfinished at the end (a horizon or closed-loop duration cut the run).
     pub running: u64,
@@ -183,20 +210,28 @@ pub struct RequestCounts {
 pub struct LatencyReport {
     /// Arrival to admission (first prompt token entering a step).
     pub queue_s: Percentiles,
+    /// Arrival to first output token.
     pub ttft_s: Percentiles,
+    /// Time per output token after the first: `(e2e − ttft) / (output − 1)` per request.
     pub tpot_s: Percentiles,
     /// Gaps between consecutive output tokens, over every token after each request's first.
     pub itl_s: Percentiles,
+    /// Arrival to last output token.
     pub e2e_s: Percentiles,
 }
 
+/// Work completed per second of simulated time.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ThroughputReport {
     /// Completed requests over the duration.
     pub requests_per_s: f64,
+    /// Prompt tokens processed per second, all GPUs.
     pub input_tokens_per_s: f64,
+    /// Output tokens produced per second, all GPUs.
     pub output_tokens_per_s: f64,
+    /// `input_tokens_per_s` over the fleet's GPUs.
     pub input_tokens_per_s_per_gpu: f64,
+    /// `output_tokens_per_s` over the fleet's GPUs.
     pub output_tokens_per_s_per_gpu: f64,
     /// Completed requests per second that met the SLOs; `null` without SLOs.
     pub goodput_requests_per_s: Option<f64>,
@@ -204,6 +239,7 @@ pub struct ThroughputReport {
     pub goodput_fraction: Option<f64>,
 }
 
+/// KV-cache capacity and how full it ran.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct KvReport {
     /// KV-cache capacity of the fleet in tokens.
@@ -220,16 +256,22 @@ pub struct KvReport {
 /// What was simulated, as the caller resolved it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SimulateSetup {
+    /// The replica pools (see [`SimulateReport::pools`]).
     pub pools: Vec<PoolReport>,
+    /// How requests were spread over replicas.
     pub router: Router,
+    /// The prefill-to-decode link; `None` without disaggregation.
     pub kv_transfer: Option<KvTransferReport>,
+    /// Where the requests came from.
     pub workload: WorkloadReport,
+    /// Latency targets; `None` when none was given.
     pub slo: Option<SloReport>,
     /// Whether the event-leaping engine ran (else the reference).
     pub leap: bool,
 }
 
 impl SimulateReport {
+    /// The report of run `r` of `setup`, without a cost (see [`SimCostReport::new`]).
     pub fn new(setup: SimulateSetup, r: &SimReport) -> SimulateReport {
         let d = r.duration_s.max(f64::MIN_POSITIVE);
         let gpus = f64::from(r.gpus.max(1));

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 /// Every validation case priced, with summaries by metric and by group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ValidateReport {
+    /// Every case priced, in file order.
     pub cases: Vec<CaseOutcome>,
     /// One row per metric.
     pub summary: Vec<MetricSummary>,
@@ -27,6 +28,7 @@ impl Schema for ValidateReport {
 /// One case priced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CaseOutcome {
+    /// The case's id in the validation data.
     pub id: String,
     /// `latency`, `throughput`, `moe` or `amd`.
     pub category: String,
@@ -36,14 +38,17 @@ pub struct CaseOutcome {
     pub held_out: bool,
     /// `output_tokens_per_s`, `latency_s`, `mfu` or `ms_per_token`.
     pub metric: String,
+    /// The published figure, in the metric's unit.
     pub measured: f64,
+    /// servemath's figure for the same setup, in the metric's unit.
     pub predicted: f64,
-    /// `predicted / measured − 1`.
+    /// Relative error `predicted / measured − 1` (0: exact; −0.1: 10 % under).
     pub error: f64,
     /// Batch the prediction used (per replica).
     pub batch: f64,
     /// What bounds the priced step (`compute`, `memory`, `serving`, ...).
     pub bound: String,
+    /// Where the measurement was published (usually a URL).
     pub source: String,
     /// Where the measured figure was read, for the 2026 cases.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,10 +58,15 @@ pub struct CaseOutcome {
 /// Median and worst error over the cases of one metric.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricSummary {
+    /// The metric (`output_tokens_per_s`, `latency_s`, `mfu`, `ms_per_token`).
     pub metric: String,
+    /// Cases of this metric.
     pub cases: usize,
+    /// Median of |`error`| over them.
     pub median_abs_error: f64,
+    /// Largest |`error`| over them.
     pub worst_abs_error: f64,
+    /// Id of the case with the largest |`error`|.
     pub worst_case: String,
 }
 
@@ -65,22 +75,29 @@ pub struct MetricSummary {
 pub struct GroupSummary {
     /// `all`, a metric, `category:<name>`, `family:<name>` or `held_out`.
     pub group: String,
+    /// Cases in the group.
     pub cases: usize,
+    /// Median of |`error`| over them.
     pub median_abs_error: f64,
+    /// Largest |`error`| over them.
     pub worst_abs_error: f64,
+    /// Id of the case with the largest |`error`|.
     pub worst_case: String,
 }
 
 /// A published result the model cannot express yet.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PendingCase {
+    /// The case's id in the validation data.
     pub id: String,
+    /// What the model lacks to price it (the simulator, a layout not modelled, ...).
     pub reason: String,
 }
 
 /// Each hardware family predicted by engine constants fitted without it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LeaveOneFamilyOut {
+    /// One row per hardware family held out.
     pub families: Vec<HeldOutFamily>,
     /// Median |error| over every case predicted by a fit that never saw its family.
     pub median_abs_error: f64,
@@ -89,9 +106,13 @@ pub struct LeaveOneFamilyOut {
 /// One family's cases predicted by a calibration fitted without them.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct HeldOutFamily {
+    /// The hardware family held out of the fit.
     pub family: String,
+    /// Its cases.
     pub cases: usize,
+    /// Median |`error`| over its cases, predicted without them.
     pub median_abs_error: f64,
+    /// Largest |`error`| over its cases, predicted without them.
     pub worst_abs_error: f64,
 }
 
