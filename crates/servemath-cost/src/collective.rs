@@ -17,11 +17,17 @@ use servemath_hardware::kernels::CollectiveCurve;
 /// The network a replica sees, with efficiencies applied.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Network {
+    /// GPUs in one scale-up domain ([`Hardware::scale_up_domain`](servemath_hardware::Hardware::scale_up_domain)).
     pub domain: u32,
+    /// Scale-up bandwidth per GPU, one direction, times `comm_efficiency`, bytes/s.
     pub up_bytes_per_s: f64,
+    /// Fixed cost α of one collective step inside a domain, seconds.
     pub up_latency_s: f64,
-    /// Groups that span domains without a published scale-out figure were rejected earlier.
+    /// Scale-out bandwidth per GPU, one direction, times `comm_efficiency`, bytes/s; infinite
+    /// when the hardware publishes none and the replica fits in one domain. Groups that span
+    /// domains without a published scale-out figure were rejected earlier.
     pub out_bytes_per_s: f64,
+    /// Fixed cost α of one collective step across domains, seconds.
     pub out_latency_s: f64,
     /// Small-message all-reduce latency inside a domain (without a measured table).
     pub all_reduce_latency_s: f64,
@@ -37,7 +43,9 @@ pub struct Network {
 /// The half of an expert-parallel exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Phase {
+    /// Tokens sent to the ranks holding their experts (FP8 payload with DeepEP).
     Dispatch,
+    /// Expert outputs sent back to the tokens' ranks (BF16 payload).
     Combine,
 }
 

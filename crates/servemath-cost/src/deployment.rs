@@ -14,10 +14,14 @@ use servemath_model::{
 /// Why a deployment cannot be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum DeployError {
+    /// The layout does not divide the model (see [`validate_layout`](crate::validate_layout)).
     #[error(transparent)]
     Layout(#[from] LayoutError),
+    /// The hardware lacks a figure the deployment needs: a peak at the compute precision, or
+    /// scale-out bandwidth for a replica larger than one scale-up domain.
     #[error(transparent)]
     Hardware(#[from] HardwareError),
+    /// A cost parameter is out of its range.
     #[error(transparent)]
     Params(#[from] crate::params::ParamError),
 }
@@ -107,10 +111,17 @@ const COMBINE_BYTES_PER_ELEMENT: f64 = 2.0;
 /// A resolved deployment: everything needed to price steps and check memory.
 #[derive(Debug, Clone)]
 pub struct Deployment {
+    /// The model served.
     pub model: ModelSpec,
+    /// The catalog entry of the accelerator, as given (overlays applied).
     pub hardware: Hardware,
+    /// The parallel layout of one replica, validated against the model.
     pub par: Parallelism,
+    /// Number formats of weights, KV cache, matmuls, activations and attention.
     pub prec: Precisions,
+    /// The cost parameters, validated. The kernel rates and the network were resolved from
+    /// them at construction (others are read at each step), so change them by building a new
+    /// deployment, not by editing this field.
     pub params: CostParams,
     kinds: Vec<Kind>,
     net: Network,
@@ -407,6 +418,13 @@ pub fn expert_rank_imbalance(tokens: f64, k: f64, e: f64, ep: f64) -> f64 {
 }
 
 impl Deployment {
+    /// Resolves `model` on `hardware` with layout `par`, precisions `prec` and parameters
+    /// `params`, using the compiled-in kernel curves of the hardware's catalog id (datasheet
+    /// peaks times the calibrated fallback efficiencies where it has none).
+    ///
+    /// Fails when the layout does not divide the model ([`DeployError::Layout`]), the hardware
+    /// has no peak at `prec.compute` or no scale-out bandwidth for a replica spanning domains
+    /// ([`DeployError::Hardware`]), or a parameter is out of range ([`DeployError::Params`]).
     pub fn new(
         model: &ModelSpec,
         hardware: &Hardware,

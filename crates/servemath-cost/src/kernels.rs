@@ -14,12 +14,18 @@ use servemath_model::{MathPrecision, Precision};
 /// Where one class's efficiency came from, for reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RateSource {
+    /// The kernel class: `gemm`, `experts`, `decode_attention`, `prefill_attention`,
+    /// `all_reduce`, or a GEMM component priced at its own format's rate (`attention_gemm`,
+    /// `router_gemm`, `head_gemm`, ...).
     pub class: &'static str,
     /// Curve key (`gemm.fp8`) or `fallback`.
     pub curve: String,
-    /// Effective fraction of peak FLOP/s and of HBM bandwidth.
+    /// Effective fraction of peak FLOP/s, in (0, 1].
     pub compute_efficiency: f64,
+    /// Effective fraction of HBM bandwidth, in (0, 1].
     pub memory_efficiency: f64,
+    /// Fixed time per kernel as priced, seconds (a curve's launch time less the CUDA-graph
+    /// overlap, or `kernel_launch_s`).
     pub launch_s: f64,
     /// File and engine of the fitted table, or the calibration parameter used.
     pub source: String,

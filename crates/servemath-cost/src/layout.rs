@@ -12,9 +12,15 @@ use servemath_model::{MathPrecision, ModelSpec, Precision, WeightPrecisions};
 /// tensor-parallel over the whole group. Pipeline stages split the layers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Parallelism {
+    /// Tensor-parallel degree of attention, at least 1; divides every layer's attention heads.
     pub tp: u32,
+    /// Pipeline stages, at least 1 and at most the layer count.
     pub pp: u32,
+    /// Expert-parallel degree of MoE layers, at least 1; divides the stage group `tp · dp_attn`
+    /// and the expert slots (experts + `redundant_experts`). 1 for dense models.
     pub ep: u32,
+    /// Attention data-parallel groups per stage, at least 1; each holds its own sequences.
+    /// 1 for dense models (use replicas for data parallelism there).
     pub dp_attn: u32,
     /// Extra expert slots beyond the model's experts (EPLB's redundant experts): the
     /// `E + redundant_experts` slots are spread evenly over the `ep` ranks, so EP degrees that
@@ -62,7 +68,10 @@ impl Parallelism {
 /// Number formats of one deployment, chosen independently.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Precisions {
+    /// Storage formats of the weights, per component (attention, dense MLP, experts,
+    /// embeddings).
     pub weights: WeightPrecisions,
+    /// Storage format of the KV cache.
     pub kv: Precision,
     /// Matmul rate class: selects the peak FLOP/s figure.
     pub compute: MathPrecision,
@@ -124,12 +133,24 @@ pub fn compute_for(p: Precision, peak_has: &impl Fn(MathPrecision) -> bool) -> M
 /// A layout that cannot run the model.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayoutError {
+    /// A degree is 0.
     #[error("parallelism `{field}` = {value}: must be at least 1")]
-    Zero { field: &'static str, value: u32 },
+    Zero {
+        /// The [`Parallelism`] field (`tp`, `pp`, `ep`, `dp_attn`).
+        field: &'static str,
+        /// The value given (0).
+        value: u32,
+    },
+    /// A degree is above 65,536, does not divide what it splits, or asks for experts or
+    /// attention-DP on a dense model.
     #[error("parallelism `{field}` = {value}: {reason}")]
     Invalid {
+        /// The [`Parallelism`] field.
         field: &'static str,
+        /// The value given.
         value: u32,
+        /// Why, naming what the model has (e.g. `does not divide the 64 attention heads of
+        /// llama70b`).
         reason: String,
     },
 }

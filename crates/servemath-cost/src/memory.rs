@@ -8,9 +8,13 @@ use serde::Serialize;
 pub struct MemoryFit {
     /// HBM × `hbm_usable_fraction`.
     pub usable_bytes: f64,
+    /// Weights held by the busiest device, bytes.
     pub weight_bytes: f64,
+    /// KV cache (and recurrent state) of this batch on the busiest device, bytes.
     pub kv_bytes: f64,
+    /// Activation workspace for one step of `max_batched_tokens`, bytes.
     pub activation_bytes: f64,
+    /// `runtime_reserve_bytes`: CUDA context, NCCL buffers, graphs.
     pub reserve_bytes: f64,
     /// Usable bytes left for the KV cache after weights, activations and reserve (may be negative).
     pub kv_budget_bytes: f64,
@@ -18,6 +22,8 @@ pub struct MemoryFit {
     pub kv_bytes_per_seq: f64,
     /// Largest batch whose KV cache fits at this context (0: not even one sequence).
     pub max_batch: u64,
+    /// Whether the weights, activations and reserve leave room and this batch's KV cache fits
+    /// in it.
     pub fits: bool,
 }
 

@@ -77,11 +77,15 @@ pub struct CostParams {
 
 /// What a parameter is, for `--help`, errors and docs.
 pub struct ParamDoc {
+    /// The [`CostParams`] field name, also the key in calibration files and `--param`.
     pub name: &'static str,
+    /// `fraction`, `s`, `bytes`, `tokens`, ...: the unit of the value.
     pub unit: &'static str,
+    /// One line on what the parameter means.
     pub doc: &'static str,
-    /// Hard limits a value must lie within (fractions exclude 0).
+    /// Lower hard limit (excluded for fractions other than the overlaps).
     pub min: f64,
+    /// Upper hard limit (included).
     pub max: f64,
     /// The limits in words, for errors.
     pub range: &'static str,
@@ -89,6 +93,8 @@ pub struct ParamDoc {
     pub plausible: &'static str,
 }
 
+/// Every [`CostParams`] field with its unit, meaning and limits, in field order.
+/// [`CostParams::validate`] checks values against these limits.
 pub const PARAM_DOCS: &[ParamDoc] = &[
     ParamDoc {
         name: "compute_efficiency",
@@ -295,21 +301,36 @@ fn show_value(v: f64) -> String {
 /// A bad parameter value or name.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ParamError {
+    /// No parameter has this name.
     #[error("{origin}: unknown cost parameter `{name}`{}", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
     Unknown {
+        /// Where the name came from (a file, `--param`), quoted in the message.
         origin: String,
+        /// The name as given.
         name: String,
+        /// The nearest parameter name, when one is close enough.
         suggestion: Option<String>,
     },
+    /// A value is not finite or lies outside the parameter's limits.
     #[error("{origin}: cost parameter `{name}` = {}: {reason}", show_value(*value))]
     OutOfRange {
+        /// Where the value came from, quoted in the message.
         origin: String,
+        /// The parameter name.
         name: String,
+        /// The value refused.
         value: f64,
+        /// The limits in words ([`ParamDoc::range`]).
         reason: &'static str,
     },
+    /// A calibration file is not valid TOML or not of the expected shape.
     #[error("{origin}: {message}")]
-    Parse { origin: String, message: String },
+    Parse {
+        /// The file name, quoted in the message.
+        origin: String,
+        /// The parser's message or the shape error.
+        message: String,
+    },
 }
 
 impl CostParams {
@@ -439,7 +460,10 @@ const CALIBRATION_TOML: &str = include_str!("../calibration.toml");
 /// The calibrated parameter sets: one default and at most one per hardware family.
 #[derive(Debug, Clone)]
 pub struct Calibration {
+    /// The `[default]` set: every parameter, validated.
     pub default: CostParams,
+    /// Hardware family (`hopper`, `blackwell`, ...) -> the overrides of its `[family.*]`
+    /// table, validated against the default.
     pub families: BTreeMap<String, toml::Table>,
 }
 
@@ -454,6 +478,10 @@ impl Calibration {
             .expect("embedded calibration.toml is valid")
     }
 
+    /// Parses a calibration file: a complete `[default]` table and optional `[family.<name>]`
+    /// override tables. `origin` is the name quoted in errors. Fails with
+    /// [`ParamError::Parse`] on bad TOML, a missing `[default]` or an unknown top-level key,
+    /// and with [`ParamError::Unknown`] or [`ParamError::OutOfRange`] on a bad parameter.
     pub fn parse(text: &str, origin: &str) -> Result<Calibration, ParamError> {
         let mut doc: toml::Table =
             text.parse()

@@ -8,6 +8,7 @@ use serde::Serialize;
 /// A batch of identical requests served together.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct BatchEstimate {
+    /// Requests served together, `B` (across the replica's attention-DP ranks).
     pub batch: f64,
     /// The request front end (`request_overhead_s`) plus the prefill of every prompt of the
     /// batch in one step (simultaneous arrival).
@@ -16,11 +17,15 @@ pub struct BatchEstimate {
     pub tpot_s: f64,
     /// `ttft + (output − 1) · tpot`.
     pub e2e_s: f64,
+    /// Generation speed one user sees, `1 / tpot`, tokens/s.
     pub tokens_per_s_per_user: f64,
     /// `batch · output / (e2e · GPUs)`.
     pub output_tokens_per_s_per_gpu: f64,
+    /// The prefill step of every prompt, no cached prefix.
     pub prefill: StepCost,
+    /// The decode step that sets `tpot_s`.
     pub decode: StepCost,
+    /// Memory of the busiest device with every sequence at `input + output` tokens.
     pub memory: MemoryFit,
 }
 
@@ -104,18 +109,27 @@ impl Deployment {
 /// otherwise); `fixed` the fixed step cost (plus the host time when it is not overlapped).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DecodeLine {
+    /// GPU time of step 0 with decode attention on its compute side, seconds.
     pub c0: f64,
+    /// Growth of `c0` per step, seconds per step.
     pub dc: f64,
+    /// GPU time of step 0 with decode attention on its memory side, seconds.
     pub m0: f64,
+    /// Growth of `m0` per step, seconds per step.
     pub dm: f64,
+    /// Host time hidden behind the GPU by an overlapping engine, seconds; 0 without overlap.
     pub floor: f64,
+    /// Fixed cost of every step (plus host time when not overlapped), seconds.
     pub fixed: f64,
     /// Steps (from k = 0) for which the line is exact; `f64::INFINITY` when no window lies ahead.
     pub valid_steps: f64,
     /// FLOPs and HBM bytes of step `k` (busiest device): `flops0 + k·dflops`, `bytes0 + k·dbytes`.
     pub flops0: f64,
+    /// FLOPs added per step (longer attention), FLOP.
     pub dflops: f64,
+    /// HBM bytes of step 0, bytes.
     pub bytes0: f64,
+    /// HBM bytes added per step (KV cache read), bytes.
     pub dbytes: f64,
 }
 

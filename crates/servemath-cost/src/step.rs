@@ -95,6 +95,8 @@ pub enum Bound {
 }
 
 impl Bound {
+    /// The lowercase label shown in tables and JSON: `gemm`, `experts`, `attention`,
+    /// `elementwise`, `communication` or `overhead`.
     pub fn name(self) -> &'static str {
         match self {
             Bound::Gemm => "gemm",
@@ -116,13 +118,19 @@ impl std::fmt::Display for Bound {
 /// HBM traffic of the busiest device in one step, by kind.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct ByteTraffic {
+    /// Weights read, bytes: each touched weight once per micro-batch (pipeline and two-batch
+    /// overlap; MoE: only the experts some token picked).
     pub weights: f64,
+    /// KV cache (and recurrent state) read by attention, bytes.
     pub kv_read: f64,
+    /// KV cache written for the step's new tokens, bytes.
     pub kv_write: f64,
+    /// Activations read and written by the kernels, bytes.
     pub activations: f64,
 }
 
 impl ByteTraffic {
+    /// All HBM traffic of the step, bytes: the numerator of MBU.
     pub fn total(&self) -> f64 {
         self.weights + self.kv_read + self.kv_write + self.activations
     }
@@ -133,9 +141,13 @@ impl ByteTraffic {
 /// sums of the two sides, `launch_s` the fixed part.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct ClassTime {
+    /// The class's time, `launch_s + Σ max(compute, memory)` over its kernels, seconds.
     pub time_s: f64,
+    /// Sum of the kernels' compute sides (FLOPs over the effective FLOP/s), seconds.
     pub compute_s: f64,
+    /// Sum of the kernels' memory sides (HBM bytes over the effective bandwidth), seconds.
     pub memory_s: f64,
+    /// Sum of the kernels' fixed launch (or latency) times, seconds.
     pub launch_s: f64,
 }
 
@@ -173,10 +185,15 @@ impl ClassTime {
 /// A step's time by kernel class, summed over layers and pipeline stages (the busiest device).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct KernelTimes {
+    /// Dense GEMMs: attention projections, dense MLP, shared experts, router, output head.
     pub gemm: ClassTime,
+    /// Grouped expert GEMMs of MoE layers, on the busiest expert rank.
     pub experts: ClassTime,
+    /// Attention of decoding sequences over their KV cache.
     pub decode_attention: ClassTime,
+    /// Causal attention of prompt tokens (with their cached prefix).
     pub prefill_attention: ClassTime,
+    /// Norms, rotary, activations, residuals, MoE permutes.
     pub elementwise: ClassTime,
     /// Exposed communication (after overlap) and pipeline hand-offs; `launch_s` holds latencies.
     pub communication: ClassTime,
@@ -218,11 +235,15 @@ pub struct StepCost {
     pub gpu_s: f64,
     /// Host time for the step's sequences (exposed only beyond the GPU time with overlap).
     pub host_s: f64,
+    /// The step's time by kernel class.
     pub kernels: KernelTimes,
+    /// FLOPs of the busiest device in the step (2 per multiply-add), FLOP.
     pub flops: f64,
+    /// HBM traffic of the busiest device in the step, by kind.
     pub bytes: ByteTraffic,
     /// Bytes each device sends over the network.
     pub comm_bytes: f64,
+    /// The kernel class with the largest share of `time_s`.
     pub bound: Bound,
     /// Fraction of the device's dense peak FLOP/s used (at the compute precision).
     pub mfu: f64,

@@ -28,6 +28,8 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    /// The lowercase label used in the kernels file and in reports: `measured`, `derived` or
+    /// `datasheet`.
     pub fn name(self) -> &'static str {
         match self {
             Confidence::Measured => "measured",
@@ -40,16 +42,23 @@ impl Confidence {
 /// GEMM: `t = launch + max(2mnk / (peak·η_c·wave(m, n)), bytes / (HBM·η_m))`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GemmCurve {
+    /// Fixed time per kernel launch, seconds; fitted in \[0, 1 ms\].
     pub launch_s: f64,
+    /// Fraction η_c of the dtype's dense peak FLOP/s a full wave reaches, in (0, 1].
     pub compute_efficiency: f64,
+    /// Fraction of the catalog's HBM bandwidth the kernel reaches, in (0, 1].
     pub memory_efficiency: f64,
-    /// Wave-quantization tile; 0 turns wave quantization off.
+    /// Wave-quantization tile rows; 0 turns wave quantization off.
     #[serde(default)]
     pub tile_m: u32,
+    /// Wave-quantization tile columns.
     #[serde(default)]
     pub tile_n: u32,
+    /// Median relative error `|t_fit/t_measured − 1|` over the fitted points (0.08 = 8 %); 0
+    /// when the file does not state it.
     #[serde(default)]
     pub median_abs_error: f64,
+    /// The measured table the curve was fitted from.
     pub source: String,
 }
 
@@ -58,14 +67,23 @@ pub struct GemmCurve {
 /// with `h` the query heads per GPU.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DecodeAttentionCurve {
+    /// Fixed time per kernel launch, seconds; fitted in \[0, 1 ms\].
     pub launch_s: f64,
+    /// Time per sequence in the batch, seconds; fitted in \[0, 10 µs\].
     pub per_seq_s: f64,
+    /// Time per sequence and query head on the GPU, seconds; fitted in \[0, 1 µs\].
     #[serde(default)]
     pub per_seq_head_s: f64,
+    /// Fraction of the catalog's HBM bandwidth the kernel reaches, in (0, 1].
     pub memory_efficiency: f64,
+    /// Fraction of the BF16 peak the score and value products reach, in (0, 1]; 1 means the
+    /// FLOP roof was not needed by the data and never binds.
     pub compute_efficiency: f64,
+    /// Median relative error `|t_fit/t_measured − 1|` over the fitted points (0.08 = 8 %); 0
+    /// when the file does not state it.
     #[serde(default)]
     pub median_abs_error: f64,
+    /// The measured table the curve was fitted from.
     pub source: String,
 }
 
@@ -73,13 +91,20 @@ pub struct DecodeAttentionCurve {
 /// with `s` the keys a query attends to (`half_seq = 0`: no ramp).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PrefillAttentionCurve {
+    /// Fixed time per kernel launch, seconds; fitted in \[0, 1 ms\].
     pub launch_s: f64,
+    /// Fraction η_c of the peak FLOP/s reached at long sequences, in (0, 1].
     pub compute_efficiency: f64,
+    /// Sequence length, tokens, at which the compute rate is half of η_c; 0 means no ramp.
     #[serde(default)]
     pub half_seq: f64,
+    /// Fraction of the catalog's HBM bandwidth the kernel reaches, in (0, 1].
     pub memory_efficiency: f64,
+    /// Median relative error `|t_fit/t_measured − 1|` over the fitted points (0.08 = 8 %); 0
+    /// when the file does not state it.
     #[serde(default)]
     pub median_abs_error: f64,
+    /// The measured table the curve was fitted from.
     pub source: String,
 }
 
@@ -88,30 +113,49 @@ pub struct PrefillAttentionCurve {
 /// with `tpe` the tokens per expert and `ffr` the expert width per GPU (`half_ffn = 0`: off).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MoeCurve {
+    /// Fixed time per kernel launch, seconds; fitted in \[0, 1 ms\].
     pub launch_s: f64,
+    /// Fraction η_max of the peak FLOP/s reached with many tokens per expert and wide experts,
+    /// in (0, 1].
     pub compute_efficiency_max: f64,
+    /// Tokens per expert at which the token factor halves the compute efficiency.
     pub half_tokens_per_expert: f64,
+    /// Expert intermediate width per GPU at which the width factor halves the compute
+    /// efficiency; 0 turns the width factor off.
     #[serde(default)]
     pub half_ffn_per_rank: f64,
     /// The math rate the efficiency is a fraction of (`bf16`, `fp8`, `fp4`), where it is not
     /// the key's own (MXFP4 experts run W4A16 on Hopper, W4A8 on Blackwell).
     #[serde(default)]
     pub math: Option<String>,
+    /// Fraction of the catalog's HBM bandwidth the kernel reaches, in (0, 1].
     pub memory_efficiency: f64,
+    /// Median relative error `|t_fit/t_measured − 1|` over the fitted points (0.08 = 8 %); 0
+    /// when the file does not state it.
     #[serde(default)]
     pub median_abs_error: f64,
+    /// The measured table the curve was fitted from.
     pub source: String,
 }
 
 /// A collective on `gpus` GPUs of one domain: `t = latency + traffic(S) / bus bandwidth`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CollectiveCurve {
+    /// The kernel measured: `nccl`, `trtllm-custom` (all-reduce), or an MoE dispatch / combine
+    /// kernel such as `trtllm-deepep-ll-dispatch`.
     pub implementation: String,
+    /// GPUs taking part, at least 2.
     pub gpus: u32,
+    /// Fixed time of one collective, seconds; at least 0.
     pub latency_s: f64,
+    /// Bus bandwidth, bytes/s: the rate the traffic term `2(n−1)/n · S` (all-reduce) or
+    /// `(n−1)/n · S` (all-to-all) moves at; positive.
     pub bus_bytes_per_s: f64,
+    /// Median relative error `|t_fit/t_measured − 1|` over the fitted points (0.08 = 8 %); 0
+    /// when the file does not state it.
     #[serde(default)]
     pub median_abs_error: f64,
+    /// The measured table the curve was fitted from.
     pub source: String,
 }
 
@@ -120,26 +164,40 @@ pub struct CollectiveCurve {
 /// for prefill attention).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KernelCurves {
+    /// How the curves were obtained: measured on this accelerator or derived from a sibling.
     pub confidence: Confidence,
     /// Engine and version whose tables were fitted.
     pub engine: String,
+    /// Streaming multiprocessors (compute units) per GPU, for GEMM wave quantization; at
+    /// least 1.
     pub sm_count: u32,
+    /// Where the SM count was read.
     #[serde(default)]
     pub sm_count_source: String,
+    /// Dense GEMMs (projections, dense FFN), by data type.
     #[serde(default)]
     pub gemm: BTreeMap<String, GemmCurve>,
+    /// Decode (generation) attention over the KV cache, by KV-cache type.
     #[serde(default)]
     pub decode_attention: BTreeMap<String, DecodeAttentionCurve>,
+    /// Causal prefill (context) attention, by math type.
     #[serde(default)]
     pub prefill_attention: BTreeMap<String, PrefillAttentionCurve>,
+    /// Absorbed multi-head latent attention in decode, by KV-cache type.
     #[serde(default)]
     pub mla_decode: BTreeMap<String, DecodeAttentionCurve>,
+    /// Multi-head latent attention in prefill, by math type.
     #[serde(default)]
     pub mla_prefill: BTreeMap<String, PrefillAttentionCurve>,
+    /// Grouped expert GEMMs of one MoE layer, by expert weight type (`mxfp4` included).
     #[serde(default)]
     pub moe: BTreeMap<String, MoeCurve>,
+    /// All-reduce inside the scale-up domain, one curve per implementation and GPU count; empty
+    /// for derived entries, whose sibling's links differ.
     #[serde(default)]
     pub all_reduce: Vec<CollectiveCurve>,
+    /// MoE dispatch / combine and NCCL all-to-all, one curve per implementation and GPU count;
+    /// empty for derived entries.
     #[serde(default)]
     pub all_to_all: Vec<CollectiveCurve>,
 }
@@ -175,6 +233,10 @@ static BUILTIN: LazyLock<BTreeMap<String, KernelCurves>> = LazyLock::new(|| {
 });
 
 /// Parses a kernels file: a table of [`KernelCurves`] per catalog id.
+///
+/// Fails with a message naming the entry and field when the TOML does not match the schema, a
+/// GEMM efficiency is outside (0, 1\] or its launch time outside \[0, 1 ms), a collective has
+/// fewer than 2 GPUs, a negative latency or no bandwidth, or `sm_count` is 0.
 pub fn parse(text: &str) -> Result<BTreeMap<String, KernelCurves>, String> {
     let curves: BTreeMap<String, KernelCurves> = toml::from_str(text).map_err(|e| e.to_string())?;
     for (id, c) in &curves {
