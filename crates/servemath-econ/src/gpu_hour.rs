@@ -11,6 +11,7 @@ pub const HOURS_PER_YEAR: f64 = 8760.0;
 /// parts of the breakdown are zero (power in rental mode is inside the rate).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct GpuHourCost {
+    /// How the GPU-hours are paid for: which of the fields below can be non-zero.
     pub mode: Mode,
     /// Fraction of held hours doing useful work, in (0, 1].
     pub utilization: f64,
@@ -115,6 +116,7 @@ fn power_w_at_meter(inputs: &CostInputs, u: f64) -> Option<f64> {
 /// The same money per rack and per megawatt.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ScaleView {
+    /// GPUs in one rack, from the cost input `gpus_per_rack` (at least 1).
     pub gpus_per_rack: f64,
     /// Dollars per rack per held hour.
     pub usd_per_rack_hour: f64,

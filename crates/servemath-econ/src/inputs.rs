@@ -25,6 +25,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode as written in files, flags and JSON: `rental` or `owned`.
     pub fn name(self) -> &'static str {
         match self {
             Mode::Rental => "rental",
@@ -32,7 +33,8 @@ impl Mode {
         }
     }
 
-    /// Parses `rental` or `owned`.
+    /// Parses `rental` or `owned` (also `rent`, `rented`, `own`, `ownership`; any case, spaces
+    /// trimmed). Anything else is an [`EconError::Parse`] naming `origin`.
     pub fn parse(s: &str, origin: &str) -> Result<Mode, EconError> {
         match s.trim().to_ascii_lowercase().as_str() {
             "rental" | "rent" | "rented" => Ok(Mode::Rental),
@@ -51,6 +53,8 @@ impl Mode {
 pub struct CostInputs {
     /// Catalog id these inputs were made for.
     pub hardware: String,
+    /// How the GPU-hours are paid for: rental where the hardware has a rental price, else
+    /// owned, unless overridden.
     pub mode: Mode,
     /// Rental price of one GPU for one hour (on-demand unless a contract rate is set).
     /// `None`: no public price.
@@ -92,8 +96,11 @@ pub struct CostInputs {
 
 /// What an input is, for `--help`, errors and docs.
 pub struct InputDoc {
+    /// The input's name, as in [`CostInputs`]' fields, `--cost NAME=VALUE` and TOML files.
     pub name: &'static str,
+    /// Its unit as printed (`$/GPU-hour`, `fraction`, `ratio >= 1`, `W`).
     pub unit: &'static str,
+    /// What it is, in a short lowercase phrase.
     pub doc: &'static str,
 }
 
@@ -513,12 +520,14 @@ impl Range {
     }
 }
 
-/// Checks a utilization: the fraction of held GPU-hours doing useful work, in [0.001, 1].
 /// The smallest utilization a GPU-hour is charged at: below 0.1 % a GPU-hour's price per token
 /// is a rounding artefact (1e-320 gave 300-digit dollar figures). Measured utilizations below it
 /// (an idle simulated fleet) are charged at it.
 pub const MIN_UTILIZATION: f64 = 1e-3;
 
+/// Checks a utilization: the fraction of held GPU-hours doing useful work, in
+/// \[[`MIN_UTILIZATION`], 1\]. Returns it unchanged, or an [`EconError::OutOfRange`] for
+/// `utilization` naming `origin` (also for NaN and infinities).
 pub fn check_utilization(u: f64, origin: &str) -> Result<f64, EconError> {
     if u.is_finite() && (MIN_UTILIZATION..=1.0).contains(&u) {
         Ok(u)

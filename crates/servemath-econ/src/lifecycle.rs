@@ -15,11 +15,17 @@ pub const CHINCHILLA_TOKENS_PER_PARAM: f64 = 20.0;
 /// A fitted loss `L(N, D) = E + A / N^α + B / D^β` (nats per token).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LossModel {
+    /// `E`: the irreducible loss, nats per token, approached with infinite parameters and data.
     pub e: f64,
+    /// `A`: the coefficient of the parameter term `A / N^α`.
     pub a: f64,
+    /// `B`: the coefficient of the data term `B / D^β`.
     pub b: f64,
+    /// `α`: the exponent on parameters `N`.
     pub alpha: f64,
+    /// `β`: the exponent on training tokens `D`.
     pub beta: f64,
+    /// Where the fit comes from (paper, equation, the values).
     pub source: &'static str,
 }
 
@@ -38,6 +44,8 @@ pub const HOFFMANN_2022: LossModel = LossModel {
 };
 
 impl LossModel {
+    /// The loss `L(N, D)`, nats per token, of a model of `params` total parameters trained on
+    /// `tokens` tokens.
     pub fn loss(&self, params: f64, tokens: f64) -> f64 {
         self.e + self.a / params.powf(self.alpha) + self.b / tokens.powf(self.beta)
     }
@@ -49,7 +57,8 @@ impl LossModel {
         (room > 0.0).then(|| (self.b / room).powf(1.0 / self.beta))
     }
 
-    /// The smallest model that can reach `target` with unlimited data.
+    /// The smallest model (total parameters) that can reach `target` loss with unlimited
+    /// data; `None` when `target` is at or below the irreducible loss `E`.
     pub fn min_params_for(&self, target: f64) -> Option<f64> {
         let room = target - self.e;
         (room > 0.0).then(|| (self.a / room).powf(1.0 / self.alpha))
@@ -72,30 +81,39 @@ pub struct LifecycleInputs {
     pub rl_fraction: f64,
     /// Lifetime tokens processed in serving (input and output together).
     pub inference_tokens: f64,
-    /// What a GPU-hour costs.
+    /// What a busy GPU-hour costs, $/GPU-hour.
     pub usd_per_gpu_hour: f64,
     /// Dense peak FLOP/s of one GPU at the precision used.
     pub peak_flop_per_s: f64,
-    /// Achieved fraction of peak in pre-training, RL and serving.
+    /// Achieved fraction of peak (MFU) in pre-training, in (0, 1].
     pub train_mfu: f64,
+    /// Achieved fraction of peak in RL, in (0, 1].
     pub rl_mfu: f64,
+    /// Achieved fraction of peak in serving, in (0, 1].
     pub inference_mfu: f64,
 }
 
 /// One phase's compute and cost.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Phase {
+    /// Floating-point operations the phase performs.
     pub flop: f64,
+    /// Busy GPU-hours: `flop / (peak · mfu) / 3600`.
     pub gpu_hours: f64,
+    /// Dollars: `gpu_hours` at the busy-hour price.
     pub usd: f64,
 }
 
 /// A model's lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Lifecycle {
+    /// Pre-training: `6·N_a·D` FLOP at `train_mfu`.
     pub pretrain: Phase,
+    /// Reinforcement learning: `rl_fraction` of pre-training's FLOP at `rl_mfu`.
     pub rl: Phase,
+    /// Serving the lifetime tokens: `2·N_serve·I` FLOP at `inference_mfu`.
     pub inference: Phase,
+    /// Dollars of the three phases together.
     pub total_usd: f64,
     /// `D / N`.
     pub tokens_per_param: f64,
@@ -147,10 +165,15 @@ pub fn lifecycle(inp: &LifecycleInputs) -> Lifecycle {
 /// The cheapest model at fixed quality.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Optimum {
+    /// Total parameters of the cheapest model.
     pub params: f64,
+    /// Its pre-training tokens: the `D` at which it reaches `loss`.
     pub train_tokens: f64,
+    /// `train_tokens / (20·params)`: its training-token multiple over compute-optimal.
     pub chinchilla_multiple: f64,
+    /// The loss held fixed (the input model's), nats per token.
     pub loss: f64,
+    /// Its lifetime compute and cost, serving the same inference tokens.
     pub lifecycle: Lifecycle,
 }
 

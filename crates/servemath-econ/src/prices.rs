@@ -14,28 +14,38 @@ pub const BUILTIN_PRICES_FILE: &str = "servemath-econ/data/prices.toml";
 pub struct LongContextTier {
     /// Input tokens above which the whole request is billed at this tier.
     pub threshold_tokens: f64,
+    /// Dollars per million input tokens of a request above the threshold.
     pub input_usd_per_mtok: f64,
+    /// Dollars per million output tokens of a request above the threshold.
     pub output_usd_per_mtok: f64,
 }
 
 /// One provider's price for one model.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderPrice {
+    /// The API provider (`Anthropic`, `OpenAI`, ...), as the file writes it.
     pub provider: String,
+    /// The provider's model name, as the file writes it.
     pub model: String,
     /// The built-in servemath model closest to what is served, if any (a suggestion for
     /// `--model`).
     pub serves: Option<String>,
+    /// Dollars per million uncached input tokens; positive (ratios divide by it).
     pub input_usd_per_mtok: f64,
+    /// Dollars per million output tokens; non-negative.
     pub output_usd_per_mtok: f64,
-    /// Price of an input token read from the provider's prompt cache.
+    /// Dollars per million input tokens read from the provider's prompt cache; `None` where
+    /// the provider lists no cached price.
     pub cached_input_usd_per_mtok: Option<f64>,
+    /// The price above a long-context threshold; `None` where there is no such tier.
     pub long_context: Option<LongContextTier>,
+    /// Where the prices were read (a URL or a document).
     pub source: String,
     /// ISO date the price was read, or `unknown`.
     pub date: String,
     /// `false` where the figure could not be checked against the provider's own page.
     pub confirmed: bool,
+    /// A caveat on the entry (what else is billed, what was not confirmed), if any.
     pub note: Option<String>,
 }
 
@@ -71,6 +81,7 @@ impl ProviderPrice {
 pub struct PriceList {
     /// Where the list came from.
     pub file: String,
+    /// The entries in file order; never empty.
     pub prices: Vec<ProviderPrice>,
 }
 

@@ -14,14 +14,20 @@ const MAX_TP_EXPONENT: u32 = 10;
 /// What to deploy, where, and how, with everything read: no names left to look up.
 #[derive(Debug, Clone)]
 pub struct DeploymentRequest {
+    /// The model, resolved from its config (a built-in name or a loaded `config.json`).
     pub model: ModelSpec,
+    /// The hardware entry one replica runs on (catalog or user file).
     pub hardware: Hardware,
     /// The tensor-parallel degree, or `None` to let the command choose (TP1, or the smallest
     /// that fits where the command says so).
     pub tp: Option<u32>,
     /// The other degrees of the layout; its `tp` is ignored in favour of [`Self::tp`].
     pub layout: Parallelism,
+    /// Precisions of weights, KV cache, activations and math, as the front end chose them (by
+    /// default from the model's config and the rates the hardware has).
     pub precisions: Precisions,
+    /// The step model's parameters: the hardware family's calibration plus any
+    /// [`crate::ParamOverride`]s.
     pub params: CostParams,
 }
 

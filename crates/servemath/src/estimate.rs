@@ -17,7 +17,7 @@ pub struct EstimateRequest {
     pub output: u64,
     /// Concurrent requests to price (sorted and deduplicated here).
     pub batches: Vec<u64>,
-    /// Fraction of held GPU-hours doing useful work, in (0, 1], for the $ columns.
+    /// Fraction of held GPU-hours doing useful work, in \[0.001, 1\], for the $ columns.
     pub utilization: f64,
     /// The hardware's cost inputs; `None` (or inputs missing a figure their mode needs, with a
     /// warning) leaves the $ columns out.
@@ -27,10 +27,15 @@ pub struct EstimateRequest {
 /// The estimate, the deployment it priced (for sweeps and plots) and what the caller should
 /// know.
 pub struct Estimated {
+    /// One row per requested batch (TTFT, TPOT, throughput, kernels, $/Mtok), the JSON
+    /// boundary's type.
     pub report: EstimateReport,
+    /// The deployment the rows were priced on, at the request's tensor-parallel degree.
     pub deployment: Deployment,
     /// When not even one sequence fits: the smallest wider tensor-parallel degree that would.
     pub larger_tp: Option<u32>,
+    /// Warnings for the caller: a context longer than the model was trained for, $ columns
+    /// dropped for a missing cost figure.
     pub diagnostics: Vec<Diagnostic>,
 }
 

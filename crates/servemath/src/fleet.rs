@@ -22,7 +22,10 @@ pub const DEFAULT_PEAK_DURATION: &str = "1h";
 /// A demand: tokens (prompt + output) or requests per day.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Demand {
+    /// Tokens (prompt and output together) per day, positive; converted to requests at the
+    /// workload's mean input + output length.
     TokensPerDay(f64),
+    /// Requests per day, positive.
     RequestsPerDay(f64),
 }
 
@@ -65,6 +68,8 @@ impl std::str::FromStr for Demand {
 pub struct DayShape {
     /// `flat`, `diurnal` or `custom`.
     pub name: &'static str,
+    /// Relative rate of each hour, 00:00 to 23:00; only ratios matter: the peak hour runs at
+    /// the daily mean rate × the largest multiplier / their mean (1.5× for `diurnal`).
     pub hourly: [f64; 24],
 }
 
@@ -109,13 +114,16 @@ fn diurnal() -> [f64; 24] {
 pub struct FleetRequest {
     /// One replica; without a tensor-parallel degree, the smallest that fits.
     pub deployment: DeploymentRequest,
+    /// The daily demand to serve; its peak hour sizes the fleet.
     pub demand: Demand,
     /// The demand as the user wrote it, for the report.
     pub demand_text: String,
+    /// How the demand spreads over the day; the fleet is sized for its peak hour.
     pub shape: DayShape,
     /// Lengths (and a trace's shape) of the peak hour; its duration is the simulated time
     /// per fleet size ([`DEFAULT_PEAK_DURATION`] when none).
     pub workload: WorkloadRequest,
+    /// The latency targets every fleet size is tested against (TTFT and TPOT).
     pub slo: SloRequest,
     /// Peak utilizations to price the slack at.
     pub utilization_targets: Vec<f64>,

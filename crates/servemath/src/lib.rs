@@ -18,6 +18,8 @@
 //! assert!(floor.value > 0.005 && floor.value < 0.05, "{}", floor.value);
 //! ```
 
+#![warn(missing_docs)]
+
 mod claims;
 mod cost;
 mod deploy;
@@ -60,6 +62,8 @@ impl std::error::Error for Invalid {}
 pub struct ParamOverride {
     /// A `CostParams` name (`step_overhead_s`, `memory_efficiency`, ...).
     pub name: String,
+    /// The value in the parameter's own unit (the unit is in its name: `_s`, `_bytes`, a bare
+    /// fraction); its range is checked when it is applied, and a refusal names `origin`.
     pub value: f64,
     /// Where the value came from, as the user would recognise it.
     pub origin: String,

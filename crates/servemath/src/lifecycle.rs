@@ -24,15 +24,21 @@ pub struct LifecycleRequest {
     pub active_params: Option<f64>,
     /// Pre-training tokens; else `multiple` × Chinchilla's 20 per parameter (1 by default).
     pub train_tokens: Option<f64>,
+    /// Pre-training tokens as a multiple of Chinchilla's 20 per parameter, positive; used only
+    /// without `train_tokens` (1 when neither is given).
     pub multiple: Option<f64>,
     /// RL compute in FLOPs; else `rl_fraction` of pre-training's.
     pub rl_flops: Option<f64>,
+    /// RL compute as a fraction of pre-training's FLOPs, not negative (1 by default: RL as
+    /// large as pre-training); ignored when `rl_flops` is given.
     pub rl_fraction: f64,
     /// Lifetime tokens served.
     pub inference_tokens: f64,
-    /// Achieved fractions of peak, in (0, 1].
+    /// Achieved fraction of peak (MFU) in pre-training, in (0, 1].
     pub train_mfu: f64,
+    /// Achieved fraction of peak in RL, in (0, 1].
     pub rl_mfu: f64,
+    /// Achieved fraction of peak in serving, in (0, 1].
     pub inference_mfu: f64,
     /// What-if: pruned to this fraction of the size after training, in (0, 1].
     pub pruned: Option<f64>,
@@ -42,7 +48,8 @@ pub struct LifecycleRequest {
     pub hardware: Hardware,
     /// Its cost inputs, checked.
     pub costs: CostInputs,
-    /// Fraction of held GPU-hours doing useful work, in (0, 1].
+    /// Fraction of held GPU-hours doing useful work, in \[0.001, 1\]: the busy-hour price is
+    /// the held-hour price over it.
     pub utilization: f64,
 }
 

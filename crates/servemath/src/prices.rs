@@ -21,6 +21,7 @@ pub struct PricesRequest {
     pub deployment: DeploymentRequest,
     /// The cost inputs of the deployment's hardware (GPU-hour price, mode).
     pub costs: CostInputs,
+    /// The providers' prices to read (the built-in list or a user's file).
     pub prices: PriceList,
     /// Only entries whose provider or model contains this (case-insensitive).
     pub provider: Option<String>,
@@ -32,7 +33,7 @@ pub struct PricesRequest {
     pub output: u64,
     /// Share of the prompt found in the prompt cache, in (0, 1).
     pub cached_fraction: f64,
-    /// Fraction of held GPU-hours doing useful work, in (0, 1].
+    /// Fraction of held GPU-hours doing useful work, in \[0.001, 1\].
     pub utilization: f64,
 }
 

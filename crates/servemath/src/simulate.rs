@@ -30,6 +30,7 @@ use std::sync::Arc;
 pub struct LoadedText {
     /// A path or any label the user recognises.
     pub name: String,
+    /// The file's whole contents, parsed here.
     pub text: String,
 }
 
@@ -66,7 +67,9 @@ pub struct WorkloadRequest {
 /// Latency targets for goodput (`[slo]`), as durations (`2s`, `50ms`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SloRequest {
+    /// Most time to first token a request may take and count as good (`slo.ttft`); positive.
     pub ttft: Option<String>,
+    /// Most time per output token after the first (`slo.tpot`); positive.
     pub tpot: Option<String>,
 }
 
@@ -75,15 +78,20 @@ pub struct SloRequest {
 pub struct SchedulerRequest {
     /// `static`, `continuous`, `chunked` (default), `train` or `disagg`.
     pub kind: Option<String>,
+    /// Most sequences a replica runs at once (256 by default), at least 1.
     pub max_seqs: Option<i64>,
     /// Tokens per step; also sizes the activation workspace the memory fit reserves.
     pub max_batched_tokens: Option<i64>,
     /// Tokens per KV block.
     pub block_size: Option<i64>,
+    /// `static` only: requests per batch (32 by default), at least 1.
     pub static_batch: Option<i64>,
+    /// `static` only: how long a partial batch waits after its first request before it runs
+    /// (`500ms` by default).
     pub static_timeout: Option<String>,
     /// The train period: a duration, or `hbm` (the time to read the whole HBM once).
     pub period: Option<String>,
+    /// Turn the prefix cache off (it is on by default): every prompt is prefilled in full.
     pub no_prefix_caching: bool,
 }
 
@@ -94,9 +102,14 @@ pub struct FleetRequest {
     pub replicas: Option<i64>,
     /// `round-robin`, `least-outstanding` (default), `least-kv` or `prefix-affinity`.
     pub router: Option<String>,
+    /// `disagg` only: replicas in the prefill pool (1 by default).
     pub prefill_replicas: Option<i64>,
+    /// `disagg` only: replicas in the decode pool (1 by default).
     pub decode_replicas: Option<i64>,
+    /// `disagg` only: the prefill pool's tensor-parallel degree; else the deployment's, or
+    /// the smallest that fits.
     pub prefill_tp: Option<i64>,
+    /// `disagg` only: the decode pool's tensor-parallel degree, as `prefill_tp`.
     pub decode_tp: Option<i64>,
     /// The prefill pool's deployment when its hardware differs from the main one.
     pub prefill_hardware: Option<DeploymentRequest>,
@@ -110,9 +123,13 @@ pub struct SimulateRequest {
     /// Without a tensor-parallel degree, each pool gets the smallest that fits a request of
     /// the workload's mean context.
     pub deployment: DeploymentRequest,
+    /// The replicas and the router (`[fleet]`).
     pub fleet: FleetRequest,
+    /// Each replica's scheduler (`[scheduler]`).
     pub scheduler: SchedulerRequest,
+    /// Where requests come from (`[workload]`).
     pub workload: WorkloadRequest,
+    /// Latency targets for goodput (`[slo]`); none set means no goodput figures.
     pub slo: SloRequest,
     /// Price runs of identical decode steps in closed form (the leap); `false` steps one at a
     /// time (the reference engine).
@@ -121,16 +138,26 @@ pub struct SimulateRequest {
 
 /// The simulator's inputs, with the setup to report and what was chosen for the caller.
 pub struct SimulationPlan {
+    /// Every replica with its deployment, scheduler and pool, prefill pool first.
     pub replicas: Vec<ReplicaSpec>,
+    /// How arriving requests are sent to replicas.
     pub router: Router,
+    /// The KV link from prefill to decode replicas; `None` for unified replicas.
     pub kv_transfer: Option<Link>,
+    /// Whether the run prices runs of identical decode steps in closed form.
     pub leap: bool,
+    /// The resolved latency targets; `None` when the request set none.
     pub slo: Option<Slo>,
     /// Where the run stops (closed loops with a duration); `None`: when every request is done.
     pub horizon_s: Option<f64>,
+    /// The request stream, ready for the simulator.
     pub workload: Source,
+    /// Pools, router, KV link, workload and SLOs as the report states them.
     pub setup: SimulateSetup,
+    /// How big the run will be, for a progress bar.
     pub expected: Expected,
+    /// What was chosen or ignored for the caller (a TP degree, an option another scheduler
+    /// takes).
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -185,6 +212,8 @@ pub struct RunOptions {
 /// The cost inputs of each hardware entry in the fleet, by id, for the $ figures.
 #[derive(Debug, Clone, Default)]
 pub struct FleetCosts {
+    /// Cost inputs keyed by hardware catalog id; one replica's hardware missing here drops the
+    /// run's $ figures.
     pub by_hardware: BTreeMap<String, CostInputs>,
     /// Whether the caller set cost inputs: then they must price every replica; else a
     /// hardware entry without a price only drops the $ figures.
@@ -194,8 +223,11 @@ pub struct FleetCosts {
 /// A finished run: the report, the simulator's own output (records, steps, time series) and
 /// the replicas it ran.
 pub struct Simulated {
+    /// The setup, latencies, throughput, goodput and $ figures: the JSON boundary's type.
     pub report: SimulateReport,
+    /// The simulator's own output: summary, and records, steps and time series as asked.
     pub sim: SimReport,
+    /// The replicas that ran, in the order the simulator numbers them.
     pub replicas: Vec<ReplicaSpec>,
 }
 

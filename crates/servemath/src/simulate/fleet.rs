@@ -25,6 +25,7 @@ pub const MAX_BLOCK_TOKENS: u32 = 1 << 16;
 /// The KV link between pools, with which network it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Link {
+    /// Bandwidth (bytes/s) and latency (s) of a KV transfer between the pools.
     pub link: KvTransfer,
     /// `scale_up` or `scale_out`.
     pub name: &'static str,

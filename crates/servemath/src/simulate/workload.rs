@@ -15,8 +15,12 @@ use servemath_sim::{ClosedLoop, Slo, Workload};
 
 /// The default workload: Poisson arrivals at 2 requests/s for 10 minutes, chat-like lengths.
 pub const DEFAULT_RATE_PER_S: f64 = 2.0;
+/// Seconds of arrivals (or of a closed loop) when neither a duration nor a request count is
+/// given: 10 minutes.
 pub const DEFAULT_DURATION_S: f64 = 600.0;
+/// Prompt lengths by default: lognormal with mean 2,000 tokens and sigma 1.0.
 pub const DEFAULT_INPUT: &str = "lognormal:2000,1.0";
+/// Output lengths by default: lognormal with mean 300 tokens and sigma 0.8.
 pub const DEFAULT_OUTPUT: &str = "lognormal:300,0.8";
 
 /// Most requests one synthetic simulation generates: 10 M take 10 to 20 s, and under overload
@@ -29,17 +33,27 @@ pub const MAX_USERS: u32 = 1_000_000;
 /// How big the run is, for a progress bar.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Expected {
+    /// Requests the run will complete (a trace's length, a limit, rate × duration); `None`
+    /// when not known ahead.
     pub requests: Option<u64>,
+    /// Simulated seconds the run will cover (a closed loop with a duration); `None` when it
+    /// ends with its last request.
     pub span_s: Option<f64>,
 }
 
 /// Where requests come from.
 pub enum Source {
+    /// Generated arrivals and lengths, drawn lazily from a seed.
     Synthetic(Box<Synthetic>),
+    /// A trace replayed with its own arrival times and lengths.
     Trace(Trace),
+    /// A closed loop: each user sends its next request when the last completes.
     Closed {
+        /// Users, each with one request in flight (at most [`MAX_USERS`]).
         users: u32,
+        /// Requests to complete before stopping; `u64::MAX` when only a duration stops it.
         requests: u64,
+        /// Where each request's (input, output) lengths come from.
         lengths: Box<LengthSampler>,
     },
 }
@@ -68,10 +82,13 @@ impl Source {
 
 /// A resolved workload.
 pub struct WorkloadPlan {
+    /// The request stream.
     pub source: Source,
+    /// What the stream is (kind, arrivals, mean lengths, limits), as the report states it.
     pub report: WorkloadReport,
     /// Where a closed loop stops; `None` for open streams, which end with their last request.
     pub horizon_s: Option<f64>,
+    /// How big the run will be, for a progress bar.
     pub expected: Expected,
 }
 
