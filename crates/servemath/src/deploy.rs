@@ -38,9 +38,11 @@ pub struct DeploymentRequest {
 pub struct PrecisionChoice {
     /// Every linear layer's weights (attention, dense MLP, experts).
     pub weights: Option<Precision>,
-    /// Then, per component, overriding `weights`.
+    /// Attention projections' weights, overriding `weights`.
     pub attention_weights: Option<Precision>,
+    /// Dense MLP weights, overriding `weights`.
     pub dense_weights: Option<Precision>,
+    /// Routed and shared experts' weights, overriding `weights`.
     pub expert_weights: Option<Precision>,
     /// The KV cache.
     pub kv: Option<Precision>,

@@ -44,7 +44,9 @@ pub struct Estimated {
 pub struct SweepPoint {
     /// Concurrent requests (not necessarily whole: a sweep is a curve).
     pub batch: f64,
+    /// Time per output token at this batch, seconds.
     pub tpot_s: f64,
+    /// Output tokens/s per GPU at this batch.
     pub output_tokens_per_s_per_gpu: f64,
 }
 

@@ -28,6 +28,7 @@ pub const DEFAULT_MAX_GPUS: u32 = 64;
 /// One machine to search on.
 #[derive(Debug, Clone)]
 pub struct Machine {
+    /// The catalog entry (its scale-up domain may be overridden per search by `scale_up`).
     pub hardware: Hardware,
     /// Cost parameters for its family, with the caller's overrides.
     pub params: CostParams,
@@ -38,7 +39,9 @@ pub struct Machine {
 /// What `search` is asked.
 #[derive(Debug, Clone)]
 pub struct SearchRequest {
+    /// The model to lay out.
     pub model: ModelSpec,
+    /// The machines searched and compared side by side.
     pub machines: Vec<Machine>,
     /// Scale-up domain sizes to try on every machine as a design variable; empty: each
     /// machine's own.
@@ -47,6 +50,7 @@ pub struct SearchRequest {
     pub max_gpus: Option<u32>,
     /// A TPOT target of 1 / X (the tighter of it and `slo.tpot`).
     pub min_tokens_per_s_per_user: Option<f64>,
+    /// p99 TTFT and TPOT targets a configuration must meet.
     pub slo: SloRequest,
     /// The arrival shape and lengths; the rate is rescaled to `load` of each configuration's
     /// capacity.
@@ -61,6 +65,7 @@ pub struct SearchRequest {
     pub simulate: bool,
     /// Consider prefill/decode disaggregated units too.
     pub disaggregation: bool,
+    /// Formats and layouts the search is held to (empty lists hold nothing).
     pub restrict: Restrict,
     /// What "best" means; `None`: cost when every machine has a price, else tokens per GPU.
     pub objective: Option<Objective>,
