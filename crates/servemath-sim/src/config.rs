@@ -14,7 +14,13 @@ use std::sync::Arc;
 pub enum Policy {
     /// Collect a full batch (or wait `timeout_s` after the first arrival), prefill it in one
     /// step, decode until every sequence is done; admit nobody meanwhile.
-    Static { batch: u32, timeout_s: f64 },
+    Static {
+        /// Sequences per batch (at least 1): a batch departs as soon as this many wait.
+        batch: u32,
+        /// Seconds a partial batch waits after its oldest arrival before departing anyway
+        /// (finite, 0 or more; 0 sends whoever is waiting at once).
+        timeout_s: f64,
+    },
     /// Iteration-level batching without chunking (vLLM V0's default): a step is either a
     /// prefill of newly admitted prompts (preferred when one can be admitted) or a decode step
     /// of every running sequence.
@@ -24,10 +30,15 @@ pub enum Policy {
     Chunked,
     /// Fixed-period trains: a step departs every `period_s` carrying whoever is ready, composed
     /// as in chunked prefill; a step longer than the period delays the next departure.
-    Train { period_s: f64 },
+    Train {
+        /// Seconds between departures (finite, above 0), counted from t = 0.
+        period_s: f64,
+    },
 }
 
 impl Policy {
+    /// The policy's lower-case name as `--scheduler` spells it and JSON's `kind` writes it:
+    /// `static`, `continuous`, `chunked` or `train`.
     pub fn name(&self) -> &'static str {
         match self {
             Policy::Static { .. } => "static",
@@ -41,6 +52,7 @@ impl Policy {
 /// Scheduler limits, with vLLM's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SchedulerConfig {
+    /// How each step is composed from the running and waiting sequences.
     pub policy: Policy,
     /// Most sequences running at once (vLLM `max_num_seqs`, default 256).
     pub max_seqs: u32,
@@ -87,7 +99,9 @@ pub enum Pool {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct KvTransfer {
     /// Bytes per second one sequence's KV cache moves at (all sending GPUs together).
+    /// Infinity is an instant link; otherwise above 0.
     pub bytes_per_s: f64,
+    /// Seconds added to every hand-off on top of its transfer time (finite, 0 or more).
     pub latency_s: f64,
 }
 
@@ -95,6 +109,7 @@ pub struct KvTransfer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Router {
+    /// Each replica of the pool in turn, in index order.
     RoundRobin,
     /// Fewest running plus waiting requests (ties: lowest index).
     LeastOutstanding,
@@ -108,15 +123,23 @@ pub enum Router {
 /// One replica's deployment and scheduler.
 #[derive(Clone)]
 pub struct ReplicaSpec {
+    /// The model on its hardware and layout, which prices every step and sizes the KV cache;
+    /// shared, since replicas of a pool usually have the same one.
     pub deployment: Arc<Deployment>,
+    /// The scheduling policy and its limits.
     pub scheduler: SchedulerConfig,
+    /// Whether the replica prefills, decodes or does both.
     pub pool: Pool,
 }
 
-/// Latency targets for goodput.
+/// Latency targets for goodput: a completed request is good when its TTFT and its TPOT are
+/// each at or below the target (definitions in `docs/metrics.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Slo {
+    /// Target time to first token, seconds (0 or more; infinity for no target).
     pub ttft_s: f64,
+    /// Target time per output token, seconds (0 or more; infinity for no target). Requests
+    /// with one output token have a TPOT of 0 and always meet it.
     pub tpot_s: f64,
 }
 
@@ -127,12 +150,16 @@ pub type Progress = Box<dyn FnMut(u64, f64) + Send>;
 /// checks it with `validate` before running.
 #[non_exhaustive]
 pub struct SimConfig {
+    /// Every replica of every pool, indexed from 0 in this order (`Record::replica`). At
+    /// least one; prefill replicas need decode replicas and the reverse.
     pub replicas: Vec<ReplicaSpec>,
+    /// How arrivals (and, with disaggregation, hand-offs) pick a replica of their pool.
     pub router: Router,
     /// Jump over runs of identical decode steps (off: the step-by-step reference engine).
     pub leap: bool,
     /// Keep every request's record (memory grows with the run).
     pub keep_records: bool,
+    /// Latency targets for goodput (None: no goodput figures in the report).
     pub slo: Option<Slo>,
     /// Stop at this simulated time; unfinished requests are counted as running or queued.
     pub horizon_s: Option<f64>,
@@ -174,41 +201,56 @@ impl SimConfig {
         self
     }
 
+    /// Keep every completed request's [`Record`](crate::Record) in `SimReport::records`
+    /// (memory grows with the run; off by default).
     pub fn keep_records(mut self, keep: bool) -> SimConfig {
         self.keep_records = keep;
         self
     }
 
+    /// Latency targets for goodput; `None` (the default) reports no goodput.
     pub fn slo(mut self, slo: impl Into<Option<Slo>>) -> SimConfig {
         self.slo = slo.into();
         self
     }
 
+    /// Stop at this simulated time in seconds (finite, 0 or more); `None` (the default) runs
+    /// until every request has completed.
     pub fn horizon_s(mut self, horizon_s: impl Into<Option<f64>>) -> SimConfig {
         self.horizon_s = horizon_s.into();
         self
     }
 
+    /// The link between prefill and decode pools; required when the fleet has them, ignored
+    /// otherwise. `None` by default.
     pub fn kv_transfer(mut self, link: impl Into<Option<KvTransfer>>) -> SimConfig {
         self.kv_transfer = link.into();
         self
     }
 
+    /// Sample the fleet into `SimReport::timeseries` every this many simulated seconds (finite,
+    /// above 0); `None` (the default) samples nothing.
     pub fn timeseries_interval_s(mut self, interval_s: impl Into<Option<f64>>) -> SimConfig {
         self.timeseries_interval_s = interval_s.into();
         self
     }
 
+    /// Keep every step span in `SimReport::step_spans` (memory grows with the run; off by
+    /// default).
     pub fn keep_steps(mut self, keep: bool) -> SimConfig {
         self.keep_steps = keep;
         self
     }
 
+    /// Call `progress` every few thousand events with (completed requests, simulated
+    /// seconds), from the thread running the simulation.
     pub fn progress(mut self, progress: impl FnMut(u64, f64) + Send + 'static) -> SimConfig {
         self.progress = Some(Box::new(progress));
         self
     }
 
+    /// Stop the run with `SimError::Cancelled` once `flag` is set (checked every few thousand
+    /// events, so the run may go on briefly after).
     pub fn cancel(mut self, flag: Arc<AtomicBool>) -> SimConfig {
         self.cancel = Some(flag);
         self

@@ -13,56 +13,81 @@ use std::sync::atomic;
 
 /// Closed-loop load: `users` clients each send their next request the moment the last completes.
 pub struct ClosedLoop {
+    /// Concurrent clients; each sends its first request at t = 0 (0 users send nothing).
     pub users: u32,
-    /// Requests to send in all.
+    /// Requests to send in all, over every user; the run ends when they have completed, or at
+    /// the horizon (`SimConfig::horizon_s`), whichever comes first.
     pub requests: u64,
-    /// Draws the (input, output) lengths of the next request.
+    /// Draws the (input, output) token counts of the next request (a
+    /// [`LengthSampler`](crate::workload::LengthSampler)'s `next_pair`, say); counts of 0 are
+    /// read as 1.
     pub lengths: Box<dyn FnMut() -> (u32, u32) + Send>,
 }
 
 /// The requests of a simulation: an open stream, or closed-loop users.
 pub enum Workload {
-    /// Requests in arrival order.
+    /// Requests in arrival order (non-decreasing `arrival_s`), drawn lazily: a synthetic
+    /// stream or a trace. Token counts of 0 are read as 1.
     Open(Box<dyn Iterator<Item = Request> + Send>),
+    /// Users who each send their next request when their last completes.
     Closed(ClosedLoop),
 }
 
-/// The fleet at one sampling instant.
+/// The fleet at one sampling instant, as it was just before the first event at or after it
+/// (a row of `--timeseries-csv`).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Sample {
+    /// The sampling instant, seconds: a multiple of `SimConfig::timeseries_interval_s`.
     pub time_s: f64,
     /// Requests waiting for admission, all replicas.
     pub queued: u64,
     /// Requests admitted and not finished.
     pub running: u64,
-    /// Mean fraction of KV blocks in use.
+    /// Fraction of KV blocks in use (0 to 1), the mean over replicas.
     pub kv_fraction: f64,
     /// Output tokens per second over the interval ending here.
     pub output_tokens_per_s: f64,
 }
 
-/// The simulation's answer.
+/// The simulation's answer. Figures are defined in `docs/metrics.md` ("Simulation figures");
+/// rates and fractions are over `duration_s`. Latencies are over completed requests (ITL also
+/// over running ones) and NaN when they have no sample.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SimReport {
+    /// Requests that arrived: `arrived = completed + running + queued + rejected` always.
     pub arrived: u64,
+    /// Requests that finished.
     pub completed: u64,
+    /// Requests admitted but unfinished when the run stopped (at the horizon).
     pub running: u64,
+    /// Requests still waiting for admission when the run stopped (at the horizon).
     pub queued: u64,
     /// Requests refused on arrival because their whole context (prompt and output) exceeds
     /// what one replica's KV cache or the model's context window can ever hold.
     pub rejected: u64,
-    /// Simulated time of the last event.
+    /// Simulated time of the last event, seconds: the last completion, or the last event
+    /// before the horizon; 0 for an empty workload.
     pub duration_s: f64,
+    /// Arrival to admission (the first time any of the prompt entered a step), seconds.
     pub queue: Percentiles,
+    /// Time to first token: arrival to the end of the step that produced the first output
+    /// token, seconds.
     pub ttft: Percentiles,
+    /// Time per output token: (completion − first token) / (output tokens − 1), seconds;
+    /// requests with one output token are left out.
     pub tpot: Percentiles,
     /// Time between consecutive output tokens of a sequence, over all tokens after the first
     /// (stalls behind other requests' prefill included).
     pub itl: Percentiles,
+    /// End to end: arrival to the end of the step that produced the last output token, seconds.
     pub e2e: Percentiles,
+    /// Prompt tokens of completed requests per simulated second.
     pub input_tokens_per_s: f64,
+    /// Output tokens of completed requests per simulated second.
     pub output_tokens_per_s: f64,
+    /// `output_tokens_per_s` over every GPU of every pool.
     pub output_tokens_per_s_per_gpu: f64,
+    /// GPUs in all pools (each replica's deployment's GPUs, summed).
     pub gpus: u32,
     /// Completed requests per second meeting both SLOs (if SLOs were given).
     pub goodput_rps: Option<f64>,
@@ -75,22 +100,36 @@ pub struct SimReport {
     /// Share of busy GPU time charged to prompt tokens (prefill-only steps, and the marginal
     /// time prompt chunks add to mixed steps), weighted by GPUs; the rest is decode's.
     pub prefill_time_share: f64,
+    /// Model FLOP/s utilization: FLOPs of each replica's busiest GPU, summed, over that GPU's
+    /// dense peak at the compute precision times the duration, summed over replicas (0 to 1).
     pub mfu: f64,
+    /// Memory-bandwidth utilization: HBM bytes of each replica's busiest GPU, summed, over its
+    /// HBM bandwidth times the duration, summed over replicas (0 to 1).
     pub mbu: f64,
+    /// Sequences evicted to free KV blocks for decodes, to be recomputed when readmitted.
     pub preemptions: u64,
+    /// Σ of each replica's largest number of KV blocks in use (at step boundaries) over Σ of
+    /// their capacities (0 to 1).
     pub kv_peak_fraction: f64,
+    /// Time-integral of KV blocks in use, all replicas, over duration × total capacity (0 to 1).
     pub kv_mean_fraction: f64,
     /// Prompt tokens served from the prefix cache over prompt tokens looked up (None: no prefix hashes).
     pub prefix_hit_rate: Option<f64>,
+    /// Forward steps run by all replicas (a leap over `k` identical decode steps counts `k`).
     pub steps: u64,
+    /// Train steps that took longer than the period (train policy only; 0 otherwise).
     pub train_overruns: u64,
     /// Requests waiting when the last request arrived exceeded 5 % of arrivals: the offered
     /// load is beyond capacity and latency grows without bound.
     pub overloaded: bool,
+    /// Every completed request, in completion order; empty unless `SimConfig::keep_records`.
     #[serde(skip)]
     pub records: Vec<Record>,
+    /// One sample every `SimConfig::timeseries_interval_s`; empty without one.
     #[serde(skip)]
     pub timeseries: Vec<Sample>,
+    /// Every step span of every replica, in the order they ended; empty unless
+    /// `SimConfig::keep_steps`.
     #[serde(skip)]
     pub step_spans: Vec<StepSpan>,
 }

@@ -10,11 +10,17 @@ pub enum SimError {
 
     /// A prefill pool hands prompts to a decode pool that does not exist.
     #[error("replica {replica} is in the prefill pool but no replica is in the decode pool")]
-    NoDecodePool { replica: usize },
+    NoDecodePool {
+        /// Index in `SimConfig::replicas` of the first prefill replica.
+        replica: usize,
+    },
 
     /// A decode pool would receive fresh prompts, which it cannot prefill.
     #[error("replica {replica} is in the decode pool but no replica is in the prefill pool")]
-    NoPrefillPool { replica: usize },
+    NoPrefillPool {
+        /// Index in `SimConfig::replicas` of the first decode replica.
+        replica: usize,
+    },
 
     /// Prefill and decode pools with no network between them.
     #[error("`kv_transfer` is not set: prefill and decode pools need the link between them")]
@@ -25,11 +31,18 @@ pub enum SimError {
     Invalid {
         /// The field, as a path from the `SimConfig` (`replicas[0].scheduler.block_tokens`).
         quantity: String,
+        /// The value given, in the field's unit.
         value: f64,
+        /// The accepted range in words (`a finite number above zero`).
         expected: &'static str,
     },
 
     /// The cancel flag was raised; the run stopped at this point.
     #[error("cancelled after {completed} completed requests, at {simulated_s} simulated seconds")]
-    Cancelled { completed: u64, simulated_s: f64 },
+    Cancelled {
+        /// Requests completed before the run stopped.
+        completed: u64,
+        /// Simulated seconds reached when the run stopped.
+        simulated_s: f64,
+    },
 }

@@ -5,22 +5,33 @@ use serde::Serialize;
 /// What happened to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Record {
+    /// Arrival order, from 0 (rejected requests take a number too).
     pub id: u64,
+    /// Index in `SimConfig::replicas` of the replica it completed on (with disaggregation,
+    /// the decode replica).
     pub replica: u32,
+    /// Arrival time, seconds from the start of the run.
     pub arrival_s: f64,
     /// First time any of its prompt entered a step.
     pub admitted_s: f64,
+    /// End of the step that produced the first output token, seconds.
     pub first_token_s: f64,
+    /// End of the step that produced the last output token, seconds.
     pub completion_s: f64,
+    /// Prompt tokens (at least 1).
     pub input_tokens: u32,
+    /// Output tokens generated (at least 1).
     pub output_tokens: u32,
+    /// Times it was evicted to free KV blocks and recomputed from scratch.
     pub preemptions: u32,
 }
 
 impl Record {
+    /// Seconds from arrival to admission.
     pub fn queue_s(&self) -> f64 {
         self.admitted_s - self.arrival_s
     }
+    /// Time to first token: seconds from arrival to the first output token.
     pub fn ttft_s(&self) -> f64 {
         self.first_token_s - self.arrival_s
     }
@@ -32,6 +43,7 @@ impl Record {
             0.0
         }
     }
+    /// End-to-end latency: seconds from arrival to the last output token.
     pub fn e2e_s(&self) -> f64 {
         self.completion_s - self.arrival_s
     }
@@ -91,6 +103,8 @@ fn bucket_middle(i: usize) -> f64 {
 }
 
 impl Histogram {
+    /// Adds one sample of value `v` (seconds, or any positive quantity; 0 and values below
+    /// 2⁻²⁰ share the lowest bucket, which reads back as the smallest value seen).
     pub fn add(&mut self, v: f64) {
         self.add_n(v, 1);
     }
@@ -107,10 +121,12 @@ impl Histogram {
         self.max = self.max.max(v);
     }
 
+    /// Samples added.
     pub fn count(&self) -> u64 {
         self.n
     }
 
+    /// The exact mean of the samples; 0 when there are none.
     pub fn mean(&self) -> f64 {
         if self.n == 0 {
             0.0
@@ -119,6 +135,7 @@ impl Histogram {
         }
     }
 
+    /// The exact largest sample; 0 when there are none.
     pub fn max(&self) -> f64 {
         self.max
     }
@@ -148,13 +165,19 @@ impl Histogram {
     }
 }
 
-/// p50 / p90 / p99 / max and mean of one latency.
+/// p50 / p90 / p99 / max and mean of one latency, in seconds; every field NaN when there is
+/// no sample.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct Percentiles {
+    /// Exact mean.
     pub mean: f64,
+    /// Median, within 0.1 % (the middle of its histogram bucket).
     pub p50: f64,
+    /// 90th percentile, within 0.1 %.
     pub p90: f64,
+    /// 99th percentile, within 0.1 %.
     pub p99: f64,
+    /// Exact largest value.
     pub max: f64,
 }
 

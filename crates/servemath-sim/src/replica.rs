@@ -237,12 +237,17 @@ impl RunLength {
 /// One step, or a run of identical decode steps, of one replica.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct StepSpan {
+    /// Index in `SimConfig::replicas` of the replica that ran it.
     pub replica: u32,
+    /// Simulated time the first step started, seconds.
     pub start_s: f64,
+    /// Simulated time the last step ended, seconds.
     pub end_s: f64,
     /// Steps in the span (more than 1 for a leap over identical decode steps).
     pub steps: u32,
+    /// Sequences decoding one token in each step.
     pub decode_seqs: u32,
+    /// Prompt tokens prefilled in the step (0 for a run of decode steps).
     pub prefill_tokens: u32,
 }
 

@@ -32,13 +32,23 @@ const EXPECTED: &str = "poisson:RATE or gamma:RATE,CV (RATE in requests per seco
 #[derive(Debug, Clone, PartialEq)]
 pub enum Arrivals {
     /// Exponential gaps with mean `1/rate_per_s`.
-    Poisson { rate_per_s: f64 },
+    Poisson {
+        /// Mean arrivals per second (finite, above 0).
+        rate_per_s: f64,
+    },
     /// Gamma gaps with mean `1/rate_per_s` and coefficient of variation `cv`
     /// (shape `1/cv²`, scale `1/(rate·shape)`); `cv = 1` is Poisson, `cv > 1` is burstier.
-    Gamma { rate_per_s: f64, cv: f64 },
+    Gamma {
+        /// Mean arrivals per second (finite, above 0).
+        rate_per_s: f64,
+        /// Standard deviation of the gaps over their mean (above 0, at most [`MAX_CV`]).
+        cv: f64,
+    },
     /// `base` with its rate multiplied hour by hour by `profile` (see the module docs).
     Daily {
+        /// The process run in operational time (itself possibly another `Daily`).
         base: Box<Arrivals>,
+        /// The hourly rate multipliers.
         profile: DailyProfile,
     },
 }
@@ -190,6 +200,9 @@ pub struct DailyProfile {
 }
 
 impl DailyProfile {
+    /// The profile of the 24 multipliers, hour 0 first. Fails with
+    /// [`WorkloadError::InvalidParam`] on a multiplier that is negative or not finite, or
+    /// when every one is 0.
     pub fn new(hourly: [f64; 24]) -> Result<Self, WorkloadError> {
         let spec = || Self::display(&hourly);
         for (h, &m) in hourly.iter().enumerate() {
@@ -220,6 +233,7 @@ impl DailyProfile {
         })
     }
 
+    /// The 24 hourly multipliers, hour 0 first.
     pub fn multipliers(&self) -> &[f64; 24] {
         &self.hourly
     }
@@ -346,6 +360,9 @@ pub struct ArrivalClock {
 }
 
 impl ArrivalClock {
+    /// A clock at t = 0 for `arrivals`, drawing gaps from stream
+    /// [`ARRIVAL_STREAM`](super::rng::ARRIVAL_STREAM) of `seed`. Fails as
+    /// [`Arrivals::validate`] does.
     pub fn new(arrivals: &Arrivals, seed: u64) -> Result<Self, WorkloadError> {
         arrivals.validate()?;
         let mut profiles = Vec::new();

@@ -7,27 +7,39 @@ pub enum WorkloadError {
     /// The part before `:` names no known kind (`lognorm:2000,1`).
     #[error("`{spec}`: unknown {what} `{kind}`; expected {expected}")]
     UnknownKind {
+        /// The specification as written.
         spec: String,
+        /// What it specifies (`length distribution`, `arrival process`).
         what: &'static str,
+        /// The kind as read, lower-cased.
         kind: String,
+        /// The accepted forms in words.
         expected: &'static str,
     },
 
     /// The kind is known but takes a different number of comma-separated values.
     #[error("`{spec}`: {kind} takes {expected}, got {found} value(s)")]
     Arity {
+        /// The specification as written.
         spec: String,
+        /// The kind (`uniform`, `daily`).
         kind: &'static str,
+        /// The values it takes, in words (`two values (LO,HI)`).
         expected: &'static str,
+        /// Values given.
         found: usize,
     },
 
     /// A parameter is present but out of range, not a number, or inconsistent with another.
     #[error("`{spec}`: {param} = `{value}`: {reason}")]
     InvalidParam {
+        /// The specification as written, or as it displays when built in code.
         spec: String,
+        /// The parameter (`sigma`, `rate`, `hour 3`).
         param: &'static str,
+        /// The value as written.
         value: String,
+        /// Why it is refused, lowercase (`must be between 0 and 4`).
         reason: String,
     },
 }

@@ -32,13 +32,23 @@ pub enum LengthDist {
     /// Always `n` tokens.
     Fixed(u32),
     /// Uniform over the integers `lo..=hi`.
-    Uniform { lo: u32, hi: u32 },
+    Uniform {
+        /// Fewest tokens, in `[1, MAX_TOKENS]`.
+        lo: u32,
+        /// Most tokens, in `[lo, MAX_TOKENS]`.
+        hi: u32,
+    },
     /// Log-normal with the given mean in tokens and `sigma` of the underlying normal:
     /// `mu = ln(mean) − sigma²/2`, so that `E[X] = mean`. Samples are rounded to the nearest
     /// integer and clamped to `[1, MAX_TOKENS]` (which moves the mean negligibly for the
     /// accepted `sigma ≤ MAX_SIGMA` and realistic means). `sigma = 0` is allowed and gives
     /// `Fixed(round(mean))`.
-    LogNormal { mean: f64, sigma: f64 },
+    LogNormal {
+        /// Mean in tokens, in `[1, MAX_TOKENS]`.
+        mean: f64,
+        /// Standard deviation of the underlying normal, in `[0, MAX_SIGMA]`.
+        sigma: f64,
+    },
 }
 
 impl LengthDist {
@@ -227,7 +237,9 @@ impl fmt::Display for LengthDist {
 /// One request's token counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LengthPair {
+    /// Prompt tokens.
     pub input_tokens: u32,
+    /// Output tokens, the first included.
     pub output_tokens: u32,
 }
 
@@ -259,10 +271,12 @@ impl Empirical {
         })
     }
 
+    /// The table's pairs in the order given.
     pub fn pairs(&self) -> &[LengthPair] {
         &self.pairs
     }
 
+    /// Pairs in the table (at least 1).
     pub fn len(&self) -> usize {
         self.pairs.len()
     }
@@ -272,10 +286,12 @@ impl Empirical {
         self.pairs.is_empty()
     }
 
+    /// Mean prompt tokens over the table: the mean a uniform resample converges to.
     pub fn mean_input_tokens(&self) -> f64 {
         mean(self.pairs.iter().map(|p| p.input_tokens))
     }
 
+    /// Mean output tokens over the table.
     pub fn mean_output_tokens(&self) -> f64 {
         mean(self.pairs.iter().map(|p| p.output_tokens))
     }
@@ -307,14 +323,20 @@ fn mean(xs: impl ExactSizeIterator<Item = u32>) -> f64 {
 /// Where a request's lengths come from: two independent distributions, or joint pairs.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lengths {
+    /// Prompt and output lengths drawn independently (`--input`, `--output`).
     Independent {
+        /// Prompt tokens.
         input: LengthDist,
+        /// Output tokens.
         output: LengthDist,
     },
+    /// (input, output) pairs resampled together from a table (`--lengths-from`).
     Empirical(Empirical),
 }
 
 impl Lengths {
+    /// Checks each distribution as [`LengthDist::validate`] does (an [`Empirical`] table was
+    /// checked when built).
     pub fn validate(&self) -> Result<(), WorkloadError> {
         match self {
             Self::Independent { input, output } => {
@@ -326,6 +348,7 @@ impl Lengths {
         }
     }
 
+    /// Mean prompt tokens: the distribution's (before rounding and clamping) or the table's.
     pub fn mean_input_tokens(&self) -> f64 {
         match self {
             Self::Independent { input, .. } => input.mean(),
@@ -333,6 +356,7 @@ impl Lengths {
         }
     }
 
+    /// Mean output tokens: the distribution's (before rounding and clamping) or the table's.
     pub fn mean_output_tokens(&self) -> f64 {
         match self {
             Self::Independent { output, .. } => output.mean(),
@@ -364,6 +388,8 @@ pub struct LengthSampler {
 }
 
 impl LengthSampler {
+    /// A sampler of `lengths` on stream [`LENGTH_STREAM`] of `seed`; fails as
+    /// [`Lengths::validate`] does.
     pub fn new(lengths: Lengths, seed: u64) -> Result<Self, WorkloadError> {
         lengths.validate()?;
         Ok(Self {
@@ -372,6 +398,7 @@ impl LengthSampler {
         })
     }
 
+    /// What it samples.
     pub fn lengths(&self) -> &Lengths {
         &self.lengths
     }

@@ -22,7 +22,10 @@ pub use trace::{BucketReplay, ReadOptions, Trace, TraceContents, TraceError, Tra
 pub struct Request {
     /// Arrival time, seconds from the start of the run.
     pub arrival_s: f64,
+    /// Prompt tokens (the readers and distributions give 1 to `MAX_TOKENS`; the engine reads
+    /// 0 as 1).
     pub input_tokens: u32,
+    /// Output tokens to generate, the first included (as `input_tokens`, 0 is read as 1).
     pub output_tokens: u32,
     /// Prefix-block hashes where the trace carries them (Mooncake: 512-token blocks).
     pub prefix: Option<Prefix>,
@@ -43,6 +46,9 @@ impl Request {
 /// The prompt's KV blocks as hashes: equal hashes are the same reusable prefix block.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prefix {
+    /// Prompt tokens each hash covers (Mooncake: [`MOONCAKE_BLOCK_TOKENS`](trace::MOONCAKE_BLOCK_TOKENS)).
     pub block_tokens: u32,
+    /// One hash per block of the prompt, in prompt order; a request reuses the cached blocks
+    /// its leading hashes match.
     pub hashes: Box<[u64]>,
 }

@@ -14,11 +14,14 @@ use super::Request;
 /// `t < duration_s` only), or at whichever comes first. At least one must be set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Limit {
+    /// Stop after this many arrivals (None: no count limit; 0 gives no requests).
     pub requests: Option<u64>,
+    /// Keep arrivals before this many seconds (None: no time limit; else finite, above 0).
     pub duration_s: Option<f64>,
 }
 
 impl Limit {
+    /// Stop after `n` arrivals, however long they take.
     pub fn requests(n: u64) -> Self {
         Self {
             requests: Some(n),
@@ -26,6 +29,7 @@ impl Limit {
         }
     }
 
+    /// Keep the arrivals before `s` seconds, however many.
     pub fn duration_s(s: f64) -> Self {
         Self {
             requests: None,
@@ -33,6 +37,8 @@ impl Limit {
         }
     }
 
+    /// Refuses a limit with neither part set, or a duration that is not a finite number of
+    /// seconds above 0.
     pub fn validate(&self) -> Result<(), WorkloadError> {
         let spec = format!("{self:?}");
         match (self.requests, self.duration_s) {
@@ -67,6 +73,9 @@ pub struct Synthetic {
 }
 
 impl Synthetic {
+    /// A workload of `arrivals` and `lengths` seeded by `seed`, stopping at `limit`; fails
+    /// with the first problem [`Limit::validate`], [`Arrivals::validate`] or
+    /// [`Lengths::validate`] finds.
     pub fn new(
         arrivals: Arrivals,
         lengths: Lengths,
@@ -85,18 +94,22 @@ impl Synthetic {
         })
     }
 
+    /// The arrival process.
     pub fn arrivals(&self) -> &Arrivals {
         &self.arrivals
     }
 
+    /// Where each request's lengths come from.
     pub fn lengths(&self) -> &Lengths {
         self.lengths.lengths()
     }
 
+    /// The seed of both random streams.
     pub fn seed(&self) -> u64 {
         self.seed
     }
 
+    /// When the stream stops.
     pub fn limit(&self) -> Limit {
         self.limit
     }

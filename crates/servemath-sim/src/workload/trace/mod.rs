@@ -50,8 +50,10 @@ pub enum TraceFormat {
 }
 
 impl TraceFormat {
+    /// Every format, in the order error messages list them.
     pub const ALL: [TraceFormat; 4] = [Self::Azure, Self::Mooncake, Self::Lengths, Self::Vidur];
 
+    /// The lower-case name [`FromStr`] reads: `azure`, `mooncake`, `lengths` or `vidur`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Azure => "azure",
@@ -126,7 +128,10 @@ pub enum BucketReplay {
     AsRecorded,
     /// Spread each bucket's requests uniformly over the bucket, seeded (see
     /// [`Trace::spread_buckets`]).
-    Spread { seed: u64 },
+    Spread {
+        /// Seed of the spreading stream ([`SPREAD_STREAM`]).
+        seed: u64,
+    },
 }
 
 /// How [`read`] reads a file.
@@ -141,7 +146,9 @@ pub struct ReadOptions {
 /// What a trace file holds: timed requests, or only (input, output) lengths.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TraceContents {
+    /// Requests with arrival times (Azure, Mooncake, Vidur).
     Timed(Trace),
+    /// (input, output) pairs only (a lengths CSV), to resample under an arrival process.
     Lengths(Empirical),
 }
 
@@ -166,14 +173,18 @@ pub fn read(text: &str, file: &str, options: &ReadOptions) -> Result<TraceConten
 /// Timed requests in arrival order (non-decreasing `arrival_s`), the first at 0 as read.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Trace {
+    /// The requests, each with its arrival in seconds from the first and its token counts in
+    /// `[1, MAX_TOKENS]`.
     pub requests: Vec<Request>,
 }
 
 impl Trace {
+    /// Requests in the trace.
     pub fn len(&self) -> usize {
         self.requests.len()
     }
 
+    /// No requests (never the case for a trace a reader returned).
     pub fn is_empty(&self) -> bool {
         self.requests.is_empty()
     }
