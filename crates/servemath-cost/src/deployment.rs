@@ -108,21 +108,25 @@ const ELEMENTWISE_KERNELS_MOE: f64 = 3.0;
 const DISPATCH_BYTES_PER_ELEMENT: f64 = 1.0 + 4.0 / 128.0;
 const COMBINE_BYTES_PER_ELEMENT: f64 = 2.0;
 
+/// Where a deployment's kernel curves came from.
+#[derive(Debug, Clone)]
+enum CurveSource {
+    /// The catalog's compiled-in curves for the hardware id (or none when it has none).
+    Builtin,
+    /// Given by the caller: none (datasheet fallbacks) or these.
+    Given(Option<std::sync::Arc<KernelCurves>>),
+}
+
 /// A resolved deployment: everything needed to price steps and check memory.
 #[derive(Debug, Clone)]
 pub struct Deployment {
-    /// The model served.
-    pub model: ModelSpec,
-    /// The catalog entry of the accelerator, as given (overlays applied).
-    pub hardware: Hardware,
-    /// The parallel layout of one replica, validated against the model.
-    pub par: Parallelism,
-    /// Number formats of weights, KV cache, matmuls, activations and attention.
-    pub prec: Precisions,
-    /// The cost parameters, validated. The kernel rates and the network were resolved from
-    /// them at construction (others are read at each step), so change them by building a new
-    /// deployment, not by editing this field.
-    pub params: CostParams,
+    model: ModelSpec,
+    hardware: Hardware,
+    par: Parallelism,
+    prec: Precisions,
+    params: CostParams,
+    /// Where the kernel curves came from, to rebuild with other parameters.
+    curves: CurveSource,
     kinds: Vec<Kind>,
     net: Network,
     /// Measured dispatch and combine rows at this EP degree (latency, bus bandwidth).
@@ -418,6 +422,33 @@ pub fn expert_rank_imbalance(tokens: f64, k: f64, e: f64, ep: f64) -> f64 {
 }
 
 impl Deployment {
+    /// The model served.
+    pub fn model(&self) -> &ModelSpec {
+        &self.model
+    }
+
+    /// The catalog entry of the accelerator, as given (overlays applied).
+    pub fn hardware(&self) -> &Hardware {
+        &self.hardware
+    }
+
+    /// The parallel layout of one replica, validated against the model.
+    pub fn parallelism(&self) -> Parallelism {
+        self.par
+    }
+
+    /// Number formats of weights, KV cache, matmuls, activations and attention.
+    pub fn precisions(&self) -> Precisions {
+        self.prec
+    }
+
+    /// The cost parameters, validated. The fields are private so that nothing can change a
+    /// parameter without the constants resolved from it (kernel rates, network): build a new
+    /// deployment instead.
+    pub fn params(&self) -> CostParams {
+        self.params
+    }
+
     /// Resolves `model` on `hardware` with layout `par`, precisions `prec` and parameters
     /// `params`, using the compiled-in kernel curves of the hardware's catalog id (datasheet
     /// peaks times the calibrated fallback efficiencies where it has none).
@@ -433,7 +464,15 @@ impl Deployment {
         params: CostParams,
     ) -> Result<Deployment, DeployError> {
         let curves = servemath_hardware::kernels::builtin_curves(&hardware.id);
-        Deployment::with_curves(model, hardware, curves, par, prec, params)
+        Deployment::build(
+            model,
+            hardware,
+            curves,
+            CurveSource::Builtin,
+            par,
+            prec,
+            params,
+        )
     }
 
     /// As [`Deployment::new`] with the kernel curves given (`None`: datasheet fallbacks).
@@ -441,6 +480,40 @@ impl Deployment {
         model: &ModelSpec,
         hardware: &Hardware,
         curves: Option<&KernelCurves>,
+        par: Parallelism,
+        prec: Precisions,
+        params: CostParams,
+    ) -> Result<Deployment, DeployError> {
+        let source = CurveSource::Given(curves.map(|c| std::sync::Arc::new(c.clone())));
+        Deployment::build(model, hardware, curves, source, par, prec, params)
+    }
+
+    /// This deployment with other cost parameters: everything resolved from them (kernel
+    /// rates, network) is resolved again, as [`Deployment::new`] would.
+    ///
+    /// # Errors
+    /// A parameter out of its range.
+    pub fn with_params(&self, params: CostParams) -> Result<Deployment, DeployError> {
+        let curves = match &self.curves {
+            CurveSource::Builtin => servemath_hardware::kernels::builtin_curves(&self.hardware.id),
+            CurveSource::Given(c) => c.as_deref(),
+        };
+        Deployment::build(
+            &self.model,
+            &self.hardware,
+            curves,
+            self.curves.clone(),
+            self.par,
+            self.prec,
+            params,
+        )
+    }
+
+    fn build(
+        model: &ModelSpec,
+        hardware: &Hardware,
+        curves: Option<&KernelCurves>,
+        source: CurveSource,
         par: Parallelism,
         prec: Precisions,
         params: CostParams,
@@ -696,6 +769,7 @@ impl Deployment {
             par,
             prec,
             params,
+            curves: source,
             kinds,
             net,
             ep_dispatch,

@@ -65,10 +65,10 @@ impl MemoryFit {
 impl Deployment {
     /// Memory of the busiest device for `batch` sequences of `context` tokens.
     pub fn memory(&self, batch: f64, context: f64) -> MemoryFit {
-        let usable = self.hardware.hbm_bytes * self.params.hbm_usable_fraction;
+        let usable = self.hardware().hbm_bytes * self.params().hbm_usable_fraction;
         let weights = self.weight_bytes_per_device();
         let act = self.activation_bytes_per_device();
-        let reserve = self.params.runtime_reserve_bytes;
+        let reserve = self.params().runtime_reserve_bytes;
         let per_seq = self.kv_bytes_per_seq_per_device(context);
         let kv = per_seq * self.seqs_per_device(batch).ceil();
         let budget = usable - weights - act - reserve;
@@ -77,7 +77,8 @@ impl Deployment {
         } else {
             0.0
         };
-        let max_batch = (per_rank * f64::from(self.par.dp_attn)).min(u64::MAX as f64) as u64;
+        let max_batch =
+            (per_rank * f64::from(self.parallelism().dp_attn)).min(u64::MAX as f64) as u64;
         MemoryFit {
             usable_bytes: usable,
             weight_bytes: weights,

@@ -35,7 +35,7 @@ impl Deployment {
         let prefill = self.step(&StepLoad::prefill(batch, input, 0.0));
         let decode = self.step(&StepLoad::decode(batch, input + output / 2.0));
         // What a client sees: the front end, then the prefill step.
-        let ttft_s = self.params.request_overhead_s + prefill.time_s;
+        let ttft_s = self.params().request_overhead_s + prefill.time_s;
         let tpot_s = decode.time_s;
         let e2e_s = ttft_s + (output - 1.0).max(0.0) * tpot_s;
         BatchEstimate {
@@ -221,7 +221,7 @@ impl Deployment {
         let s1 = at(1.0);
         let mean = context_sum / batch;
         let valid_steps = self
-            .model
+            .model()
             .groups
             .iter()
             .flat_map(|g| {
@@ -251,10 +251,10 @@ impl Deployment {
         let a0 = s0.kernels.decode_attention;
         let a1 = s1.kernels.decode_attention;
         let rest = s0.gpu_s - (a0.time_s - a0.launch_s);
-        let (floor, fixed) = if self.params.host_overlap >= 1.0 {
-            (s0.host_s, self.params.step_overhead_s)
+        let (floor, fixed) = if self.params().host_overlap >= 1.0 {
+            (s0.host_s, self.params().step_overhead_s)
         } else {
-            (0.0, self.params.step_overhead_s + s0.host_s)
+            (0.0, self.params().step_overhead_s + s0.host_s)
         };
         DecodeLine {
             c0: rest + a0.compute_s,

@@ -1,7 +1,7 @@
 //! Golden tests of the step model against hand derivations, and its invariants.
 
 use crate::testkit::*;
-use crate::{Bound, Parallelism, Precisions, StepLoad};
+use crate::{Bound, CostParams, Parallelism, Precisions, StepLoad};
 
 fn tp(n: u32) -> Parallelism {
     Parallelism {
@@ -531,4 +531,36 @@ fn latent_experts_exchange_latent_rows_and_add_two_projections() {
     let b = deploy(&latent, par, ideal()).step(&load);
     assert!(a.comm_bytes > 0.0);
     assert_close(b.comm_bytes, a.comm_bytes / 4.0, 1e-9);
+}
+
+/// `with_params` resolves again what the parameters fix at construction: the result prices
+/// exactly as a deployment built with those parameters from the start, and the old one is
+/// untouched (fields are private, so nothing else can change a parameter).
+#[test]
+fn with_params_rebuilds_what_the_parameters_fix() {
+    let model = llama70b();
+    let tp4 = Parallelism {
+        tp: 4,
+        ..Parallelism::default()
+    };
+    let base = deploy(&model, tp4, ideal());
+    let slower = CostParams {
+        memory_efficiency: 0.5,
+        ..ideal()
+    };
+    let rebuilt = base.with_params(slower).expect("in range");
+    let fresh = deploy(&model, tp4, slower);
+    let load = StepLoad::decode(1.0, 1024.0);
+    assert_close(rebuilt.step(&load).time_s, fresh.step(&load).time_s, 1e-15);
+    // Ideal roofline at batch 1: weight reads dominate, so halving the memory efficiency
+    // about doubles the step (the attention and head reads halve in rate too).
+    let ratio = rebuilt.step(&load).time_s / base.step(&load).time_s;
+    assert!((1.8..=2.0).contains(&ratio), "{ratio}");
+    assert_close(base.params().memory_efficiency, 1.0, 0.0);
+    // A parameter out of range is refused, not applied.
+    let bad = CostParams {
+        memory_efficiency: 1.5,
+        ..ideal()
+    };
+    assert!(base.with_params(bad).is_err());
 }

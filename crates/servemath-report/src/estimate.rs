@@ -430,14 +430,14 @@ impl MemoryReport {
 impl ModelSummary {
     /// The model of a deployment, at the deployment's weight precisions.
     pub fn of(dep: &Deployment) -> ModelSummary {
-        let m = &dep.model;
+        let m = &dep.model();
         ModelSummary {
             name: m.name.clone(),
             model_type: m.model_type.clone(),
             layers: m.num_layers(),
             total_params: m.params().total(),
             active_params: m.active_params(),
-            weight_bytes: m.weight_bytes(&dep.prec.weights),
+            weight_bytes: m.weight_bytes(&dep.precisions().weights),
         }
     }
 }
@@ -445,7 +445,7 @@ impl ModelSummary {
 impl HardwareSummary {
     /// The hardware of a deployment, with the peak at its compute precision.
     pub fn of(dep: &Deployment) -> HardwareSummary {
-        let hw = &dep.hardware;
+        let hw = &dep.hardware();
         HardwareSummary {
             id: hw.id.clone(),
             name: hw.name.clone(),
@@ -475,12 +475,12 @@ impl LayoutReport {
     /// The layout of a deployment.
     pub fn of(dep: &Deployment) -> LayoutReport {
         LayoutReport {
-            tp: dep.par.tp,
-            pp: dep.par.pp,
-            ep: dep.par.ep,
-            dp_attn: dep.par.dp_attn,
-            redundant_experts: dep.par.redundant_experts,
-            two_batch_overlap: dep.par.two_batch_overlap,
+            tp: dep.parallelism().tp,
+            pp: dep.parallelism().pp,
+            ep: dep.parallelism().ep,
+            dp_attn: dep.parallelism().dp_attn,
+            redundant_experts: dep.parallelism().redundant_experts,
+            two_batch_overlap: dep.parallelism().two_batch_overlap,
             gpus: dep.gpus(),
         }
     }
@@ -490,18 +490,18 @@ impl PrecisionsReport {
     /// The formats of a deployment.
     pub fn of(dep: &Deployment) -> PrecisionsReport {
         PrecisionsReport {
-            weights: WeightPrecisionsReport::new(&dep.prec.weights),
-            kv: dep.prec.kv.name(),
-            compute: dep.prec.compute.name(),
-            attention: dep.prec.attention.name(),
-            activations: dep.prec.activations.name(),
+            weights: WeightPrecisionsReport::new(&dep.precisions().weights),
+            kv: dep.precisions().kv.name(),
+            compute: dep.precisions().compute.name(),
+            attention: dep.precisions().attention.name(),
+            activations: dep.precisions().activations.name(),
         }
     }
 }
 
 /// The deployment's cost parameters by name.
 pub fn params_of(dep: &Deployment) -> BTreeMap<String, f64> {
-    dep.params
+    dep.params()
         .as_map()
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))

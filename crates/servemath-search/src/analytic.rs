@@ -224,7 +224,7 @@ pub(crate) struct MemUse {
 
 pub(crate) fn memory_use(dep: &Deployment, batch: f64, context: f64, step_tokens: f64) -> MemUse {
     let m = dep.memory(batch, context);
-    let act = m.activation_bytes * (step_tokens / dep.params.max_batched_tokens).max(1.0);
+    let act = m.activation_bytes * (step_tokens / dep.params().max_batched_tokens).max(1.0);
     let budget = m.usable_bytes - m.weight_bytes - act - m.reserve_bytes;
     let usable = m.usable_bytes.max(f64::MIN_POSITIVE);
     MemUse {
@@ -267,7 +267,7 @@ fn batch_bound(dep: &Deployment, context: f64) -> u32 {
     if m.kv_bytes_per_seq <= 0.0 {
         return MAX_BATCH;
     }
-    let seqs = (room / m.kv_bytes_per_seq).floor() * f64::from(dep.par.dp_attn);
+    let seqs = (room / m.kv_bytes_per_seq).floor() * f64::from(dep.parallelism().dp_attn);
     seqs.min(f64::from(MAX_BATCH)) as u32
 }
 
@@ -430,7 +430,7 @@ fn decode_points(spec: &SearchSpec, dep: &Deployment) -> Vec<DecodePoint> {
         let step = dep.step(&StepLoad::decode(bf, input + output / 2.0));
         let mem = memory_use(dep, bf, context, bf + CHUNK_TOKENS);
         DecodePoint {
-            par: dep.par,
+            par: dep.parallelism(),
             gpus: dep.gpus(),
             batch: b,
             limit,
@@ -465,14 +465,14 @@ fn decode_points(spec: &SearchSpec, dep: &Deployment) -> Vec<DecodePoint> {
 /// whose prompts' KV caches must fit until they are handed off.
 fn prefill_pool(spec: &SearchSpec, dep: &Deployment) -> Option<PrefillPool> {
     let input = spec.input_tokens;
-    let tokens = dep.params.max_batched_tokens.max(input);
+    let tokens = dep.params().max_batched_tokens.max(input);
     let seqs = tokens / input;
     if !memory_use(dep, seqs.ceil(), input, tokens).fits {
         return None;
     }
     let step = dep.step(&StepLoad::prefill(seqs, input, 0.0));
     Some(PrefillPool {
-        par: dep.par,
+        par: dep.parallelism(),
         gpus: dep.gpus(),
         requests_per_s: seqs / step.time_s,
         ttft_s: step.time_s,

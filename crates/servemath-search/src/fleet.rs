@@ -62,8 +62,11 @@ pub fn replica_plan(
     };
     let slo_batch = largest(batch, within).max(1);
     let at_slo = steady(dep, f64::from(slo_batch), input, output);
-    let mut deployment = dep.clone();
-    deployment.params.max_batched_tokens = dep.params.max_batched_tokens.max(s.step_tokens.ceil());
+    // The scheduler's token budget also sizes the activation workspace the memory fit
+    // reserves: one value, both owners.
+    let mut params = dep.params();
+    params.max_batched_tokens = params.max_batched_tokens.max(s.step_tokens.ceil());
+    let deployment = dep.with_params(params).ok()?;
     Some(ReplicaPlan {
         deployment,
         scheduler: SchedulerConfig {

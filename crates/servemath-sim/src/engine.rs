@@ -405,8 +405,8 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> Result<SimReport, Sim
                     };
                     let spec = &cfg.replicas[replica as usize].deployment;
                     let bytes = spec
-                        .model
-                        .kv_bytes_for_context(u64::from(seq.kv_tokens()), spec.prec.kv);
+                        .model()
+                        .kv_bytes_for_context(u64::from(seq.kv_tokens()), spec.precisions().kv);
                     let slot = wire.len();
                     wire.push(Some(seq));
                     q.push(
@@ -568,7 +568,7 @@ fn summarize(
         flops += r.state.stats.flops;
         bytes += r.state.stats.bytes;
         flops_capacity += spec.deployment.peak_flop_per_s() * d;
-        bytes_capacity += spec.deployment.hardware.hbm_bytes_per_s * d;
+        bytes_capacity += spec.deployment.hardware().hbm_bytes_per_s * d;
     }
     let capacity: u64 = replicas.iter().map(|r| r.state.capacity_blocks()).sum();
     let peak: u64 = replicas.iter().map(|r| r.state.stats.peak_blocks).sum();

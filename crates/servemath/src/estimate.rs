@@ -85,12 +85,12 @@ pub fn estimate(request: &EstimateRequest) -> anyhow::Result<Estimated> {
     let dep = request.deployment.deploy()?;
     let mut diagnostics = Vec::new();
     let context = request.input + request.output;
-    if context > dep.model.max_context {
+    if context > dep.model().max_context {
         diagnostics.push(Diagnostic::Warning(format!(
             "context {} (input + output) exceeds the {} tokens {} was trained for (max_position_embeddings)",
             human::int(context as f64),
-            human::int(dep.model.max_context as f64),
-            dep.model.name
+            human::int(dep.model().max_context as f64),
+            dep.model().name
         )));
     }
     let mut batches = request.batches.clone();
@@ -103,7 +103,7 @@ pub fn estimate(request: &EstimateRequest) -> anyhow::Result<Estimated> {
     let larger_tp = if report.max_batch == 0 {
         request
             .deployment
-            .smallest_fitting_tp(context as f64, dep.par.tp)
+            .smallest_fitting_tp(context as f64, dep.parallelism().tp)
             .map(|(tp, _)| tp)
     } else {
         None

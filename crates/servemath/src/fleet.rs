@@ -185,8 +185,8 @@ pub fn fleet(
     let replica = replica_plan(&dep, request.max_seqs, input, output, &slo).ok_or_else(|| {
         anyhow!(
             "{} on {}: not one sequence of {} tokens fits",
-            dep.model.name,
-            dep.hardware.id,
+            dep.model().name,
+            dep.hardware().id,
             human::int(input + output)
         )
     })?;
@@ -238,7 +238,7 @@ pub fn fleet(
     let slack = spec.at_utilizations(&request.utilization_targets)?;
 
     let gpus_per_replica = dep.gpus();
-    let domain = dep.hardware.scale_up_domain;
+    let domain = dep.hardware().scale_up_domain;
     let tokens_per_day = requests_per_day * (input + output);
     let output_per_day = requests_per_day * output;
     let fleet_size = |t: &Trial| {
@@ -246,22 +246,22 @@ pub fn fleet(
         let fp = footprint(t.replicas * gpus_per_replica, domain, cost, mean_u);
         FleetSize::new(t, &fp, mean_u, tokens_per_day, output_per_day)
     };
-    let weights = if dep.model.is_moe() {
-        dep.prec.weights.experts
+    let weights = if dep.model().is_moe() {
+        dep.precisions().weights.experts
     } else {
-        dep.prec.weights.dense_mlp
+        dep.precisions().weights.dense_mlp
     };
     let report = FleetReport {
-        model: dep.model.name.clone(),
-        hardware: dep.hardware.id.clone(),
+        model: dep.model().name.clone(),
+        hardware: dep.hardware().id.clone(),
         scale_up_domain: domain,
         layout: LayoutReport {
             gpus: gpus_per_replica,
             ..LayoutReport::of(&dep)
         },
         weights: weights.name(),
-        kv: dep.prec.kv.name(),
-        compute: dep.prec.compute.name(),
+        kv: dep.precisions().kv.name(),
+        compute: dep.precisions().compute.name(),
         max_seqs: spec.replica.scheduler.max_seqs,
         slo_batch: spec.replica.slo_batch,
         max_batched_tokens: spec.replica.scheduler.max_batched_tokens,

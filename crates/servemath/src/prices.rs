@@ -216,8 +216,8 @@ fn model_ratios(
         })
         .collect();
     let mut m = ModelRatios {
-        model: dep.model.name.clone(),
-        hardware: dep.hardware.id.clone(),
+        model: dep.model().name.clone(),
+        hardware: dep.hardware().id.clone(),
         layout: human::layout(&LayoutReport::of(dep)),
         gpus: dep.gpus(),
         batch,

@@ -273,7 +273,7 @@ pub fn fleet_usd_per_gpu_hour(
     let u = utilization.clamp(servemath_econ::MIN_UTILIZATION, 1.0);
     let (mut usd, mut gpus) = (0.0, 0.0);
     for r in replicas {
-        let Some(inputs) = costs.by_hardware.get(&r.deployment.hardware.id) else {
+        let Some(inputs) = costs.by_hardware.get(&r.deployment.hardware().id) else {
             return Ok(None);
         };
         let cost = match (servemath_econ::try_gpu_hour_cost(inputs, u), costs.given) {

@@ -243,7 +243,7 @@ fn fleet_costs(
         given,
     };
     for r in replicas {
-        let hw = &r.deployment.hardware;
+        let hw = &r.deployment.hardware();
         if costs.by_hardware.contains_key(&hw.id) {
             continue;
         }

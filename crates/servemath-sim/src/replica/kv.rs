@@ -27,11 +27,11 @@ impl KvBlocks {
         // Bytes per token over a context whole in both the scheduler's blocks and the cost
         // model's allocation unit (`kv_block_tokens`), so that neither rounding inflates it
         // (a block of 8 under a 16-token unit would otherwise count 16 tokens' bytes).
-        let unit = dep.params.kv_block_tokens.round().max(1.0) as u64;
+        let unit = dep.params().kv_block_tokens.round().max(1.0) as u64;
         let span = lcm(u64::from(cfg.block_tokens.max(1)), unit) as f64;
         let per_token = (dep.kv_bytes_per_seq_per_device(span) - state) / span;
         let whole = dep.memory(1.0, 1.0).kv_budget_bytes.max(0.0);
-        let dpa = f64::from(dep.par.dp_attn);
+        let dpa = f64::from(dep.parallelism().dp_attn);
         let mut slots = f64::from(cfg.max_seqs) / dpa;
         if state > 0.0 {
             slots = slots.min((whole / (2.0 * state)).floor()).max(1.0);
@@ -47,7 +47,7 @@ impl KvBlocks {
         } else {
             0.0
         };
-        let capacity = (per_rank * f64::from(dep.par.dp_attn)) as u64;
+        let capacity = (per_rank * f64::from(dep.parallelism().dp_attn)) as u64;
         KvBlocks {
             capacity,
             free: capacity,
@@ -77,9 +77,9 @@ impl ReplicaState {
     /// `max_model_len` and requests whose KV exceeds the cache).
     pub fn can_ever_hold(&self, seq: &Seq) -> bool {
         let tokens = u64::from(seq.prompt) + u64::from(seq.output);
-        let per_rank = self.kv.capacity / u64::from(self.dep.par.dp_attn.max(1));
+        let per_rank = self.kv.capacity / u64::from(self.dep.parallelism().dp_attn.max(1));
         let blocks = tokens.div_ceil(u64::from(self.kv.block_tokens.max(1)));
-        blocks <= per_rank && tokens <= self.dep.model.max_context
+        blocks <= per_rank && tokens <= self.dep.model().max_context
     }
 
     /// Sequences decoding once a step starts, freeing room by preempting the newest

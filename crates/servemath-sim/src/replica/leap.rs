@@ -17,7 +17,7 @@ pub(super) struct DecodeLines {
 impl DecodeLines {
     pub fn new(dep: &Deployment) -> DecodeLines {
         let linear_in_context = dep
-            .model
+            .model()
             .groups
             .iter()
             .all(|g| g.attention.span() == servemath_model::AttentionSpan::Full);

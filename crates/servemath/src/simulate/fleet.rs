@@ -297,7 +297,7 @@ fn policy(
 
 /// The time to read the whole HBM once: seed claim 7's train period.
 pub fn hbm_read_s(dep: &Deployment) -> f64 {
-    dep.hardware.hbm_bytes / dep.hardware.hbm_bytes_per_s
+    dep.hardware().hbm_bytes / dep.hardware().hbm_bytes_per_s
 }
 
 fn scheduler(
@@ -369,7 +369,7 @@ fn deploy(
             "{pool}{} {tp}: the smallest tensor-parallel degree at which {} fits on {} (give {} to choose)",
             name("deployment.tp"),
             request.model.name,
-            dep.hardware.id,
+            dep.hardware().id,
             name(tp_key)
         )));
         return Ok(dep);
@@ -408,8 +408,8 @@ fn does_not_fit(dep: &Deployment, context: f64, pool: &str, hint: &str) -> anyho
         .unwrap_or_else(|| "no memory left for the KV cache".to_string());
     anyhow!(
         "{} on {} ({}{}): one request of the mean context, {} tokens, does not fit: {reason}{hint}",
-        dep.model.name,
-        dep.hardware.id,
+        dep.model().name,
+        dep.hardware().id,
         pool,
         human::layout(&LayoutReport::of(dep)),
         human::int(context)
@@ -425,11 +425,11 @@ pub fn kv_link(
     decode: &Deployment,
     decode_n: u32,
 ) -> anyhow::Result<Link> {
-    let hw = &prefill.hardware;
+    let hw = &prefill.hardware();
     let total = u64::from(prefill_n) * u64::from(prefill.gpus())
         + u64::from(decode_n) * u64::from(decode.gpus());
     let gpus = f64::from(prefill.gpus());
-    if hw.id == decode.hardware.id && total <= u64::from(hw.scale_up_domain) {
+    if hw.id == decode.hardware().id && total <= u64::from(hw.scale_up_domain) {
         return Ok(Link {
             link: KvTransfer {
                 bytes_per_s: gpus * hw.scale_up_bytes_per_s,

@@ -143,7 +143,7 @@ fn chrome_trace(
         emit(
             w,
             json!({"ph": "M", "name": "process_name", "pid": i, "tid": 0,
-            "args": {"name": format!("replica {i}{role}: {} on {} x{}", d.model.name, d.hardware.id, d.gpus())}}),
+            "args": {"name": format!("replica {i}{role}: {} on {} x{}", d.model().name, d.hardware().id, d.gpus())}}),
         )?;
         emit(
             w,
