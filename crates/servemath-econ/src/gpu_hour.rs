@@ -2,14 +2,13 @@
 //! facility; and the same money per rack and per megawatt.
 
 use crate::inputs::{CostInputs, Mode};
-use serde::Serialize;
 
 /// Hours in a (non-leap) year.
 pub const HOURS_PER_YEAR: f64 = 8760.0;
 
 /// The cost of holding one GPU for one wall-clock hour at a utilization, broken down. Unused
 /// parts of the breakdown are zero (power in rental mode is inside the rate).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct GpuHourCost {
     /// How the GPU-hours are paid for: which of the fields below can be non-zero.
     pub mode: Mode,
@@ -114,7 +113,7 @@ fn power_w_at_meter(inputs: &CostInputs, u: f64) -> Option<f64> {
 }
 
 /// The same money per rack and per megawatt.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScaleView {
     /// GPUs in one rack, from the cost input `gpus_per_rack` (at least 1).
     pub gpus_per_rack: f64,

@@ -8,14 +8,12 @@
 //! TOML file or `--cost name=value`; the source then names the override.
 
 use crate::error::EconError;
-use serde::Serialize;
 use servemath_hardware::Hardware;
 use servemath_model::nearest;
 use std::collections::BTreeMap;
 
 /// How the GPU-hours are paid for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// Rented capacity at `rental_usd_per_gpu_hour` (power, facility and the hardware included
     /// in the rate), plus the financing of any prepaid share of a multi-year contract.
@@ -49,7 +47,7 @@ impl Mode {
 
 /// Every cost input of one hardware entry. Money in US dollars, power in watts, time in years
 /// or hours as the name says; fractions in [0, 1].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CostInputs {
     /// Catalog id these inputs were made for.
     pub hardware: String,

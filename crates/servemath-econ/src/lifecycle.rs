@@ -7,13 +7,11 @@
 //! active ones for a mixture of experts. The Chinchilla multiple `D / (20·N)` uses total
 //! parameters, as "tokens per parameter" does.
 
-use serde::Serialize;
-
 /// Compute-optimal training tokens per parameter (Hoffmann et al. 2022's rule of thumb).
 pub const CHINCHILLA_TOKENS_PER_PARAM: f64 = 20.0;
 
 /// A fitted loss `L(N, D) = E + A / N^α + B / D^β` (nats per token).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LossModel {
     /// `E`: the irreducible loss, nats per token, approached with infinite parameters and data.
     pub e: f64,
@@ -66,7 +64,7 @@ impl LossModel {
 }
 
 /// Everything a lifecycle needs, in base units (parameters, tokens, FLOP/s, dollars).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct LifecycleInputs {
     /// Total parameters N.
     pub params: f64,
@@ -94,7 +92,7 @@ pub struct LifecycleInputs {
 }
 
 /// One phase's compute and cost.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Phase {
     /// Floating-point operations the phase performs.
     pub flop: f64,
@@ -105,7 +103,7 @@ pub struct Phase {
 }
 
 /// A model's lifetime.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lifecycle {
     /// Pre-training: `6·N_a·D` FLOP at `train_mfu`.
     pub pretrain: Phase,
@@ -163,7 +161,7 @@ pub fn lifecycle(inp: &LifecycleInputs) -> Lifecycle {
 }
 
 /// The cheapest model at fixed quality.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Optimum {
     /// Total parameters of the cheapest model.
     pub params: f64,

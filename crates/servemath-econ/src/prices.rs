@@ -3,14 +3,14 @@
 //! in; users pass their own), validated once into [`PriceList`].
 
 use crate::error::EconError;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 const PRICES_TOML: &str = include_str!("../data/prices.toml");
 /// Name of the compiled-in price list, as errors cite it.
 pub const BUILTIN_PRICES_FILE: &str = "servemath-econ/data/prices.toml";
 
 /// A price tier that applies to a whole request once its input exceeds a threshold.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LongContextTier {
     /// Input tokens above which the whole request is billed at this tier.
     pub threshold_tokens: f64,
@@ -21,7 +21,7 @@ pub struct LongContextTier {
 }
 
 /// One provider's price for one model.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ProviderPrice {
     /// The API provider (`Anthropic`, `OpenAI`, ...), as the file writes it.
     pub provider: String,
@@ -77,7 +77,7 @@ impl ProviderPrice {
 }
 
 /// A validated price list.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PriceList {
     /// Where the list came from.
     pub file: String,

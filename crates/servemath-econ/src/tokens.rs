@@ -1,7 +1,5 @@
 //! Dollars per million tokens from a GPU-hour price and a throughput, input and output apart.
 
-use serde::Serialize;
-
 /// Dollars per million tokens when `gpus` GPUs at `usd_per_gpu_hour` each produce
 /// `tokens_per_s` together, busy all the time: price·gpus/3600 dollars a second over the
 /// tokens of that second, times 10^6. Idle hours are not charged here: pass a busy-hour price
@@ -12,7 +10,7 @@ pub fn usd_per_mtok(usd_per_gpu_hour: f64, gpus: f64, tokens_per_s: f64) -> f64 
 }
 
 /// What an input and an output token cost, and their ratio.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TokenCost {
     /// Dollars per million input (prompt) tokens: their prefill time at the deployment's
     /// price per busy second.

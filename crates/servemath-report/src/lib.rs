@@ -65,19 +65,26 @@ pub use estimate::{
 };
 pub use fleet::{DemandReport, FleetReport, FleetSize, SlackRow, TrialReport};
 pub use hardware::{HardwareListReport, HardwareReport, PeakReport, PriceReport};
-pub use lifecycle::{LifecycleReport, SensitivityRow, WhatIf};
+pub use lifecycle::{
+    LifecycleFigures, LifecycleInputsReport, LifecycleReport, LossModelReport, OptimumReport,
+    PhaseReport, SensitivityRow, WhatIf,
+};
 pub use model::{
     AttentionReport, LayerGroupReport, MlpReport, ModelListReport, ModelListRow, ModelReport,
     ParamsReport, SpanReport, WeightBytesReport, WeightPrecisionsReport, KV_FORMAT, WEIGHT_FORMATS,
 };
-pub use prices::{LongContextCheck, ModelRatios, PriceRow, PricesReport};
+pub use prices::{
+    LongContextCheck, LongContextTierReport, ModelRatios, PriceRow, PricesReport,
+    ProviderPriceReport,
+};
 pub use search::{
     AnalyticScore, SearchCounts, SearchHardware, SearchModel, SearchReport, SearchRestrict,
     SearchRow, SearchSlo, SimulatedScore, SimulationSetup, WhyReport,
 };
 pub use simulate::{
-    KvReport, KvTransferReport, LatencyReport, PoolReport, RequestCounts, SimCostReport,
-    SimulateReport, SimulateSetup, SloReport, ThroughputReport, WorkloadReport,
+    KvReport, KvTransferReport, LatencyReport, PercentilesReport, PolicyReport, PoolReport,
+    PoolRole, RequestCounts, RouterReport, SchedulerReport, SimCostReport, SimulateReport,
+    SimulateSetup, SloReport, ThroughputReport, WorkloadReport,
 };
 pub use validate::{
     CaseOutcome, FitReport, GroupSummary, HeldOutFamily, LeaveOneFamilyOut, MetricSummary,

@@ -3,7 +3,7 @@
 
 use crate::Schema;
 use serde::Serialize;
-use servemath_econ::ProviderPrice;
+use servemath_econ::{LongContextTier, ProviderPrice};
 
 /// A provider price list with its ratios, beside the cost model's ratios for a deployment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -25,7 +25,7 @@ impl Schema for PricesReport {
 pub struct PriceRow {
     /// The entry as in its TOML; its fields are flattened into the row's JSON object.
     #[serde(flatten)]
-    pub price: ProviderPrice,
+    pub price: ProviderPriceReport,
     /// Output price over input price.
     pub output_over_input: f64,
     /// Cached-input price over uncached-input price; `null` without a cached price.
@@ -41,11 +41,78 @@ impl PriceRow {
     /// The entry `p` with its ratios computed.
     pub fn new(p: &ProviderPrice) -> PriceRow {
         PriceRow {
-            price: p.clone(),
+            price: p.into(),
             output_over_input: p.output_over_input(),
             cached_over_uncached: p.cached_over_uncached(),
             long_input_over_base: p.long_input_over_base(),
             long_output_over_base: p.long_output_over_base(),
+        }
+    }
+}
+
+/// A provider's published prices for one model, $ per million tokens (the JSON form of
+/// `servemath_econ::ProviderPrice`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderPriceReport {
+    /// The API provider (`Anthropic`, `OpenAI`, ...), as the file writes it.
+    pub provider: String,
+    /// The provider's model name, as the file writes it.
+    pub model: String,
+    /// The built-in servemath model closest to what is served; `null` when none is named.
+    pub serves: Option<String>,
+    /// $ per million uncached input tokens.
+    pub input_usd_per_mtok: f64,
+    /// $ per million output tokens.
+    pub output_usd_per_mtok: f64,
+    /// $ per million cached input tokens; `null` when the provider lists none.
+    pub cached_input_usd_per_mtok: Option<f64>,
+    /// The higher prices above a context threshold; `null` when there is no such tier.
+    pub long_context: Option<LongContextTierReport>,
+    /// Where the prices were read (a URL or a document).
+    pub source: String,
+    /// ISO date the price was read, or `unknown`.
+    pub date: String,
+    /// `false` where the figure could not be checked against the provider's own page.
+    pub confirmed: bool,
+    /// A caveat on the entry (what else is billed, what was not confirmed); `null` when none.
+    pub note: Option<String>,
+}
+
+impl From<&ProviderPrice> for ProviderPriceReport {
+    fn from(p: &ProviderPrice) -> Self {
+        ProviderPriceReport {
+            provider: p.provider.clone(),
+            model: p.model.clone(),
+            serves: p.serves.clone(),
+            input_usd_per_mtok: p.input_usd_per_mtok,
+            output_usd_per_mtok: p.output_usd_per_mtok,
+            cached_input_usd_per_mtok: p.cached_input_usd_per_mtok,
+            long_context: p.long_context.as_ref().map(LongContextTierReport::from),
+            source: p.source.clone(),
+            date: p.date.clone(),
+            confirmed: p.confirmed,
+            note: p.note.clone(),
+        }
+    }
+}
+
+/// Prices above a context threshold (the JSON form of `servemath_econ::LongContextTier`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LongContextTierReport {
+    /// Prompt tokens above which these prices apply.
+    pub threshold_tokens: f64,
+    /// $ per million input tokens above the threshold.
+    pub input_usd_per_mtok: f64,
+    /// $ per million output tokens above the threshold.
+    pub output_usd_per_mtok: f64,
+}
+
+impl From<&LongContextTier> for LongContextTierReport {
+    fn from(l: &LongContextTier) -> Self {
+        LongContextTierReport {
+            threshold_tokens: l.threshold_tokens,
+            input_usd_per_mtok: l.input_usd_per_mtok,
+            output_usd_per_mtok: l.output_usd_per_mtok,
         }
     }
 }

@@ -6,7 +6,7 @@ use crate::estimate::{params_of, HardwareSummary, LayoutReport, ModelSummary, Pr
 use crate::Schema;
 use serde::Serialize;
 use servemath_cost::Deployment;
-use servemath_sim::{Percentiles, Pool, Router, SchedulerConfig, SimReport};
+use servemath_sim::{Percentiles, Policy, Pool, Router, SchedulerConfig, SimReport};
 use std::collections::BTreeMap;
 
 /// One simulation run.
@@ -15,7 +15,7 @@ pub struct SimulateReport {
     /// The replica pools: one `unified` pool, or a `prefill` and a `decode` pool.
     pub pools: Vec<PoolReport>,
     /// How requests are spread over replicas: `round_robin`, `least_outstanding` or `least_kv`.
-    pub router: Router,
+    pub router: RouterReport,
     /// The link prefilled KV caches cross between pools; `null` without disaggregation.
     pub kv_transfer: Option<KvTransferReport>,
     /// Where the requests came from.
@@ -111,7 +111,7 @@ impl Schema for SimulateReport {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PoolReport {
     /// `unified` (prefill and decode together), `prefill` or `decode`.
-    pub role: Pool,
+    pub role: PoolRole,
     /// Identical replicas in the pool.
     pub replicas: u32,
     /// The model each replica serves.
@@ -126,7 +126,7 @@ pub struct PoolReport {
     pub params: BTreeMap<String, f64>,
     /// Each replica's scheduler: policy, max sequences, token budget, KV block size, prefix
     /// caching.
-    pub scheduler: SchedulerConfig,
+    pub scheduler: SchedulerReport,
 }
 
 /// The network between prefill and decode pools.
@@ -209,15 +209,15 @@ pub struct RequestCounts {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LatencyReport {
     /// Arrival to admission (first prompt token entering a step).
-    pub queue_s: Percentiles,
+    pub queue_s: PercentilesReport,
     /// Arrival to first output token.
-    pub ttft_s: Percentiles,
+    pub ttft_s: PercentilesReport,
     /// Time per output token after the first: `(e2e − ttft) / (output − 1)` per request.
-    pub tpot_s: Percentiles,
+    pub tpot_s: PercentilesReport,
     /// Gaps between consecutive output tokens, over every token after each request's first.
-    pub itl_s: Percentiles,
+    pub itl_s: PercentilesReport,
     /// Arrival to last output token.
-    pub e2e_s: Percentiles,
+    pub e2e_s: PercentilesReport,
 }
 
 /// Work completed per second of simulated time.
@@ -284,7 +284,7 @@ impl SimulateReport {
         });
         SimulateReport {
             pools: setup.pools,
-            router: setup.router,
+            router: setup.router.into(),
             kv_transfer: setup.kv_transfer,
             workload: setup.workload,
             slo: setup.slo,
@@ -300,11 +300,11 @@ impl SimulateReport {
                 rejected: r.rejected,
             },
             latency: LatencyReport {
-                queue_s: r.queue,
-                ttft_s: r.ttft,
-                tpot_s: r.tpot,
-                itl_s: r.itl,
-                e2e_s: r.e2e,
+                queue_s: r.queue.into(),
+                ttft_s: r.ttft.into(),
+                tpot_s: r.tpot.into(),
+                itl_s: r.itl.into(),
+                e2e_s: r.e2e.into(),
             },
             throughput: ThroughputReport {
                 requests_per_s: r.completed as f64 / d,
@@ -341,14 +341,161 @@ impl PoolReport {
         scheduler: SchedulerConfig,
     ) -> PoolReport {
         PoolReport {
-            role,
+            role: role.into(),
             replicas,
             model: ModelSummary::of(dep),
             hardware: HardwareSummary::of(dep),
             layout: LayoutReport::of(dep),
             precisions: PrecisionsReport::of(dep),
             params: params_of(dep),
-            scheduler,
+            scheduler: scheduler.into(),
+        }
+    }
+}
+
+/// How arrivals were spread over replicas (the JSON form of `servemath_sim::Router`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RouterReport {
+    /// Each replica of the pool in turn.
+    RoundRobin,
+    /// Fewest running plus waiting requests.
+    LeastOutstanding,
+    /// Lowest KV-cache occupancy.
+    LeastKv,
+    /// Most cached prompt-prefix blocks for the request.
+    PrefixAffinity,
+}
+
+impl From<Router> for RouterReport {
+    fn from(r: Router) -> Self {
+        match r {
+            Router::RoundRobin => RouterReport::RoundRobin,
+            Router::LeastOutstanding => RouterReport::LeastOutstanding,
+            Router::LeastKv => RouterReport::LeastKv,
+            Router::PrefixAffinity => RouterReport::PrefixAffinity,
+        }
+    }
+}
+
+/// Which part of the work a pool's replicas do (the JSON form of `servemath_sim::Pool`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PoolRole {
+    /// Prefill and decode on the same replica.
+    Unified,
+    /// Prefill only, handing the KV cache to a decode replica.
+    Prefill,
+    /// Decode only.
+    Decode,
+}
+
+impl From<Pool> for PoolRole {
+    fn from(p: Pool) -> Self {
+        match p {
+            Pool::Unified => PoolRole::Unified,
+            Pool::Prefill => PoolRole::Prefill,
+            Pool::Decode => PoolRole::Decode,
+        }
+    }
+}
+
+/// A replica's scheduler and its limits (the JSON form of `servemath_sim::SchedulerConfig`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SchedulerReport {
+    /// How each step is composed.
+    pub policy: PolicyReport,
+    /// Most sequences running at once.
+    pub max_seqs: u32,
+    /// Most tokens in one step.
+    pub max_batched_tokens: u32,
+    /// KV-cache block size, tokens.
+    pub block_tokens: u32,
+    /// Whether cached prompt-prefix blocks are reused.
+    pub prefix_caching: bool,
+}
+
+impl From<SchedulerConfig> for SchedulerReport {
+    fn from(c: SchedulerConfig) -> Self {
+        SchedulerReport {
+            policy: c.policy.into(),
+            max_seqs: c.max_seqs,
+            max_batched_tokens: c.max_batched_tokens,
+            block_tokens: c.block_tokens,
+            prefix_caching: c.prefix_caching,
+        }
+    }
+}
+
+/// The scheduling policy, tagged by `kind` (the JSON form of `servemath_sim::Policy`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PolicyReport {
+    /// A full batch (or a timeout), prefilled, then decoded to the end.
+    Static {
+        /// Sequences per batch.
+        batch: u32,
+        /// Seconds a partial batch waits after its oldest arrival.
+        timeout_s: f64,
+    },
+    /// Iteration-level batching without chunking.
+    Continuous,
+    /// Chunked prefill.
+    Chunked,
+    /// A step departs every period.
+    Train {
+        /// Seconds between departures.
+        period_s: f64,
+    },
+}
+
+impl PolicyReport {
+    /// The policy's name, as its `kind` tag: `static`, `continuous`, `chunked` or `train`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            PolicyReport::Static { .. } => "static",
+            PolicyReport::Continuous => "continuous",
+            PolicyReport::Chunked => "chunked",
+            PolicyReport::Train { .. } => "train",
+        }
+    }
+}
+
+impl From<Policy> for PolicyReport {
+    fn from(p: Policy) -> Self {
+        match p {
+            Policy::Static { batch, timeout_s } => PolicyReport::Static { batch, timeout_s },
+            Policy::Continuous => PolicyReport::Continuous,
+            Policy::Chunked => PolicyReport::Chunked,
+            Policy::Train { period_s } => PolicyReport::Train { period_s },
+        }
+    }
+}
+
+/// p50 / p90 / p99 / max and mean of one latency, seconds; every field `null` when there is no
+/// sample (the JSON form of `servemath_sim::Percentiles`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PercentilesReport {
+    /// Exact mean.
+    pub mean: f64,
+    /// Median, within 0.1 %.
+    pub p50: f64,
+    /// 90th percentile, within 0.1 %.
+    pub p90: f64,
+    /// 99th percentile, within 0.1 %.
+    pub p99: f64,
+    /// Exact largest value.
+    pub max: f64,
+}
+
+impl From<Percentiles> for PercentilesReport {
+    fn from(p: Percentiles) -> Self {
+        PercentilesReport {
+            mean: p.mean,
+            p50: p.p50,
+            p90: p.p90,
+            p99: p.p99,
+            max: p.max,
         }
     }
 }

@@ -3,14 +3,12 @@
 //! the checks that refuse a configuration the engine cannot run.
 
 use crate::error::SimError;
-use serde::Serialize;
 use servemath_cost::Deployment;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// The scheduling policy of a replica.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Policy {
     /// Collect a full batch (or wait `timeout_s` after the first arrival), prefill it in one
     /// step, decode until every sequence is done; admit nobody meanwhile.
@@ -50,7 +48,7 @@ impl Policy {
 }
 
 /// Scheduler limits, with vLLM's defaults.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SchedulerConfig {
     /// How each step is composed from the running and waiting sequences.
     pub policy: Policy,
@@ -84,8 +82,7 @@ impl SchedulerConfig {
 }
 
 /// Which part of the work a replica does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Pool {
     /// Prefill and decode on the same replica.
     Unified,
@@ -96,7 +93,7 @@ pub enum Pool {
 }
 
 /// The network between prefill and decode pools.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KvTransfer {
     /// Bytes per second one sequence's KV cache moves at (all sending GPUs together).
     /// Infinity is an instant link; otherwise above 0.
@@ -106,8 +103,7 @@ pub struct KvTransfer {
 }
 
 /// How arrivals are spread over replicas.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Router {
     /// Each replica of the pool in turn, in index order.
     RoundRobin,
@@ -134,7 +130,7 @@ pub struct ReplicaSpec {
 
 /// Latency targets for goodput: a completed request is good when its TTFT and its TPOT are
 /// each at or below the target (definitions in `docs/metrics.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Slo {
     /// Target time to first token, seconds (0 or more; infinity for no target).
     pub ttft_s: f64,

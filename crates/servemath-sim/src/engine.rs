@@ -6,7 +6,6 @@ use crate::error::SimError;
 use crate::metrics::{Histogram, Percentiles, Record};
 use crate::replica::{Next, Replica, Seq, StepSpan};
 use crate::workload::Request;
-use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::sync::atomic;
@@ -35,7 +34,7 @@ pub enum Workload {
 
 /// The fleet at one sampling instant, as it was just before the first event at or after it
 /// (a row of `--timeseries-csv`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sample {
     /// The sampling instant, seconds: a multiple of `SimConfig::timeseries_interval_s`.
     pub time_s: f64,
@@ -52,7 +51,7 @@ pub struct Sample {
 /// The simulation's answer. Figures are defined in `docs/metrics.md` ("Simulation figures");
 /// rates and fractions are over `duration_s`. Latencies are over completed requests (ITL also
 /// over running ones) and NaN when they have no sample.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default)]
 pub struct SimReport {
     /// Requests that arrived: `arrived = completed + running + queued + rejected` always.
     pub arrived: u64,
@@ -123,14 +122,11 @@ pub struct SimReport {
     /// load is beyond capacity and latency grows without bound.
     pub overloaded: bool,
     /// Every completed request, in completion order; empty unless `SimConfig::keep_records`.
-    #[serde(skip)]
     pub records: Vec<Record>,
     /// One sample every `SimConfig::timeseries_interval_s`; empty without one.
-    #[serde(skip)]
     pub timeseries: Vec<Sample>,
     /// Every step span of every replica, in the order they ended; empty unless
     /// `SimConfig::keep_steps`.
-    #[serde(skip)]
     pub step_spans: Vec<StepSpan>,
 }
 

@@ -1,9 +1,7 @@
 //! Latency records and streaming percentiles whose memory does not grow with the run.
 
-use serde::Serialize;
-
 /// What happened to one request.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Record {
     /// Arrival order, from 0 (rejected requests take a number too).
     pub id: u64,
@@ -167,7 +165,7 @@ impl Histogram {
 
 /// p50 / p90 / p99 / max and mean of one latency, in seconds; every field NaN when there is
 /// no sample.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Percentiles {
     /// Exact mean.
     pub mean: f64,

@@ -235,7 +235,7 @@ impl RunLength {
 }
 
 /// One step, or a run of identical decode steps, of one replica.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct StepSpan {
     /// Index in `SimConfig::replicas` of the replica that ran it.
     pub replica: u32,

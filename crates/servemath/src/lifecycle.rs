@@ -188,13 +188,13 @@ pub fn lifecycle(
         })
         .collect();
     Ok(LifecycleReport {
-        inputs: base,
+        inputs: base.into(),
         hardware: r.hardware.id.clone(),
         mode: r.costs.mode.name(),
-        lifecycle: life,
+        lifecycle: life.into(),
         rl_over_pretrain: life.rl.usd / life.pretrain.usd,
-        loss_model: HOFFMANN_2022,
-        optimum: cost_optimal(&base, &HOFFMANN_2022),
+        loss_model: HOFFMANN_2022.into(),
+        optimum: cost_optimal(&base, &HOFFMANN_2022).map(Into::into),
         sensitivity,
         what_ifs,
     })
@@ -210,8 +210,8 @@ fn what_if(
     WhatIf {
         kind,
         description,
-        inputs: w,
-        lifecycle: l,
+        inputs: w.into(),
+        lifecycle: l.into(),
         total_saving: base.total_usd / l.total_usd,
         inference_saving: base.inference.usd / l.inference.usd,
     }

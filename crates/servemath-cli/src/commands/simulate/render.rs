@@ -2,8 +2,10 @@
 
 use crate::common::fmt::{self, Align, Table};
 use crate::common::fmt::{layout, workload};
-use servemath_report::{PoolReport, SimulateReport};
-use servemath_sim::{Percentiles, Policy, Pool, Router};
+use servemath_report::{
+    PercentilesReport as Percentiles, PolicyReport as Policy, PoolReport, PoolRole as Pool,
+    RouterReport as Router, SimulateReport,
+};
 
 pub fn render(r: &SimulateReport) -> String {
     let mut s = String::new();
