@@ -50,8 +50,6 @@ pub mod human;
 mod lifecycle;
 mod model;
 mod prices;
-// search.rs is being changed elsewhere; its docs follow once that work lands.
-#[allow(missing_docs)]
 mod search;
 mod simulate;
 mod validate;

@@ -10,15 +10,18 @@ use serde::Serialize;
 use servemath_cost::Parallelism;
 use servemath_search::{BatchLimit, Candidate, Counts, Link, SearchSpec, Shape, SimScore};
 
-/// One search.
+/// One search (`servemath.search/1`): what was searched and what came out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchReport {
+    /// The model searched.
     pub model: SearchModel,
     /// The machines searched, each at its scale-up size.
     pub hardware: Vec<SearchHardware>,
-    /// Mean prompt and output tokens the analytic pass prices.
+    /// The workload's mean prompt length in tokens, which the analytic pass prices.
     pub input_tokens: f64,
+    /// The workload's mean output length in tokens, which the analytic pass prices.
     pub output_tokens: f64,
+    /// The latency targets as given.
     pub slo: SearchSlo,
     /// Most GPUs in one replica or one disaggregated unit.
     pub max_gpus: u32,
@@ -29,6 +32,7 @@ pub struct SearchReport {
     /// `tokens_per_gpu` (most output tokens/s per GPU) or `cost` (fewest dollars per million
     /// output tokens).
     pub objective: &'static str,
+    /// How much was searched and what became of it.
     pub counts: SearchCounts,
     /// How the top candidates were simulated; `null` with `--no-sim`.
     pub simulation: Option<SimulationSetup>,
@@ -53,12 +57,19 @@ impl Schema for SearchReport {
     const SCHEMA_VERSION: &'static str = "servemath.search/1";
 }
 
+/// The model searched.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchModel {
+    /// The built-in name, or the file stem of the config it came from.
     pub name: String,
+    /// The config's `model_type` as read (`llama`, `deepseek_v3`, ...).
     pub model_type: String,
+    /// Decoder layers.
     pub layers: u64,
+    /// Parameters, every expert of a MoE model and the embeddings included.
     pub total_params: u64,
+    /// Parameters one token touches: all but the routed experts it does not pick (equals
+    /// `total_params` for a dense model).
     pub active_params: u64,
 }
 
@@ -67,19 +78,25 @@ pub struct SearchModel {
 pub struct SearchHardware {
     /// `h100-sxm`, or `h100-sxm@72` with the scale-up domain set to 72.
     pub label: String,
+    /// The hardware catalog id.
     pub id: String,
+    /// The catalog's human name (`NVIDIA H100 SXM5 80GB (HGX)`).
     pub name: String,
+    /// GPUs per scale-up domain, as searched (the `@N` of `label`, else the catalog's).
     pub scale_up_domain: u32,
     /// Dollars per held GPU-hour at full utilization; `null` without a price.
     pub usd_per_gpu_hour: Option<f64>,
-    /// `rental` or `owned`; `null` without cost inputs.
+    /// `rental` or `owned`; `null` without a price.
     pub cost_mode: Option<&'static str>,
 }
 
 /// Latency targets; `null` where none was given.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SearchSlo {
+    /// Time-to-first-token target, in seconds (`--slo-ttft`).
     pub ttft_s: Option<f64>,
+    /// Time-per-output-token target, in seconds (`--slo-tpot`), as given: without the target
+    /// `min_tokens_per_s_per_user` folds in.
     pub tpot_s: Option<f64>,
     /// `--min-tokens-per-s-per-user`, folded into the TPOT target (1 / it).
     pub min_tokens_per_s_per_user: Option<f64>,
@@ -138,24 +155,33 @@ pub struct SearchRow {
     pub rank: Option<u32>,
     /// Machine label (see `hardware`).
     pub hardware: String,
+    /// GPUs per scale-up domain of that machine.
     pub scale_up_domain: u32,
     /// `aggregated` or `disaggregated`.
     pub mode: &'static str,
     /// The replica's layout; for a disaggregated unit, the decode replicas'.
     pub layout: LayoutReport,
-    /// Disaggregated: the prefill replicas' layout, and the `xPyD` counts.
+    /// Disaggregated: the prefill replicas' layout; `null` when aggregated.
     pub prefill_layout: Option<LayoutReport>,
+    /// Disaggregated: prefill replicas in the unit, the `x` of `xPyD` (1 to 8); `null` when
+    /// aggregated.
     pub prefill_replicas: Option<u32>,
+    /// Disaggregated: decode replicas in the unit, the `y` of `xPyD` (1 to 8); `null` when
+    /// aggregated.
     pub decode_replicas: Option<u32>,
-    /// Disaggregated: `scale_up` when the unit fits one scale-up domain, else `scale_out`.
+    /// Disaggregated: `scale_up` when the unit fits one scale-up domain, else `scale_out`;
+    /// `null` when aggregated.
     pub kv_link: Option<Link>,
     /// GPUs in the unit.
     pub gpus: u32,
     /// Units per scale-up domain (0 when a unit spans domains).
     pub units_per_scale_up_domain: u32,
-    /// Format of the linear layers' weights, of the KV cache, and the matmul rate class.
+    /// Format of the bulk linear weights (the experts of a MoE model, else the dense MLP):
+    /// the `w` of `w/kv`, as `--weights` names it.
     pub weights: &'static str,
+    /// Format of the KV cache, as `--kv` names it.
     pub kv: &'static str,
+    /// The matmul rate class: which peak FLOP/s figure the step uses.
     pub compute: &'static str,
     /// Sequences per (decode) replica: the scheduler's max sequences.
     pub batch: u32,
@@ -164,23 +190,31 @@ pub struct SearchRow {
     pub batch_limit: BatchLimit,
     /// Token budget of one (decode) step: the scheduler's max batched tokens.
     pub max_batched_tokens: u32,
+    /// The cost model's figures at full load.
     pub analytic: AnalyticScore,
-    /// `null` when not simulated.
+    /// The simulator's figures at the offered load; `null` when not simulated.
     pub simulated: Option<SimulatedScore>,
+    /// What bounds the (decode) step and how full the busiest GPU's memory is.
     pub why: WhyReport,
 }
 
 /// The cost model's figures at full load.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AnalyticScore {
+    /// Time to first token, in seconds, without queueing (a lower bound).
     pub ttft_s: f64,
+    /// Time per output token, in seconds: one (decode) step at `batch`.
     pub tpot_s: f64,
+    /// Output tokens/s one sequence sees: 1 / `tpot_s`.
     pub tokens_per_s_per_user: f64,
+    /// Output tokens/s of the unit at full load over its GPUs.
     pub output_tokens_per_s_per_gpu: f64,
     /// Requests per second the unit sustains.
     pub requests_per_s: f64,
-    /// All GPU time charged to output tokens; `null` without a price.
+    /// Dollars per million output tokens at full load, all GPU time charged to output tokens;
+    /// `null` without a price.
     pub usd_per_m_output_tokens: Option<f64>,
+    /// Whether `ttft_s` and `tpot_s` are both within the targets.
     pub meets_slo: bool,
 }
 
@@ -189,23 +223,39 @@ pub struct AnalyticScore {
 pub struct SimulatedScore {
     /// Units simulated side by side (as many as share one scale-up domain, up to 8).
     pub units: u32,
+    /// GPUs of all the units simulated.
     pub gpus: u32,
+    /// Requests per second offered to all the units: `--load` of their analytic capacity.
     pub rate_per_s: f64,
+    /// Requests that finished, warm-up and cool-down included.
     pub completed: u64,
     /// Requests the percentiles rest on: those between the warm-up and the cool-down of a
     /// sized window, else every completed one.
     pub measured: u64,
+    /// Median time to first token of the measured requests, in seconds (`null` when none).
     pub ttft_p50_s: f64,
+    /// 99th-percentile time to first token of the measured requests, in seconds (`null` when
+    /// none).
     pub ttft_p99_s: f64,
+    /// Median time per output token of the measured requests, in seconds (those with one
+    /// output token have none; `null` when none is left).
     pub tpot_p50_s: f64,
+    /// 99th-percentile time per output token, as `tpot_p50_s`, in seconds.
     pub tpot_p99_s: f64,
-    /// The load carried (every request completes unless `overloaded`).
+    /// Output tokens/s per GPU: the load carried (every request completes unless
+    /// `overloaded`).
     pub output_tokens_per_s_per_gpu: f64,
+    /// Busy time over elapsed time, all replicas, 0 to 1: over the measured requests' arrival
+    /// span for a sized window, over the whole run otherwise.
     pub utilization: f64,
+    /// Sequences evicted (and later recomputed) because the KV cache ran out.
     pub preemptions: u64,
+    /// The run could not keep up with the offered load (latency grows without bound).
     pub overloaded: bool,
     /// p99 TTFT and p99 TPOT within the targets and not overloaded.
     pub meets_slo: bool,
+    /// Dollars per million output tokens carried, at the GPU-hour price for `utilization`;
+    /// `null` without a price.
     pub usd_per_m_output_tokens: Option<f64>,
 }
 
@@ -234,16 +284,21 @@ impl From<&SimScore> for SimulatedScore {
 /// Why the configuration sits where it does, of its (decode) step and busiest GPU.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WhyReport {
-    /// What sets the step time: `compute`, `memory`, `communication` or `overhead`.
+    /// The kernel class with the largest share of the step time: `gemm`, `experts`,
+    /// `attention`, `elementwise`, `communication` or `overhead`.
     pub bound: &'static str,
-    /// Exposed communication over the step time.
+    /// Exposed communication over the step time, 0 to 1.
     pub comm_share: f64,
+    /// Fraction of the dense peak FLOP/s (at the `compute` class) the step uses.
     pub mfu: f64,
+    /// Fraction of the HBM bandwidth the step uses.
     pub mbu: f64,
-    /// Weights, KV cache (of the batch at full context), and everything (with activations
-    /// and the runtime reserve) over usable HBM.
+    /// Weights over usable HBM on the busiest GPU.
     pub weight_fraction: f64,
+    /// KV cache of the batch at full context (prompt plus output) over usable HBM.
     pub kv_fraction: f64,
+    /// Weights, KV cache, activation workspace and runtime reserve over usable HBM: at most
+    /// 1, since the configuration fits.
     pub memory_fraction: f64,
     /// The same in a sentence.
     pub text: String,
@@ -366,15 +421,23 @@ impl SearchRow {
 /// The restrictions of a search: an empty list (or `null` for `tbo`) holds nothing back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SearchRestrict {
+    /// Bulk linear weight formats kept (`--weights`), each matching its class.
     pub weights: Vec<&'static str>,
+    /// KV-cache formats kept (`--kv`), each matching its class.
     pub kv: Vec<&'static str>,
+    /// Tensor-parallel degrees kept (`--tp`), of both pools of an `xPyD` unit.
     pub tp: Vec<u32>,
+    /// Pipeline depths kept (`--pp`), of both pools of an `xPyD` unit.
     pub pp: Vec<u32>,
+    /// Expert-parallel degrees kept (`--ep`).
     pub ep: Vec<u32>,
+    /// Two-batch overlap only (`true`) or never (`false`); `null`: both, wherever there is
+    /// expert-parallel traffic.
     pub tbo: Option<bool>,
 }
 
 impl SearchRestrict {
+    /// The restrictions of `spec`, formats by their names.
     pub fn new(spec: &SearchSpec) -> SearchRestrict {
         let r = &spec.restrict;
         let names = |v: &[servemath_model::Precision]| v.iter().map(|p| p.name()).collect();
@@ -390,6 +453,7 @@ impl SearchRestrict {
 }
 
 impl SearchModel {
+    /// The model of `spec`, with its parameter counts.
     pub fn new(spec: &SearchSpec) -> SearchModel {
         let m = &spec.model;
         SearchModel {
@@ -403,6 +467,7 @@ impl SearchModel {
 }
 
 impl SearchHardware {
+    /// The machines of `spec`, in its order, each with its GPU-hour price and cost mode.
     pub fn new(spec: &SearchSpec) -> Vec<SearchHardware> {
         spec.hardware
             .iter()

@@ -44,6 +44,7 @@ pub enum BatchLimit {
 }
 
 impl BatchLimit {
+    /// The lowercase label shown in tables and JSON: `grid`, `memory`, `tpot` or `ttft`.
     pub fn name(self) -> &'static str {
         match self {
             BatchLimit::Grid => "grid",
@@ -58,7 +59,10 @@ impl BatchLimit {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Link {
+    /// The unit fits in one scale-up domain: KV caches cross the scale-up links (NVLink,
+    /// XGMI).
     ScaleUp,
+    /// The unit spans domains: KV caches cross the scale-out network.
     ScaleOut,
 }
 
@@ -66,13 +70,22 @@ pub enum Link {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shape {
     /// One replica doing prefill and decode.
-    Aggregated { par: Parallelism },
+    Aggregated {
+        /// The replica's layout.
+        par: Parallelism,
+    },
     /// `prefill_replicas` prefill replicas and `decode_replicas` decode replicas (`xPyD`).
     Disaggregated {
+        /// The layout of each prefill replica.
         prefill: Parallelism,
+        /// Prefill replicas in the unit: the `x` of `xPyD`, in `1..=RATIOS_MAX`.
         prefill_replicas: u32,
+        /// The layout of each decode replica.
         decode: Parallelism,
+        /// Decode replicas in the unit: the `y` of `xPyD`, in `1..=RATIOS_MAX`, with no factor
+        /// in common with `x`.
         decode_replicas: u32,
+        /// The link the KV caches are handed over.
         link: Link,
         /// Prompt tokens per prefill step.
         prefill_step_tokens: u32,
@@ -82,10 +95,13 @@ pub enum Shape {
 /// Why a candidate sits where it does: of its (decode) step and its busiest GPU's memory.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Why {
+    /// The kernel class with the largest share of the step time.
     pub bound: Bound,
-    /// Exposed communication over the step time.
+    /// Exposed communication over the step time, in \[0, 1\].
     pub comm_share: f64,
+    /// Fraction of the dense peak FLOP/s (at the compute format) the step uses.
     pub mfu: f64,
+    /// Fraction of the HBM bandwidth the step uses.
     pub mbu: f64,
     /// Weights over usable HBM.
     pub weight_fraction: f64,
@@ -100,17 +116,23 @@ pub struct Why {
 pub struct Candidate {
     /// Index into [`SearchSpec::hardware`].
     pub hardware: usize,
+    /// The formats: weights per component, KV cache, matmul rate class.
     pub prec: Precisions,
+    /// An aggregated replica or an xPyD unit, with its layouts.
     pub shape: Shape,
     /// Sequences decoding at once per (decode) replica: the scheduler's max sequences.
     pub batch: u32,
+    /// What stops `batch` from growing.
     pub limit: BatchLimit,
     /// On the batch grid, which does not depend on the latency targets (the Pareto front is
     /// drawn over these); `false` for batches refined to a target.
     pub on_grid: bool,
     /// GPUs in the unit.
     pub gpus: u32,
+    /// Time to first token, in seconds, without queueing (a lower bound): the prompt's
+    /// chunked-prefill steps, or a prefill step plus the KV hand-off (`docs/search.md`).
     pub ttft_s: f64,
+    /// Time per output token, in seconds: one (decode) step at `batch`.
     pub tpot_s: f64,
     /// Output tokens/s of the unit at full load.
     pub output_tokens_per_s: f64,
@@ -118,20 +140,25 @@ pub struct Candidate {
     pub requests_per_s: f64,
     /// Token budget of one (decode) step: the scheduler's `max_batched_tokens`.
     pub step_tokens: u32,
+    /// What bounds the (decode) step and how full the busiest GPU's memory is.
     pub why: Why,
-    /// Dollars per million output tokens at full load (all GPU time charged to output).
+    /// Dollars per million output tokens at full load (all GPU time charged to output);
+    /// `None` when the machine has no price.
     pub usd_per_m_output_tokens: Option<f64>,
 }
 
 impl Candidate {
+    /// Output tokens/s one sequence sees: 1 / TPOT.
     pub fn tokens_per_s_per_user(&self) -> f64 {
         1.0 / self.tpot_s
     }
 
+    /// Output tokens/s of the unit over its GPUs.
     pub fn tokens_per_s_per_gpu(&self) -> f64 {
         self.output_tokens_per_s / f64::from(self.gpus)
     }
 
+    /// Whether TTFT and TPOT are both within `slo` (an infinite target is always met).
     pub fn meets(&self, slo: &Slo) -> bool {
         self.miss(slo) <= 1.0
     }
@@ -141,6 +168,7 @@ impl Candidate {
         (self.ttft_s / slo.ttft_s).max(self.tpot_s / slo.tpot_s)
     }
 
+    /// Whether the unit is a prefill/decode-disaggregated `xPyD` group.
     pub fn is_disaggregated(&self) -> bool {
         matches!(self.shape, Shape::Disaggregated { .. })
     }
@@ -166,19 +194,27 @@ pub struct Counts {
 /// The analytic pass's answer: every candidate, in a deterministic order.
 #[derive(Debug, Clone)]
 pub struct SearchResult {
+    /// Every configuration scored, whether or not it meets the targets: the aggregated ones
+    /// layout by layout, then the disaggregated units. [`rank`], [`crate::pareto_front`] and
+    /// [`closest_miss`] answer with indices into it.
     pub candidates: Vec<Candidate>,
+    /// How many layouts were tried and what became of them.
     pub counts: Counts,
 }
 
 /// The steady state of an aggregated replica at a batch (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Steady {
+    /// Time of one steady step (decodes plus the prompt budget), in seconds.
     pub tpot_s: f64,
+    /// Time to first token without queueing, in seconds: a prompt's chunks, each riding a
+    /// step beside the full decode batch.
     pub ttft_s: f64,
     /// Output tokens/s of the replica.
     pub output_tokens_per_s: f64,
     /// Decode tokens plus the prompt budget: the scheduler's `max_batched_tokens`.
     pub step_tokens: f64,
+    /// The cost model's breakdown of the steady step (its time is `tpot_s`).
     pub step: StepCost,
 }
 
@@ -606,6 +642,10 @@ fn disaggregate(
 }
 
 /// Scores every layout of `spec` with the cost model, in parallel.
+///
+/// Fails with [`SearchError::NoHardware`] or [`SearchError::Invalid`] when `spec` is out of
+/// range, and with [`SearchError::Restricted`] when its restrictions leave nothing to search.
+/// A search where nothing fits or meets the targets is not an error: its counts say so.
 pub fn search(spec: &SearchSpec) -> Result<SearchResult, SearchError> {
     spec.validate()?;
     let mut jobs = Vec::new();

@@ -22,7 +22,10 @@ use std::sync::Arc;
 /// steps), its scheduler, and its analytic steady state.
 #[derive(Debug, Clone)]
 pub struct ReplicaPlan {
+    /// The replica's deployment, its `max_batched_tokens` raised to the steady step's
+    /// token budget so the activation workspace covers it.
     pub deployment: Deployment,
+    /// Chunked prefill with `max_seqs` = `batch` and the steady step's token budget.
     pub scheduler: SchedulerConfig,
     /// Sequences per replica: `max_seqs`, or fewer when memory says so.
     pub batch: u32,
@@ -84,30 +87,47 @@ pub fn replica_plan(
 /// What to size.
 #[derive(Debug, Clone)]
 pub struct FleetSpec {
+    /// The replica every fleet is made of (see [`replica_plan`]).
     pub replica: ReplicaPlan,
     /// The shape of the peak traffic; it is replayed at `peak_rate_per_s`.
     pub traffic: Traffic,
+    /// The demand's peak, in requests per second: positive and finite.
     pub peak_rate_per_s: f64,
+    /// Latency targets (p99 in the simulator), in seconds; `f64::INFINITY` where none is set.
     pub slo: Slo,
-    /// No count above this is tried.
+    /// No count above this is tried; at least 1.
     pub max_replicas: u32,
 }
 
 /// One simulated fleet size.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Trial {
+    /// Replicas in the fleet.
     pub replicas: u32,
+    /// GPUs of all the replicas.
     pub gpus: u32,
-    /// Peak rate over the fleet's analytic capacity.
+    /// Peak rate over the fleet's analytic capacity (above 1: more than the cost model says
+    /// it sustains).
     pub utilization: f64,
+    /// Requests that arrived in the run.
     pub arrived: u64,
+    /// Of those, the requests that finished.
     pub completed: u64,
+    /// Median time to first token, in seconds (NaN when nothing completed).
     pub ttft_p50_s: f64,
+    /// 99th-percentile time to first token, in seconds (NaN when nothing completed).
     pub ttft_p99_s: f64,
+    /// Median time per output token over requests with more than one output token, in
+    /// seconds (NaN when there are none).
     pub tpot_p50_s: f64,
+    /// 99th-percentile time per output token, as `tpot_p50_s`, in seconds.
     pub tpot_p99_s: f64,
+    /// Output tokens/s the fleet produced over the run.
     pub output_tokens_per_s: f64,
+    /// The fleet could not keep up: the requests waiting when the last one arrived exceeded
+    /// 5 % of arrivals.
     pub overloaded: bool,
+    /// p99 TTFT and p99 TPOT within the targets, something completed, and not overloaded.
     pub meets_slo: bool,
 }
 
@@ -125,6 +145,8 @@ impl Trial {
 /// count up to the limit does, the closest miss.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sizing {
+    /// The smallest replica count that meets the targets; `None` when none up to the limit
+    /// does.
     pub smallest: Option<Trial>,
     /// The trial at `smallest − 1` replicas (absent when the smallest is 1).
     pub one_fewer: Option<Trial>,
@@ -155,7 +177,8 @@ impl FleetSpec {
         Ok(())
     }
 
-    /// Simulates the peak on `replicas` replicas.
+    /// Simulates the peak on `replicas` replicas behind a least-outstanding router; fails
+    /// when the traffic cannot be rescaled to the peak or the simulator refuses.
     pub fn trial(&self, replicas: u32) -> Result<Trial, SearchError> {
         let workload = self.traffic.at_rate(self.peak_rate_per_s)?;
         let spec = ReplicaSpec {
@@ -193,7 +216,8 @@ impl FleetSpec {
     }
 
     /// The price of slack: the peak on the fleet sized for each target utilization (those
-    /// within the replica limit).
+    /// within the replica limit), as `(target, trial)` pairs in the order given. Fails with
+    /// [`SearchError::Invalid`] for a target outside (0, 1], or as [`FleetSpec::trial`] does.
     pub fn at_utilizations(&self, targets: &[f64]) -> Result<Vec<(f64, Trial)>, SearchError> {
         for &u in targets {
             if !(u.is_finite() && u > 0.0 && u <= 1.0) {
@@ -213,7 +237,10 @@ impl FleetSpec {
     }
 }
 
-/// Finds the smallest replica count meeting the targets at peak (see the module docs).
+/// Finds the smallest replica count meeting the targets at peak (see the module docs). An
+/// infeasible demand is an answer, not an error: [`Sizing::infeasible`] says why. Fails with
+/// [`SearchError::Invalid`] when the peak rate is not positive and finite or `max_replicas`
+/// is 0, or as [`FleetSpec::trial`] does.
 pub fn size(spec: &FleetSpec) -> Result<Sizing, SearchError> {
     spec.validate()?;
     let mut trials: BTreeMap<u32, Trial> = BTreeMap::new();
@@ -327,16 +354,21 @@ pub fn size(spec: &FleetSpec) -> Result<Sizing, SearchError> {
 /// What a fleet is in hardware, power and money.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Footprint {
+    /// GPUs in the fleet.
     pub gpus: u32,
     /// Scale-up domains the GPUs fill (NVLink or XGMI systems; racks for NVL72).
     pub scale_up_domains: u32,
-    /// Racks at the cost inputs' GPUs per rack.
+    /// Racks at the cost inputs' GPUs per rack; `None` without cost inputs.
     pub racks: Option<u32>,
     /// Mean draw at the meter at the fleet's mean utilization (system and PUE included).
     pub mw_at_meter: Option<f64>,
-    /// Full draw at the meter: the power a site must provision.
+    /// Full draw at the meter: the power a site must provision; `None` without cost inputs
+    /// or a TDP.
     pub mw_provisioned: Option<f64>,
+    /// Dollars per held GPU-hour at the fleet's utilization; `None` without a price.
     pub usd_per_gpu_hour: Option<f64>,
+    /// Dollars a year for all the GPUs (8,760 hours at `usd_per_gpu_hour`); `None` without a
+    /// price.
     pub usd_per_year: Option<f64>,
 }
 

@@ -134,31 +134,47 @@ impl Window {
 /// What the simulator made of one candidate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SimScore {
-    /// Units simulated side by side, and their GPUs.
+    /// Units simulated side by side: as many as share one scale-up domain, from 1 to
+    /// [`SimOptions::max_units`].
     pub units: u32,
+    /// GPUs of all the units simulated.
     pub gpus: u32,
     /// Offered requests per second, all units.
     pub rate_per_s: f64,
+    /// Requests that arrived in the run, warm-up and cool-down included.
     pub arrived: u64,
+    /// Of those, the requests that finished.
     pub completed: u64,
     /// Requests the latency percentiles rest on: those after the warm-up and before the
     /// cool-down of a sized window, else every completed one.
     pub measured: u64,
+    /// Median time to first token of the measured requests, in seconds (NaN when none was
+    /// measured).
     pub ttft_p50_s: f64,
+    /// 99th-percentile time to first token of the measured requests, in seconds (NaN when
+    /// none was measured).
     pub ttft_p99_s: f64,
+    /// Median time per output token of the measured requests with more than one output
+    /// token, in seconds (NaN when there are none).
     pub tpot_p50_s: f64,
+    /// 99th-percentile time per output token, as `tpot_p50_s`, in seconds.
     pub tpot_p99_s: f64,
     /// Output tokens/s per GPU the fleet carries: the offered load (every request completes
     /// in an open-loop run; a run that cannot keep up is flagged `overloaded` instead), so
     /// that the ramp-up and drain of a short run do not count against it.
     pub output_tokens_per_s_per_gpu: f64,
-    /// Busy time over the run, averaged over replicas.
+    /// Busy time over elapsed time, averaged over replicas, in \[0, 1\]: between the first
+    /// and the last measured arrival for a sized window, over the whole run otherwise.
     pub utilization: f64,
+    /// Sequences evicted (and later recomputed) because the KV cache ran out, whole run.
     pub preemptions: u64,
+    /// The run could not keep up: the requests waiting when the last one arrived exceeded
+    /// 5 % of arrivals, so latency grows without bound.
     pub overloaded: bool,
     /// p99 TTFT and p99 TPOT within the targets, and not overloaded.
     pub meets_slo: bool,
-    /// Dollars per million output tokens at the simulated throughput.
+    /// Dollars per million output tokens at the simulated throughput, with the GPU-hour
+    /// price at the simulated utilization; `None` without a price.
     pub usd_per_m_output_tokens: Option<f64>,
 }
 
@@ -262,6 +278,9 @@ fn fleet(
 
 /// Simulates one candidate under `traffic` at `opts.load` of its capacity, over a window
 /// sized by `opts.window`.
+///
+/// Fails with [`SearchError::Invalid`] when `opts` is out of range or `traffic` has no rate,
+/// and with the deployment's, the workload's or the simulator's error when they refuse.
 pub fn simulate_candidate(
     spec: &SearchSpec,
     c: &Candidate,
@@ -392,7 +411,8 @@ fn score(
     }
 }
 
-/// Simulates each of `candidates`, in parallel; results in the same order.
+/// Simulates each of `candidates` with [`simulate_candidate`], in parallel; results in the
+/// same order, each failing on its own.
 pub fn rescore(
     spec: &SearchSpec,
     candidates: &[Candidate],

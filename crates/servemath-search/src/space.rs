@@ -25,11 +25,14 @@ pub(crate) const MAX_BATCH: u32 = 1 << 16;
 pub struct HardwareOption {
     /// `h100-sxm`, or `h100-sxm@72` when the scale-up domain was set to 72.
     pub label: String,
+    /// The catalog entry, with `scale_up_domain` already set to the size searched.
     pub hardware: Hardware,
+    /// The cost model's efficiencies and overheads for the machine's family.
     pub params: CostParams,
     /// `None`: no dollar figures for this machine (no public price and no override).
     pub cost: Option<CostInputs>,
-    /// Dollars per held GPU-hour at full utilization, from `cost`.
+    /// Dollars per held GPU-hour at full utilization, from `cost`; `None` without cost
+    /// inputs or when they lack a figure the cost mode needs.
     pub usd_per_gpu_hour: Option<f64>,
 }
 
@@ -59,7 +62,8 @@ impl HardwareOption {
         }
     }
 
-    /// Dollars per held GPU-hour at `utilization` (power draw follows it when owned).
+    /// Dollars per held GPU-hour at `utilization` (power draw follows it when owned), the
+    /// utilization clamped to \[0.001, 1\]; `None` as for [`HardwareOption::usd_per_gpu_hour`].
     pub fn usd_per_gpu_hour_at(&self, utilization: f64) -> Option<f64> {
         self.cost
             .as_ref()
@@ -83,16 +87,23 @@ pub enum Objective {
     Cost,
 }
 
-/// Everything the analytic pass needs.
+/// Everything the analytic pass needs. [`crate::search`] checks it and refuses it with a
+/// [`SearchError`] when a field is out of range.
 #[derive(Debug, Clone)]
 pub struct SearchSpec {
+    /// The model to serve, resolved.
     pub model: ModelSpec,
+    /// The machines to search on, at least one;
+    /// [`Candidate::hardware`](crate::Candidate::hardware) indexes into it.
     pub hardware: Vec<HardwareOption>,
-    /// Mean prompt and output lengths of the workload.
+    /// Mean prompt length of the workload, in tokens: finite, at least 1.
     pub input_tokens: f64,
+    /// Mean output length of the workload, in tokens: finite, at least 1.
     pub output_tokens: f64,
+    /// Latency targets (TTFT and TPOT, seconds), each positive; `f64::INFINITY` where none is
+    /// set.
     pub slo: Slo,
-    /// Most GPUs in one replica, or in one disaggregated xPyD unit.
+    /// Most GPUs in one replica, or in one disaggregated xPyD unit; at least 1.
     pub max_gpus: u32,
     /// Also try prefill/decode-disaggregated units.
     pub disaggregation: bool,

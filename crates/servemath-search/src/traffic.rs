@@ -14,6 +14,8 @@ pub const MIN_SAMPLE_REQUESTS: u64 = 100;
 /// trial under a second or two, whatever the demand.
 pub const MAX_SAMPLE_REQUESTS: u64 = 300_000;
 
+/// The traffic a configuration is tested under: its arrival shape and lengths, with a rate
+/// that [`Traffic::at_rate`] replaces by whatever rate a test needs.
 #[derive(Debug, Clone)]
 pub enum Traffic {
     /// An arrival process, lengths, a seed and a limit (requests, duration or both); boxed,
@@ -34,6 +36,8 @@ impl Traffic {
         }
     }
 
+    /// Mean prompt length in tokens: the length distribution's mean, or a trace's average (0
+    /// for an empty trace).
     pub fn mean_input_tokens(&self) -> f64 {
         match self {
             Traffic::Synthetic(s) => s.lengths().mean_input_tokens(),
@@ -41,6 +45,8 @@ impl Traffic {
         }
     }
 
+    /// Mean output length in tokens: the length distribution's mean, or a trace's average (0
+    /// for an empty trace).
     pub fn mean_output_tokens(&self) -> f64 {
         match self {
             Traffic::Synthetic(s) => s.lengths().mean_output_tokens(),
@@ -49,8 +55,13 @@ impl Traffic {
     }
 
     /// The same traffic at `rate_per_s` requests per second, as a simulator workload; a
-    /// synthetic window holds at least [`MIN_SAMPLE_REQUESTS`] and at most
-    /// [`MAX_SAMPLE_REQUESTS`] requests.
+    /// synthetic window given as a duration holds at least 100 and at most 300,000 requests
+    /// (`MIN_SAMPLE_REQUESTS`, `MAX_SAMPLE_REQUESTS`).
+    ///
+    /// Fails with [`SearchError::Invalid`] when `rate_per_s` is not positive and finite or
+    /// the traffic has no rate to scale (a trace without two arrivals at different times),
+    /// and with [`SearchError::Workload`] or [`SearchError::Trace`] when the rescaled process
+    /// or trace is refused.
     pub fn at_rate(&self, rate_per_s: f64) -> Result<Workload, SearchError> {
         let k = self.factor(rate_per_s)?;
         Ok(match self {
@@ -106,7 +117,8 @@ impl Traffic {
     /// Like [`Traffic::at_rate`], but cut to the first `most` requests when the arrivals are
     /// stationary (Poisson or gamma: any stretch of them is like any other) and the window
     /// would hold more; the `bool` says whether it was cut. A trace, or a process with a
-    /// daily profile, is kept whole: a stretch of it is not the traffic asked about.
+    /// daily profile, is kept whole: a stretch of it is not the traffic asked about. Fails as
+    /// [`Traffic::at_rate`] does.
     pub fn at_rate_at_most(
         &self,
         rate_per_s: f64,
