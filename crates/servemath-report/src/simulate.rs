@@ -189,7 +189,7 @@ pub struct SloReport {
     pub tpot_s: Option<f64>,
 }
 
-/// Conservation: `arrived = completed + running + queued + rejected`.
+/// Conservation: `arrived = completed + running + queued + rejected + dropped`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RequestCounts {
     /// Requests that arrived during the run.
@@ -203,6 +203,9 @@ pub struct RequestCounts {
     /// Refused on arrival: the whole context exceeds what one replica's KV cache or the
     /// model's context window can ever hold.
     pub rejected: u64,
+    /// Dropped on arrival: the replica already held its most waiting requests
+    /// (`scheduler.max_waiting`); a run that drops any is overloaded.
+    pub dropped: u64,
 }
 
 /// Percentiles over completed requests (TPOT over those with more than one output token).
@@ -298,6 +301,7 @@ impl SimulateReport {
                 running: r.running,
                 queued: r.queued,
                 rejected: r.rejected,
+                dropped: r.dropped,
             },
             latency: LatencyReport {
                 queue_s: r.queue.into(),
@@ -413,6 +417,8 @@ pub struct SchedulerReport {
     pub block_tokens: u32,
     /// Whether cached prompt-prefix blocks are reused.
     pub prefix_caching: bool,
+    /// Most requests waiting on one replica; arrivals beyond it are dropped.
+    pub max_waiting: u32,
 }
 
 impl From<SchedulerConfig> for SchedulerReport {
@@ -423,6 +429,7 @@ impl From<SchedulerConfig> for SchedulerReport {
             max_batched_tokens: c.max_batched_tokens,
             block_tokens: c.block_tokens,
             prefix_caching: c.prefix_caching,
+            max_waiting: c.max_waiting,
         }
     }
 }

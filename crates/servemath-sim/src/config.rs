@@ -62,7 +62,17 @@ pub struct SchedulerConfig {
     /// Reuse cached prompt-prefix blocks where requests carry block hashes (vLLM V1 enables
     /// automatic prefix caching by default).
     pub prefix_caching: bool,
+    /// Most requests waiting for admission on one replica; an arrival beyond it is dropped
+    /// and counted (`SimReport::dropped`), as a server's front end refuses work it cannot
+    /// queue (TGI's `max_concurrent_requests`, SGLang's `max_queued_requests`, Triton's
+    /// `max_queue_size`). At least 1; default [`DEFAULT_MAX_WAITING`].
+    pub max_waiting: u32,
 }
+
+/// Requests one replica holds waiting by default: 10,000, minutes of queueing at a replica's
+/// typical rate (far past any latency target), and at a few hundred bytes each a few MB per
+/// replica, so that memory stays bounded however far the offered load exceeds capacity.
+pub const DEFAULT_MAX_WAITING: u32 = 10_000;
 
 impl SchedulerConfig {
     /// vLLM-like defaults for `policy`.
@@ -77,6 +87,7 @@ impl SchedulerConfig {
             max_batched_tokens,
             block_tokens: 16,
             prefix_caching: true,
+            max_waiting: DEFAULT_MAX_WAITING,
         }
     }
 }
@@ -316,6 +327,7 @@ impl SchedulerConfig {
             ("max_seqs", self.max_seqs),
             ("max_batched_tokens", self.max_batched_tokens),
             ("block_tokens", self.block_tokens),
+            ("max_waiting", self.max_waiting),
         ] {
             check(
                 &format!("{at}.{name}"),

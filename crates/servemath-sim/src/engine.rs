@@ -53,7 +53,8 @@ pub struct Sample {
 /// over running ones) and NaN when they have no sample.
 #[derive(Debug, Clone, Default)]
 pub struct SimReport {
-    /// Requests that arrived: `arrived = completed + running + queued + rejected` always.
+    /// Requests that arrived: `arrived = completed + running + queued + rejected + dropped`
+    /// always.
     pub arrived: u64,
     /// Requests that finished.
     pub completed: u64,
@@ -64,6 +65,9 @@ pub struct SimReport {
     /// Requests refused on arrival because their whole context (prompt and output) exceeds
     /// what one replica's KV cache or the model's context window can ever hold.
     pub rejected: u64,
+    /// Requests dropped on arrival because their replica already held `max_waiting` waiting
+    /// requests (overload); a run that drops any is `overloaded`.
+    pub dropped: u64,
     /// Simulated time of the last event, seconds: the last completion, or the last event
     /// before the horizon; 0 for an empty workload.
     pub duration_s: f64,
@@ -252,6 +256,7 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> Result<SimReport, Sim
     let mut now = 0.0;
     let mut queued_at_last_arrival = 0usize;
     let mut rejected = 0u64;
+    let mut dropped = 0u64;
     let mut done = Vec::new();
     let mut handoff = Vec::new();
     // Sequences on the wire between pools.
@@ -362,6 +367,9 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> Result<SimReport, Sim
                     // It would wait forever and block the queue behind it: rejected, as
                     // engines reject it, and counted.
                     rejected += 1;
+                } else if rep.state.queue_full() {
+                    // The replica's queue is full: dropped, as a front end refuses it.
+                    dropped += 1;
                 } else if let Some(wake) = rep.state.arrive(seq, now) {
                     q.push(
                         wake,
@@ -481,6 +489,8 @@ pub fn simulate(mut cfg: SimConfig, workload: Workload) -> Result<SimReport, Sim
         queued_at_last_arrival,
     );
     report.rejected = rejected;
+    report.dropped = dropped;
+    report.overloaded |= dropped > 0;
     report.timeseries = timeseries;
     report.step_spans = step_spans;
     Ok(report)
@@ -575,6 +585,7 @@ fn summarize(
         running,
         queued,
         rejected: 0,
+        dropped: 0,
         duration_s,
         queue: (&tally.queue).into(),
         ttft: (&tally.ttft).into(),

@@ -43,8 +43,9 @@
 //! let report = simulate(config, Workload::Open(Box::new(requests)))?;
 //!
 //! assert_eq!(report.completed, 3);
-//! // Conservation: every arrival is completed, running, queued or rejected.
-//! let accounted = report.completed + report.running + report.queued + report.rejected;
+//! // Conservation: every arrival is completed, running, queued, rejected or dropped.
+//! let accounted =
+//!     report.completed + report.running + report.queued + report.rejected + report.dropped;
 //! assert_eq!(report.arrived, accounted);
 //! // Alone on the replica, each request enters a step the moment it arrives.
 //! assert!(report.queue.max.abs() < 1e-12);

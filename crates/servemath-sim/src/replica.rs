@@ -297,6 +297,11 @@ impl ReplicaState {
         self.dep.gpus()
     }
 
+    /// Whether the waiting queue holds `max_waiting` requests already (a new arrival is dropped).
+    pub fn queue_full(&self) -> bool {
+        self.waiting.len() >= self.cfg.max_waiting as usize
+    }
+
     /// Whether a wake-up is already scheduled (a step in flight or an alarm to wait for).
     pub fn busy(&self) -> bool {
         self.flight.is_some() || self.alarm.is_some()

@@ -80,7 +80,7 @@ fn every_request_is_accounted_for() {
         let r = simulate(config(&dep, policy, 2, true), open(reqs));
         assert_eq!(r.arrived, 300, "{policy:?}");
         assert_eq!(
-            r.completed + r.running + r.queued + r.rejected,
+            r.completed + r.running + r.queued + r.rejected + r.dropped,
             r.arrived,
             "{policy:?}"
         );
@@ -94,7 +94,10 @@ fn every_request_is_accounted_for() {
     let mut cfg = config(&dep, Policy::Chunked, 1, true);
     cfg.horizon_s = Some(5.0);
     let r = simulate(cfg, open(poisson(2000, 200.0, 500, 300, 2)));
-    assert_eq!(r.completed + r.running + r.queued + r.rejected, r.arrived);
+    assert_eq!(
+        r.completed + r.running + r.queued + r.rejected + r.dropped,
+        r.arrived
+    );
     assert!(r.running + r.queued > 0);
 }
 
@@ -510,6 +513,13 @@ fn configurations_the_engine_cannot_run_are_refused_by_name() {
                 ..chunked
             },
         ),
+        (
+            "max_waiting",
+            SchedulerConfig {
+                max_waiting: 0,
+                ..chunked
+            },
+        ),
     ];
     for (name, scheduler) in limits {
         let quantity = format!("replicas[0].scheduler.{name}");
@@ -672,4 +682,32 @@ fn simulator_inputs_move_to_worker_threads() {
         let done = h.join().unwrap_or_else(|_| panic!("worker panicked"));
         assert_eq!(done, Ok(200));
     }
+}
+
+/// A replica holds at most `max_waiting` requests waiting: an arrival beyond that is dropped
+/// and counted, the run is overloaded, and every other request still completes. 50 requests
+/// arrive together on one replica that runs one at a time and queues 5: the first is admitted,
+/// 5 wait, and each later arrival finds the queue full (the step admitting the first ends
+/// long after the burst), so at least 40 are dropped.
+#[test]
+fn arrivals_beyond_the_queue_limit_are_dropped_and_counted() {
+    let dep = deployment("llama-3.1-8b", 1);
+    let mut cfg = config(&dep, Policy::Chunked, 1, true);
+    cfg.replicas[0].scheduler.max_seqs = 1;
+    cfg.replicas[0].scheduler.max_waiting = 5;
+    let burst: Vec<Request> = (0..50).map(|_| Request::new(0.0, 500, 100)).collect();
+    let r = simulate(cfg, open(burst));
+    assert_eq!(r.arrived, 50);
+    assert!(r.dropped >= 40, "{}", r.dropped);
+    assert_eq!(r.completed + r.dropped, 50);
+    assert_eq!(
+        r.completed + r.running + r.queued + r.rejected + r.dropped,
+        r.arrived
+    );
+    assert!(r.overloaded);
+    // Without the limit nothing is dropped.
+    let cfg = config(&dep, Policy::Chunked, 1, true);
+    let burst: Vec<Request> = (0..50).map(|_| Request::new(0.0, 500, 100)).collect();
+    let r = simulate(cfg, open(burst));
+    assert_eq!((r.dropped, r.completed), (0, 50));
 }

@@ -93,6 +93,8 @@ pub struct SchedulerRequest {
     pub period: Option<String>,
     /// Turn the prefix cache off (it is on by default): every prompt is prefilled in full.
     pub no_prefix_caching: bool,
+    /// Most requests waiting on one replica; arrivals beyond it are dropped and counted.
+    pub max_waiting: Option<i64>,
 }
 
 /// The replicas and how requests reach them (`[fleet]`).

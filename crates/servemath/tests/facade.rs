@@ -189,7 +189,10 @@ fn simulate_plans_and_runs_without_a_front_end() {
     // Every request that arrived is accounted for, and a light load completes them all.
     let r = &done.report.requests;
     assert_eq!(r.arrived, 50);
-    assert_eq!(r.completed + r.running + r.queued + r.rejected, r.arrived);
+    assert_eq!(
+        r.completed + r.running + r.queued + r.rejected + r.dropped,
+        r.arrived
+    );
     assert_eq!(r.completed, 50);
     // No cost inputs: no $ figures, rather than a made-up price.
     assert!(done.report.cost.is_none());

@@ -138,6 +138,11 @@ pub struct SchedulerFlags {
     #[arg(long)]
     pub no_prefix_caching: bool,
 
+    /// Most requests waiting on one replica; an arrival beyond it is dropped and counted, as
+    /// a front end refuses work it cannot queue [default: 10000].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub max_waiting: Option<i64>,
+
     /// --scheduler static: batch size [default: 32].
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub static_batch: Option<i64>,

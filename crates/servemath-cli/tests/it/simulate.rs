@@ -923,3 +923,41 @@ fn outputs_never_overwrite_inputs() {
     ]);
     assert_eq!(run.code, 2, "{}", run.transcript());
 }
+
+/// Memory stays bounded under any offered load: a replica holds at most `--max-waiting`
+/// requests waiting, and the rest are dropped, counted and make the run overloaded. 40
+/// requests/s of 2,000-token prompts on one 8B replica for 30 s is about 1,200 requests, far
+/// beyond what it serves (a few requests/s at these lengths), so its queue of 20 fills.
+#[test]
+fn an_overloaded_replica_drops_what_its_queue_cannot_hold() {
+    let v = simulate_json(&[
+        "--model",
+        "llama-3.1-8b",
+        "--rate",
+        "40",
+        "--duration",
+        "30s",
+        "--input",
+        "fixed:2000",
+        "--output",
+        "fixed:300",
+        "--max-waiting",
+        "20",
+    ])
+    .unwrap_or_else(|e| panic!("{e}"));
+    let q = &v["requests"];
+    let (arrived, dropped) = (int(q, "arrived"), int(q, "dropped"));
+    assert!(dropped > arrived / 2, "{dropped} of {arrived}");
+    assert_eq!(
+        int(q, "completed") + int(q, "running") + int(q, "queued") + int(q, "rejected") + dropped,
+        arrived
+    );
+    assert_eq!(v["overloaded"], true);
+    assert_eq!(v["pools"][0]["scheduler"]["max_waiting"], 20);
+    // Zero is no queue at all: refused as a usage error naming the flag.
+    check(
+        &["simulate", "--model", "llama-3.1-8b", "--max-waiting", "0"],
+        2,
+        &["--max-waiting = 0", "at least 1"],
+    );
+}

@@ -327,6 +327,9 @@ fn scheduler(
         c.block_tokens = n;
     }
     c.prefix_caching = !s.no_prefix_caching;
+    if let Some(n) = count(s.max_waiting, "scheduler.max_waiting", spelling)? {
+        c.max_waiting = n;
+    }
     Ok(c)
 }
 

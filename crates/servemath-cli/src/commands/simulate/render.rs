@@ -67,7 +67,7 @@ pub fn render(r: &SimulateReport) -> String {
     line(
         "requests",
         format!(
-            "{} arrived: {} completed, {} running, {} queued{}",
+            "{} arrived: {} completed, {} running, {} queued{}{}",
             fmt::int(q.arrived as f64),
             fmt::int(q.completed as f64),
             fmt::int(q.running as f64),
@@ -76,6 +76,14 @@ pub fn render(r: &SimulateReport) -> String {
                 format!(
                     ", {} rejected (longer than one replica's KV cache or the model's context can ever hold)",
                     fmt::int(q.rejected as f64)
+                )
+            } else {
+                String::new()
+            },
+            if q.dropped > 0 {
+                format!(
+                    ", {} dropped (their replica's queue was full: overload)",
+                    fmt::int(q.dropped as f64)
                 )
             } else {
                 String::new()

@@ -88,6 +88,7 @@ fn request(m: &Merged) -> anyhow::Result<SimulateRequest> {
             static_timeout: s.static_timeout.as_ref().map(|t| t.0.clone()),
             period: s.period.as_ref().map(|t| t.0.clone()),
             no_prefix_caching: s.no_prefix_caching,
+            max_waiting: s.max_waiting,
         },
         workload: workload_request(&m.workload)?,
         slo: slo_request(&m.slo),

@@ -120,6 +120,7 @@ pub fn merge(args: &SimulateArgs) -> anyhow::Result<Merged> {
         static_batch => "scheduler.static_batch";
         static_timeout => "scheduler.static_timeout";
         period => "scheduler.period";
+        max_waiting => "scheduler.max_waiting";
     );
     cli.no_prefix_caching |= fs.no_prefix_caching;
 
