@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// A scenario file: one section per flag group.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct ScenarioFile {
+pub struct ScenarioFile {
     deployment: DeploymentSection,
     fleet: FleetFlags,
     scheduler: SchedulerFlags,
@@ -189,14 +189,19 @@ pub fn merge(args: &SimulateArgs) -> anyhow::Result<Merged> {
 
 fn read(path: &Path) -> anyhow::Result<ScenarioFile> {
     let text = crate::common::read_input(path, "scenario file")?;
-    toml::from_str(&text).map_err(|e: toml::de::Error| {
+    parse_scenario(&text, &path.display().to_string())
+}
+
+/// Parses a scenario file's text; errors name `origin` and the line and column.
+pub fn parse_scenario(text: &str, origin: &str) -> anyhow::Result<ScenarioFile> {
+    toml::from_str(text).map_err(|e: toml::de::Error| {
         let at = e.span().map_or(String::new(), |span| {
             let before = text.get(..span.start).unwrap_or("");
             let line = before.matches('\n').count() + 1;
             let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
             format!(": line {line}, column {column}")
         });
-        anyhow!("{}{at}: {}", path.display(), e.message().trim_end())
+        anyhow!("{origin}{at}: {}", e.message().trim_end())
     })
 }
 
