@@ -14,6 +14,7 @@ mod progress;
 pub(crate) mod render;
 pub(crate) mod resolve;
 pub(crate) mod scenario;
+pub use scenario::{parse_scenario, ScenarioFile};
 
 pub use crate::args::Text;
 use crate::args::{SloFlags, WorkloadFlags};

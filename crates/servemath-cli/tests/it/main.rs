@@ -3,6 +3,7 @@
 //! complete runs (stdout, stderr, exit code).
 
 mod econ;
+mod fuzz_regressions;
 mod search;
 mod simulate;
 

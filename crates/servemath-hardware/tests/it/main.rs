@@ -2,6 +2,7 @@
 
 mod builtin;
 mod errors;
+mod fuzz_regressions;
 mod lookup;
 mod overlay;
 

@@ -24,6 +24,12 @@ use super::rng::{stream_rng, ARRIVAL_STREAM};
 /// small that most samples underflow to zero and the realised mean drifts from `1/rate`.
 pub const MAX_CV: f64 = 100.0;
 
+/// The smallest rate accepted, requests per second (one request in 11.6 days); for a daily
+/// profile, the smallest mean rate. Far below it the mean gap `1/rate`, and a Gamma gap's
+/// scale `1/(rate·shape)` (up to `MAX_CV²/rate`), leave f64's range and arrival times become
+/// infinite (`gamma:1e-308,10` did).
+pub const MIN_RATE_PER_S: f64 = 1e-6;
+
 const HOUR_S: f64 = 3600.0;
 const DAY_S: f64 = 86_400.0;
 const EXPECTED: &str = "poisson:RATE or gamma:RATE,CV (RATE in requests per second), optionally followed by +daily:M0,...,M23";
@@ -80,7 +86,24 @@ impl Arrivals {
                     ))
                 }
             }
-            Self::Daily { ref base, .. } => base.validate(),
+            Self::Daily { ref base, .. } => {
+                base.validate()?;
+                // A valid rate and valid multipliers can still overflow, or underflow, together.
+                let rate = self.mean_rate_per_s();
+                if rate.is_finite() && rate >= MIN_RATE_PER_S {
+                    Ok(())
+                } else {
+                    Err(WorkloadError::invalid(
+                        spec,
+                        "rate",
+                        rate,
+                        format!(
+                            "the rate times the mean daily multiplier must be a finite number, \
+                             at least {MIN_RATE_PER_S:e} requests per second"
+                        ),
+                    ))
+                }
+            }
         }
     }
 
@@ -99,15 +122,24 @@ impl Arrivals {
 }
 
 fn check_rate(spec: &str, rate_per_s: f64) -> Result<(), WorkloadError> {
-    if rate_per_s.is_finite() && rate_per_s > 0.0 {
-        Ok(())
-    } else {
+    if !(rate_per_s.is_finite() && rate_per_s > 0.0) {
         Err(WorkloadError::invalid(
             spec,
             "rate",
             rate_per_s,
             "must be a positive, finite number of requests per second",
         ))
+    } else if rate_per_s < MIN_RATE_PER_S {
+        Err(WorkloadError::invalid(
+            spec,
+            "rate",
+            rate_per_s,
+            format!(
+                "must be at least {MIN_RATE_PER_S:e} requests per second (one request in 11.6 days)"
+            ),
+        ))
+    } else {
+        Ok(())
     }
 }
 
@@ -164,6 +196,7 @@ impl FromStr for Arrivals {
                 }
             };
             arrivals = arrivals.with_daily(profile);
+            arrivals.validate().map_err(|e| respell(e, spec, &[]))?;
         }
         Ok(arrivals)
     }
@@ -226,6 +259,20 @@ impl DailyProfile {
         let mut cumulative_s = [0.0; 25];
         for h in 0..24 {
             cumulative_s[h + 1] = cumulative_s[h] + hourly[h] * HOUR_S;
+        }
+        // Each multiplier finite is not enough: near f64::MAX a day's operational seconds
+        // overflow to infinity, and every arrival after the first would land at time 0.
+        if !cumulative_s[24].is_finite() {
+            let sum: f64 = hourly.iter().sum();
+            return Err(WorkloadError::invalid(
+                spec(),
+                "multipliers",
+                format!("sum {sum:e}"),
+                format!(
+                    "must sum to at most {:e}, so that a day's traffic is a finite number",
+                    f64::MAX / HOUR_S
+                ),
+            ));
         }
         Ok(Self {
             hourly: Box::new(hourly),
@@ -484,6 +531,24 @@ mod tests {
         );
         let neg = format!("poisson:1+daily:-1,{}", vec!["1"; 23].join(","));
         check_parse(&neg, Err("hour 0 = `-1`: a multiplier must be finite"));
+        // Found by the workload_spec fuzz target: each value finite, their sum (or its
+        // product with the rate) not; the mean rate was infinite.
+        let huge = format!("gamma:40,2+daily:1.51e308,{}", vec!["0.5"; 23].join(","));
+        check_parse(
+            &huge,
+            Err("multipliers = `sum 1.51e308`: must sum to at most"),
+        );
+        let big = format!("poisson:1e300+daily:1e10,{}", vec!["0"; 23].join(","));
+        check_parse(&big, Err("rate times the mean daily multiplier"));
+        let tiny = format!("poisson:1e-5+daily:1e-3,{}", vec!["0"; 23].join(","));
+        check_parse(&tiny, Err("rate times the mean daily multiplier"));
+        // Found by the workload_spec fuzz target: a gap's scale 1/(rate·shape) overflowed and
+        // the second arrival came at infinity.
+        check_parse(
+            "gamma:1e-308,10",
+            Err("rate = `1e-308`: must be at least 1e-6 requests per second"),
+        );
+        check_parse("poisson:1e-6", Ok(Arrivals::Poisson { rate_per_s: 1e-6 }));
     }
 
     #[test]

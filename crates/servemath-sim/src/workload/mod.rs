@@ -8,7 +8,7 @@ pub mod rng;
 mod synthetic;
 pub mod trace;
 
-pub use arrivals::{ArrivalClock, Arrivals, DailyProfile, MAX_CV};
+pub use arrivals::{ArrivalClock, Arrivals, DailyProfile, MAX_CV, MIN_RATE_PER_S};
 pub use error::WorkloadError;
 pub use lengths::{
     Empirical, LengthDist, LengthPair, LengthSampler, Lengths, MAX_SIGMA, MAX_TOKENS,

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 /// A scenario file: one section per flag group.
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
-struct ScenarioFile {
+pub struct ScenarioFile {
     deployment: DeploymentSection,
     fleet: FleetFlags,
     scheduler: SchedulerFlags,
@@ -164,8 +164,12 @@ pub fn merge(args: &SimulateArgs) -> anyhow::Result<Merged> {
 
 fn read(path: &Path) -> anyhow::Result<ScenarioFile> {
     let text = crate::common::read_input(path, "scenario file")?;
-    toml::from_str(&text)
-        .map_err(|e| crate::common::toml_error(&path.display().to_string(), &text, &e))
+    parse_scenario(&text, &path.display().to_string())
+}
+
+/// Parses a scenario file's text; errors name `origin` and the line and column.
+pub fn parse_scenario(text: &str, origin: &str) -> anyhow::Result<ScenarioFile> {
+    toml::from_str(text).map_err(|e| crate::common::toml_error(origin, text, &e))
 }
 
 /// Input paths in the file are relative to the file's directory.
