@@ -46,6 +46,7 @@
 
 mod collective;
 mod deployment;
+mod handoff;
 mod kernels;
 mod layout;
 mod memory;
@@ -61,6 +62,7 @@ mod tests;
 
 pub use collective::{Network, Phase};
 pub use deployment::{expert_rank_imbalance, DeployError, Deployment};
+pub use handoff::{kv_link, KvLink, LinkKind};
 pub use kernels::RateSource;
 pub use layout::{compute_for, validate as validate_layout, LayoutError, Parallelism, Precisions};
 pub use memory::MemoryFit;

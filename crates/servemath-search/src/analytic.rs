@@ -66,6 +66,15 @@ pub enum Link {
     ScaleOut,
 }
 
+impl From<servemath_cost::LinkKind> for Link {
+    fn from(k: servemath_cost::LinkKind) -> Self {
+        match k {
+            servemath_cost::LinkKind::ScaleUp => Link::ScaleUp,
+            servemath_cost::LinkKind::ScaleOut => Link::ScaleOut,
+        }
+    }
+}
+
 /// How the GPUs of one unit are organised.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Shape {
@@ -584,23 +593,16 @@ fn disaggregate(
                     continue;
                 }
                 tried += 1;
-                let (link, per_gpu_bytes_per_s, latency_s) = if gpus <= hw.scale_up_domain {
-                    (
-                        Link::ScaleUp,
-                        hw.scale_up_bytes_per_s,
-                        hw.scale_up_latency_s,
-                    )
-                } else {
-                    match hw.scale_out_bytes_per_s {
-                        Some(b) => (Link::ScaleOut, b, hw.scale_out_latency_s),
-                        None => continue,
-                    }
+                // The one KV-link rule; a unit spanning domains on hardware with no
+                // published scale-out bandwidth cannot hand off, so it is not a candidate.
+                let Ok(kv_link) = servemath_cost::kv_link(hw, hw, p.gpus, u64::from(gpus)) else {
+                    continue;
                 };
+                let link = Link::from(kv_link.kind);
                 let requests_per_s =
                     (f64::from(x) * p.requests_per_s).min(f64::from(y) * d.requests_per_s);
                 let tokens = requests_per_s * output;
-                let ttft_s =
-                    p.ttft_s + kv_bytes / (f64::from(p.gpus) * per_gpu_bytes_per_s) + latency_s;
+                let ttft_s = p.ttft_s + kv_bytes / kv_link.bytes_per_s + kv_link.latency_s;
                 let c = Candidate {
                     hardware,
                     prec,

@@ -263,7 +263,7 @@ pub fn size(spec: &FleetSpec) -> Result<Sizing, SearchError> {
             one_fewer: None,
             closest_miss: None,
             infeasible: Some(format!(
-                "the peak needs at least {needed} replicas at the cost model's capacity ({:.1} requests/s each), above the limit of {max} (--max-replicas)",
+                "the peak needs at least {needed} replicas at the cost model's capacity ({:.1} requests/s each), above the limit of {max} replicas tried",
                 spec.replica.capacity_per_s
             )),
             trials: Vec::new(),

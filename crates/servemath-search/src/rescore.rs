@@ -258,16 +258,15 @@ fn fleet(
                 scheduler: scheduler(c.batch, c.step_tokens),
                 pool: Pool::Decode,
             };
-            let gpus = f64::from(prefill.gpus());
-            let kv = match link {
-                Link::ScaleUp => KvTransfer {
-                    bytes_per_s: gpus * hw.scale_up_bytes_per_s,
-                    latency_s: hw.scale_up_latency_s,
-                },
-                Link::ScaleOut => KvTransfer {
-                    bytes_per_s: gpus * hw.scale_out_bytes_per_s.unwrap_or(f64::INFINITY),
-                    latency_s: hw.scale_out_latency_s,
-                },
+            // The one KV-link rule, for the unit the analytic pass chose the link for.
+            let unit_gpus = u64::from(prefill_replicas) * u64::from(prefill.gpus())
+                + u64::from(decode_replicas) * u64::from(decode.gpus());
+            let handoff = servemath_cost::kv_link(hw, hw, prefill.gpus(), unit_gpus)
+                .map_err(servemath_cost::DeployError::from)?;
+            debug_assert_eq!(Link::from(handoff.kind), link);
+            let kv = KvTransfer {
+                bytes_per_s: handoff.bytes_per_s,
+                latency_s: handoff.latency_s,
             };
             let mut replicas = vec![p; (prefill_replicas * units) as usize];
             replicas.extend(vec![d; (decode_replicas * units) as usize]);

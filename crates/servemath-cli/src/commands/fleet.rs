@@ -191,7 +191,10 @@ fn targets(r: &FleetReport) -> String {
 }
 
 fn infeasible(r: &FleetReport) -> anyhow::Error {
-    let why = r.infeasible_reason.clone().unwrap_or_default();
+    let mut why = r.infeasible_reason.clone().unwrap_or_default();
+    if why.contains("replicas tried") {
+        why.push_str(" (--max-replicas raises it)");
+    }
     match &r.closest_miss {
         Some(m) => anyhow!(
             "infeasible: {why} ({}); the closest miss is {} replicas with p99 TTFT {} and p99 TPOT {}{}",

@@ -419,36 +419,31 @@ fn does_not_fit(dep: &Deployment, context: f64, pool: &str, hint: &str) -> anyho
     )
 }
 
-/// The one rule for the KV link between pools: the sending replica's GPUs × the per-GPU
-/// scale-up bandwidth when both pools fit in one scale-up domain of the same hardware, else ×
-/// the scale-out bandwidth (refused when the hardware has none).
+/// The KV link between a simulation's pools, by the one rule ([`servemath_cost::kv_link`]):
+/// scale-up inside one domain of the same hardware, else scale-out (refused when the hardware
+/// publishes none).
 pub fn kv_link(
     prefill: &Deployment,
     prefill_n: u32,
     decode: &Deployment,
     decode_n: u32,
 ) -> anyhow::Result<Link> {
-    let hw = &prefill.hardware();
     let total = u64::from(prefill_n) * u64::from(prefill.gpus())
         + u64::from(decode_n) * u64::from(decode.gpus());
-    let gpus = f64::from(prefill.gpus());
-    if hw.id == decode.hardware().id && total <= u64::from(hw.scale_up_domain) {
-        return Ok(Link {
-            link: KvTransfer {
-                bytes_per_s: gpus * hw.scale_up_bytes_per_s,
-                latency_s: hw.scale_up_latency_s,
-            },
-            name: "scale_up",
-        });
-    }
-    let per_gpu = hw.scale_out().with_context(|| {
+    let link = servemath_cost::kv_link(
+        prefill.hardware(),
+        decode.hardware(),
+        prefill.gpus(),
+        total,
+    )
+    .with_context(|| {
         format!("the KV transfer from the prefill pool ({total} GPUs in all, more than one scale-up domain) needs it")
     })?;
     Ok(Link {
         link: KvTransfer {
-            bytes_per_s: gpus * per_gpu,
-            latency_s: hw.scale_out_latency_s,
+            bytes_per_s: link.bytes_per_s,
+            latency_s: link.latency_s,
         },
-        name: "scale_out",
+        name: link.kind.name(),
     })
 }
