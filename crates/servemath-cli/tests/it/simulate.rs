@@ -772,7 +772,14 @@ fn the_block_size_does_not_change_the_kv_capacity() {
             "-q",
         ]);
         run.assert_ok();
-        run.json()["kv"]["capacity_tokens"].as_f64().unwrap_or(0.0)
+        let v = run.json();
+        // One block size for both owners: the cost model rounds KV to the scheduler's blocks.
+        assert_eq!(
+            v["pools"][0]["params"]["kv_block_tokens"].as_f64(),
+            b.parse::<f64>().ok(),
+            "--block-size {b}"
+        );
+        v["kv"]["capacity_tokens"].as_f64().unwrap_or(0.0)
     };
     let c16 = capacity("16");
     assert!(c16 > 400_000.0, "{c16}");

@@ -170,13 +170,15 @@ pub(super) fn resolve(
         ),
     );
 
-    // The scheduler's token budget also sizes the activation workspace the memory fit reserves
-    // (vLLM profiles activations at max_num_batched_tokens): one value, both owners.
+    // The scheduler's limits are the cost model's too: the token budget sizes the activation
+    // workspace the memory fit reserves (vLLM profiles activations at max_num_batched_tokens)
+    // and the block size rounds each sequence's KV cache. One value each, set on both.
     let max_batched_tokens = count(
         s.max_batched_tokens,
         "scheduler.max_batched_tokens",
         spelling,
     )?;
+    let block_size = count(s.block_size, "scheduler.block_size", spelling)?;
     let with_budget = |d: &DeploymentRequest| -> anyhow::Result<DeploymentRequest> {
         let mut d = d.clone();
         if let Some(n) = max_batched_tokens {
@@ -184,6 +186,14 @@ pub(super) fn resolve(
                 "max_batched_tokens",
                 f64::from(n),
                 &name("scheduler.max_batched_tokens"),
+            )?;
+        }
+        // Larger blocks are refused with the scheduler's own limit (below).
+        if let Some(n) = block_size.filter(|&n| n <= MAX_BLOCK_TOKENS) {
+            d.params.set(
+                "kv_block_tokens",
+                f64::from(n),
+                &name("scheduler.block_size"),
             )?;
         }
         Ok(d)
