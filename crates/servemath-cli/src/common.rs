@@ -269,32 +269,10 @@ impl Default for DeployArgs {
     }
 }
 
-/// The matmul rate classes by name, with the nearest name suggested on a typo.
+/// The matmul rate classes by name (`servemath_model::MathPrecision`'s own parser).
 pub(crate) fn parse_math_precision(s: &str) -> Result<MathPrecision, String> {
-    const ALL: [MathPrecision; 5] = [
-        MathPrecision::Fp32,
-        MathPrecision::Bf16,
-        MathPrecision::Fp8,
-        MathPrecision::Int8,
-        MathPrecision::Fp4,
-    ];
-    let lower = s.trim().to_ascii_lowercase();
-    let lower = match lower.as_str() {
-        "fp16" | "float16" | "bfloat16" => "bf16".to_string(),
-        "nvfp4" | "mxfp4" => "fp4".to_string(),
-        _ => lower,
-    };
-    if let Some(p) = ALL.iter().find(|p| p.name() == lower) {
-        return Ok(*p);
-    }
-    let names: Vec<&str> = ALL.iter().map(|p| p.name()).collect();
-    let hint = servemath_model::nearest(&lower, &names)
-        .map(|n| format!(" (did you mean `{n}`?)"))
-        .unwrap_or_default();
-    Err(format!(
-        "unknown compute precision `{s}`{hint}; known: {}",
-        names.join(", ")
-    ))
+    s.parse()
+        .map_err(|e: servemath_model::UnknownMathPrecision| e.to_string())
 }
 
 /// The deployment the flags describe, with its files read once: model, hardware, layout (the

@@ -43,7 +43,7 @@ mod spec;
 pub use builtin::{builtin, builtin_models, BuiltinModel, DeclaredCheckpoint};
 pub use error::ModelError;
 pub use hf::{parse_config, parse_snapshot, SUPPORTED_MODEL_TYPES};
-pub use precision::{MathPrecision, Precision, UnknownPrecision};
+pub use precision::{MathPrecision, Precision, UnknownMathPrecision, UnknownPrecision};
 pub use spec::{
     Attention, AttentionSpan, Indexer, LayerGroup, Mlp, MlpParams, ModelSpec, ParamBreakdown,
     WeightPrecisions,

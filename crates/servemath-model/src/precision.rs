@@ -180,9 +180,66 @@ impl FromStr for Precision {
     }
 }
 
+impl MathPrecision {
+    /// Every matmul rate class, narrowest last.
+    pub const ALL: [MathPrecision; 5] = [
+        MathPrecision::Fp32,
+        MathPrecision::Bf16,
+        MathPrecision::Fp8,
+        MathPrecision::Int8,
+        MathPrecision::Fp4,
+    ];
+}
+
+/// A matmul rate class name that is not known; carries the nearest valid name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown compute precision `{given}`{}; known: fp32, bf16, fp8, int8, fp4", suggestion.as_ref().map(|s| format!(" (did you mean `{s}`?)")).unwrap_or_default())]
+pub struct UnknownMathPrecision {
+    /// The text as given.
+    pub given: String,
+    /// The nearest class name, when one is close enough to be a likely typo.
+    pub suggestion: Option<String>,
+}
+
+impl FromStr for MathPrecision {
+    type Err = UnknownMathPrecision;
+
+    /// A rate class by name; a storage format names the class it runs at (`fp16` and
+    /// `bfloat16` run at the BF16 rate, `nvfp4` and `mxfp4` at the FP4 rate).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        let lower = match lower.as_str() {
+            "fp16" | "float16" | "bfloat16" => "bf16".to_string(),
+            "nvfp4" | "mxfp4" => "fp4".to_string(),
+            _ => lower,
+        };
+        if let Some(p) = MathPrecision::ALL.iter().find(|p| p.name() == lower) {
+            return Ok(*p);
+        }
+        let names: Vec<&str> = MathPrecision::ALL.iter().map(|p| p.name()).collect();
+        Err(UnknownMathPrecision {
+            given: s.to_string(),
+            suggestion: crate::nearest(&lower, &names).map(str::to_string),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_classes_parse_by_name_and_by_the_format_that_runs_at_them() {
+        assert_eq!("bf16".parse(), Ok(MathPrecision::Bf16));
+        assert_eq!("FP16".parse(), Ok(MathPrecision::Bf16));
+        assert_eq!("nvfp4".parse(), Ok(MathPrecision::Fp4));
+        let e = "bf61".parse::<MathPrecision>().expect_err("typo");
+        assert_eq!(e.suggestion.as_deref(), Some("bf16"));
+        assert!(
+            e.to_string().contains("known: fp32, bf16, fp8, int8, fp4"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn block_scaled_formats_include_their_scales() {
