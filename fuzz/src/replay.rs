@@ -29,6 +29,22 @@ pub fn replay(manifest_dir: &str, target: &str, run: impl Fn(&[u8]) -> usize) ->
     seen
 }
 
+/// Replays the set of `target` and checks it was there and reached the parser: at least two
+/// files, and at least one accepted (the seeds are real files, so a set none of which parses
+/// no longer reaches the parser's accepting paths). Panics, failing the test, otherwise.
+#[track_caller]
+pub fn check(manifest_dir: &str, target: &str, run: impl Fn(&[u8]) -> usize) {
+    let seen = replay(manifest_dir, target, run);
+    assert!(
+        seen.files >= 2,
+        "regression set of {target} is missing: {seen:?}"
+    );
+    assert!(
+        seen.accepted > 0,
+        "no input of {target} was accepted: {seen:?}"
+    );
+}
+
 /// The set's files in name order, then those of its `crashes/`.
 fn files(dir: &Path) -> Vec<PathBuf> {
     let list = |d: &Path| -> Vec<PathBuf> {

@@ -7,38 +7,16 @@ mod harness;
 #[path = "../../../../fuzz/src/replay.rs"]
 mod replay;
 
-use replay::replay;
-
 #[test]
 fn hardware_catalog_regressions_replay_without_panics() {
-    let seen = replay(env!("CARGO_MANIFEST_DIR"), "hardware_catalog", |data| {
+    replay::check(env!("CARGO_MANIFEST_DIR"), "hardware_catalog", |data| {
         usize::from(harness::catalog(data))
     });
-    assert!(
-        seen.files >= 2,
-        "regression set of hardware_catalog is missing: {seen:?}"
-    );
-    // The seeds are real files: a set none of which parses no longer reaches the parser's
-    // accepting paths.
-    assert!(
-        seen.accepted > 0,
-        "no input of hardware_catalog was accepted: {seen:?}"
-    );
 }
 
 #[test]
 fn hardware_kernels_regressions_replay_without_panics() {
-    let seen = replay(env!("CARGO_MANIFEST_DIR"), "hardware_kernels", |data| {
+    replay::check(env!("CARGO_MANIFEST_DIR"), "hardware_kernels", |data| {
         usize::from(harness::kernels(data))
     });
-    assert!(
-        seen.files >= 2,
-        "regression set of hardware_kernels is missing: {seen:?}"
-    );
-    // The seeds are real files: a set none of which parses no longer reaches the parser's
-    // accepting paths.
-    assert!(
-        seen.accepted > 0,
-        "no input of hardware_kernels was accepted: {seen:?}"
-    );
 }
