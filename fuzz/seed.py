@@ -169,3 +169,15 @@ for s in ["128", "fixed:128", "uniform:100,900", "lognormal:2000,1.0", "lognorma
           f"daily:{daily}", daily, "fixed:1000000", "lognormal:1,0", "gamma:1e-9,100"]:
     put("workload_spec", s)
 dictionary("workload_spec", {"fixed:", "uniform:", "lognormal:", "poisson:", "gamma:", "+daily:", "daily:", ",", "e", "inf", "NaN", "-", "1e308", "0.", "1000000"})
+
+# ---- request_text: the application layer's text values, and workload requests of them ----
+for s in ["90s\nfixed:2000\nfixed:300\npoisson:40\n1000\n\n2s\n50ms",
+          "10m\nlognormal:2000,1.0\nlognormal:300,0.8\n\n\n8\n1.5s\n",
+          "1h\nuniform:100,900\nfixed:128\ngamma:40,2.0\n500",
+          "0,600\n10m,20m\n5,\n1e9tok/day\n50000req/day\n1000 req/h\nflat\ndiurnal\n" + daily,
+          "bf16\nfp8\nnvfp4\nmxfp4\nfp8-block128\nint4\nfp16\nbfloat16",
+          "500ms\n1.5h\n3d\n-1s\n1e308s\n0"]:
+    put("request_text", s)
+dictionary("request_text", {"ms", "s", "m", "h", "us", "µs", ",", "\n", "tok/day", "req/day", "req/h", "tok/s",
+                            "flat", "diurnal", "fixed:", "uniform:", "lognormal:", "poisson:", "gamma:", "+daily:",
+                            "bf16", "fp8", "fp4", "nvfp4", "int8", "1e308", "inf", "NaN", "-", "0.", "1e9"})

@@ -4,6 +4,7 @@
 //! The crates' `tests/fuzz_regressions.rs` include the same modules by path and run them
 //! over `regressions/<target>/`, so the committed corpus replays in `cargo test`.
 
+pub mod app;
 pub mod cli;
 pub mod cost;
 pub mod econ;

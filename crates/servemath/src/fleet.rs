@@ -55,6 +55,9 @@ impl std::str::FromStr for Demand {
         if !(n.is_finite() && n > 0.0) {
             return Err("must be positive; zero demand needs no fleet".to_string());
         }
+        if !(n * per_day).is_finite() {
+            return Err("is too large to count per day".to_string());
+        }
         match what {
             "tok" | "toks" | "token" | "tokens" => Ok(Demand::TokensPerDay(n * per_day)),
             "req" | "reqs" | "request" | "requests" => Ok(Demand::RequestsPerDay(n * per_day)),
@@ -311,6 +314,7 @@ mod tests {
             ("1e9 widgets/day", "tokens or requests"),
             ("1e9tokens/fortnight", "fortnight"),
             ("lots tok/day", "not a number"),
+            ("1e308tok/s", "too large"),
         ] {
             let e = bad.parse::<Demand>().expect_err(bad);
             assert!(e.contains(says), "{bad}: {e}");

@@ -27,7 +27,12 @@ pub fn parse_duration_s(s: &str) -> Result<f64, String> {
     if !v.is_finite() || v < 0.0 {
         return Err(format!("`{s}` must be a finite duration, at least 0"));
     }
-    Ok(v * factor)
+    // A finite number can still overflow in seconds (`1.51e308h`).
+    let seconds = v * factor;
+    if !seconds.is_finite() {
+        return Err(format!("`{s}` is too long a duration to count in seconds"));
+    }
+    Ok(seconds)
 }
 
 /// A positive duration (for periods, intervals, horizons and SLOs).
@@ -77,6 +82,8 @@ mod tests {
             ("-1s", Err("at least 0")),
             ("fast", Err("unknown unit `fast`")),
             ("ms", Err("not a duration")),
+            // Found by fuzzing: finite in hours, infinite in seconds.
+            ("1.51e308h", Err("too long")),
         ];
         for (text, want) in cases {
             match (parse_duration_s(text), want) {
