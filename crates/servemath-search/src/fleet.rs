@@ -375,7 +375,7 @@ pub struct Footprint {
 /// The footprint of `gpus` GPUs in domains of `domain`, busy a fraction `utilization` of the
 /// time, at `cost` (when there are cost inputs with the figures the mode needs).
 pub fn footprint(gpus: u32, domain: u32, cost: Option<&CostInputs>, utilization: f64) -> Footprint {
-    let u = utilization.clamp(1e-3, 1.0);
+    let u = utilization.clamp(servemath_econ::MIN_UTILIZATION, 1.0);
     let hour = cost.and_then(|c| servemath_econ::try_gpu_hour_cost(c, u).ok());
     let g = f64::from(gpus);
     let full_w = cost.and_then(|c| c.tdp_w.map(|t| t * c.server_power_over_tdp * c.pue));

@@ -65,9 +65,9 @@ impl HardwareOption {
     /// Dollars per held GPU-hour at `utilization` (power draw follows it when owned), the
     /// utilization clamped to \[0.001, 1\]; `None` as for [`HardwareOption::usd_per_gpu_hour`].
     pub fn usd_per_gpu_hour_at(&self, utilization: f64) -> Option<f64> {
-        self.cost
-            .as_ref()
-            .and_then(|c| usd_per_gpu_hour(c, utilization.clamp(1e-3, 1.0)))
+        self.cost.as_ref().and_then(|c| {
+            usd_per_gpu_hour(c, utilization.clamp(servemath_econ::MIN_UTILIZATION, 1.0))
+        })
     }
 }
 
