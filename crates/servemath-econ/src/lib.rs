@@ -44,7 +44,7 @@ pub use inputs::{
 };
 pub use lifecycle::*;
 pub use prices::{LongContextTier, PriceList, ProviderPrice, BUILTIN_PRICES_FILE};
-pub use tokens::{token_cost, usd_per_mtok, TokenCost};
+pub use tokens::{run_cost, token_cost, usd_per_mtok, RunCost, TokenCost};
 
 /// [`gpu_hour_cost`] after checking the utilization and that the mode's figures exist.
 pub fn try_gpu_hour_cost(inputs: &CostInputs, utilization: f64) -> Result<GpuHourCost, EconError> {

@@ -77,28 +77,25 @@ pub struct SimCostReport {
 }
 
 impl SimCostReport {
-    /// Charges `usd_per_gpu_hour` × GPUs × duration to the run's tokens.
+    /// The run's GPU time at `usd_per_gpu_hour` charged to its tokens by
+    /// [`servemath_econ::run_cost`].
     pub fn new(usd_per_gpu_hour: f64, r: &SimReport) -> SimCostReport {
-        let total_usd = usd_per_gpu_hour * f64::from(r.gpus) * r.duration_s / 3600.0;
-        let input_tokens = r.input_tokens_per_s * r.duration_s;
-        let output_tokens = r.output_tokens_per_s * r.duration_s;
-        let per_mtok = |usd: f64, tokens: f64| {
-            if tokens > 0.0 {
-                usd / tokens * 1e6
-            } else {
-                f64::NAN
-            }
-        };
-        let input = per_mtok(total_usd * r.prefill_time_share, input_tokens);
-        let output = per_mtok(total_usd * (1.0 - r.prefill_time_share), output_tokens);
+        let c = servemath_econ::run_cost(
+            usd_per_gpu_hour,
+            f64::from(r.gpus),
+            r.duration_s,
+            r.prefill_time_share,
+            r.input_tokens_per_s * r.duration_s,
+            r.output_tokens_per_s * r.duration_s,
+        );
         SimCostReport {
             usd_per_gpu_hour,
-            total_usd,
+            total_usd: c.total_usd,
             prefill_time_share: r.prefill_time_share,
-            input_usd_per_mtok: input,
-            output_usd_per_mtok: output,
-            blended_usd_per_mtok: per_mtok(total_usd, input_tokens + output_tokens),
-            output_over_input: output / input,
+            input_usd_per_mtok: c.input_usd_per_mtok,
+            output_usd_per_mtok: c.output_usd_per_mtok,
+            blended_usd_per_mtok: c.blended_usd_per_mtok,
+            output_over_input: c.output_over_input,
         }
     }
 }
@@ -593,10 +590,10 @@ mod cost_tests {
     use super::*;
 
     #[test]
-    fn run_cost_is_split_by_prefill_time_share() {
-        // 4 GPUs for one hour at $2 = $8. A quarter of busy time is prefill: $2 on 1,000,000
-        // prompt tokens = $2/Mtok in; $6 on 100,000 output tokens = $60/Mtok out (30x);
-        // $8 on 1.1 M tokens = $7.27/Mtok blended.
+    fn the_cost_report_copies_the_one_run_cost_rule() {
+        // $2 per GPU-hour, 4 GPUs for one hour, a quarter of busy time in prefill, 1 M prompt
+        // and 0.1 M output tokens: servemath_econ::run_cost's figures ($8; $2 and $60 per
+        // Mtok, derived in its own test), copied field by field.
         let r = SimReport {
             gpus: 4,
             duration_s: 3600.0,
@@ -606,10 +603,11 @@ mod cost_tests {
             ..SimReport::default()
         };
         let c = SimCostReport::new(2.0, &r);
-        assert!((c.total_usd - 8.0).abs() < 1e-9);
-        assert!((c.input_usd_per_mtok - 2.0).abs() < 1e-9);
-        assert!((c.output_usd_per_mtok - 60.0).abs() < 1e-9);
-        assert!((c.output_over_input - 30.0).abs() < 1e-9);
-        assert!((c.blended_usd_per_mtok - 8.0 / 1.1).abs() < 1e-9);
+        let rule = servemath_econ::run_cost(2.0, 4.0, 3600.0, 0.25, 1e6, 1e5);
+        assert!((c.total_usd - rule.total_usd).abs() < 1e-9);
+        assert!((c.input_usd_per_mtok - rule.input_usd_per_mtok).abs() < 1e-9);
+        assert!((c.output_usd_per_mtok - rule.output_usd_per_mtok).abs() < 1e-9);
+        assert!((c.blended_usd_per_mtok - rule.blended_usd_per_mtok).abs() < 1e-9);
+        assert!((c.usd_per_gpu_hour - 2.0).abs() < 1e-12);
     }
 }
