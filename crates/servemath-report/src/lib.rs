@@ -52,6 +52,7 @@ mod model;
 mod prices;
 mod search;
 mod simulate;
+pub mod text;
 mod validate;
 
 pub use claims::{Claim, ClaimsReport};

@@ -5,12 +5,13 @@ pub(crate) mod plot;
 
 use crate::args::CostFlags;
 use crate::commands::write_json;
-use crate::common::fmt::{self, Align, Table};
-use crate::common::fmt::{layout, money};
+use crate::common::fmt::layout;
+use crate::common::fmt::{self};
 use crate::common::{self, DeployArgs};
 use clap::Args;
 use servemath::{EstimateRequest, Estimated};
-use servemath_report::{EstimateReport, Versioned};
+use servemath_report::text::estimate::{render, render_explain};
+use servemath_report::Versioned;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -151,76 +152,6 @@ pub fn run(args: &EstimateArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The kernel-class breakdown of every batch's steps, and the rates behind them.
-pub fn render_explain(r: &EstimateReport) -> String {
-    let mut s = String::new();
-    s.push_str(&format!(
-        "\nkernel rates on {} ({} confidence):\n",
-        r.hardware.id, r.hardware.confidence
-    ));
-    let mut t = Table::new(&[
-        ("class", Align::Left),
-        ("curve", Align::Left),
-        ("compute eff", Align::Right),
-        ("memory eff", Align::Right),
-        ("launch", Align::Right),
-        ("source", Align::Left),
-    ]);
-    for k in &r.hardware.kernel_rates {
-        t.row(vec![
-            k.class.to_string(),
-            k.curve.clone(),
-            if k.compute_efficiency > 0.0 {
-                fmt::percent(k.compute_efficiency)
-            } else {
-                "-".to_string()
-            },
-            if k.memory_efficiency > 0.0 {
-                fmt::percent(k.memory_efficiency)
-            } else {
-                "-".to_string()
-            },
-            fmt::seconds(k.launch_s),
-            k.source.clone(),
-        ]);
-    }
-    s.push_str(&t.render(0));
-    for b in &r.batches {
-        for (step, st) in [("prefill", &b.prefill), ("decode", &b.decode)] {
-            s.push_str(&format!(
-                "\nbatch {} {step} step: {} (GPU {}, host {}), bound {}\n",
-                fmt::int(b.batch as f64),
-                fmt::seconds(st.time_s),
-                fmt::seconds(st.gpu_s),
-                fmt::seconds(st.host_s),
-                st.bound
-            ));
-            let mut t = Table::new(&[
-                ("class", Align::Left),
-                ("time", Align::Right),
-                ("share", Align::Right),
-                ("compute", Align::Right),
-                ("memory", Align::Right),
-                ("launch", Align::Right),
-                ("limit", Align::Left),
-            ]);
-            for k in st.kernels.iter().filter(|k| k.time_s > 0.0) {
-                t.row(vec![
-                    k.class.to_string(),
-                    fmt::seconds(k.time_s),
-                    fmt::percent(k.time_s / st.time_s),
-                    fmt::seconds(k.compute_s),
-                    fmt::seconds(k.memory_s),
-                    fmt::seconds(k.launch_s),
-                    k.limit.to_string(),
-                ]);
-            }
-            s.push_str(&t.render(2));
-        }
-    }
-    s
-}
-
 /// The error when no requested batch fits, with the reason for the smallest and a layout hint.
 fn nothing_fits(e: &Estimated) -> anyhow::Error {
     let r = &e.report;
@@ -244,155 +175,4 @@ fn nothing_fits(e: &Estimated) -> anyhow::Error {
         layout(&r.layout),
         fmt::int(r.context_tokens as f64),
     )
-}
-
-/// The header lines and the per-batch table.
-pub fn render(r: &EstimateReport) -> String {
-    let mut s = String::new();
-    let mut line = |label: &str, value: String| {
-        s.push_str(&format!("{label:<12}{value}\n"));
-    };
-    line(
-        "model",
-        format!(
-            "{} ({}): {} params, {} active, {} weights",
-            r.model.name,
-            r.model.model_type,
-            fmt::count(r.model.total_params as f64),
-            fmt::count(r.model.active_params as f64),
-            fmt::bytes(r.model.weight_bytes)
-        ),
-    );
-    line(
-        "hardware",
-        format!(
-            "{}: {}; {} {} dense, {} HBM at {}; kernel efficiencies {}",
-            r.hardware.id,
-            r.hardware.name,
-            fmt::flop_per_s(r.hardware.peak_flop_per_s),
-            r.precisions.compute,
-            fmt::bytes(r.hardware.hbm_bytes),
-            fmt::bytes_per_s(r.hardware.hbm_bytes_per_s),
-            r.hardware.confidence
-        ),
-    );
-    line(
-        "layout",
-        format!(
-            "{} = {} GPU{} per replica; {} of weights per GPU",
-            layout(&r.layout),
-            r.layout.gpus,
-            if r.layout.gpus == 1 { "" } else { "s" },
-            fmt::bytes(r.weight_bytes_per_gpu)
-        ),
-    );
-    line(
-        "precisions",
-        format!(
-            "weights {}, KV {}, compute {}, activations {}",
-            fmt::precisions(&r.precisions.weights),
-            r.precisions.kv,
-            r.precisions.compute,
-            r.precisions.activations
-        ),
-    );
-    line(
-        "requests",
-        format!(
-            "{} input + {} output tokens (context {})",
-            fmt::int(r.input_tokens as f64),
-            fmt::int(r.output_tokens as f64),
-            fmt::int(r.context_tokens as f64)
-        ),
-    );
-    line(
-        "floor",
-        format!(
-            "{} per step: reading the weights a one-token step touches; no batch is faster",
-            fmt::seconds(r.floor_s)
-        ),
-    );
-    line(
-        "B*",
-        match r.balance_batch {
-            Some(b) => format!(
-                "{}: decode batch where matmul time equals weight-read time",
-                fmt::num(b)
-            ),
-            None => "never reached: weight reads outlast compute at every batch".to_string(),
-        },
-    );
-    line(
-        "max batch",
-        format!(
-            "{} at context {} ({} of KV cache per sequence per GPU)",
-            fmt::int(r.max_batch as f64),
-            fmt::int(r.context_tokens as f64),
-            fmt::bytes(r.kv_bytes_per_seq_per_gpu)
-        ),
-    );
-    if let Some(c) = &r.token_cost {
-        line(
-            "$/GPU-hour",
-            format!(
-                "{} ({}, `servemath cost`) at {} utilization; $/Mtok in = prefill, out = decode",
-                money(c.usd_per_gpu_hour),
-                c.mode,
-                fmt::percent(c.utilization)
-            ),
-        );
-    }
-    s.push('\n');
-
-    let mut t = Table::new(&[
-        ("batch", Align::Right),
-        ("TTFT", Align::Right),
-        ("TPOT", Align::Right),
-        ("tok/s/user", Align::Right),
-        ("tok/s/GPU", Align::Right),
-        ("e2e", Align::Right),
-        ("bound", Align::Left),
-        ("MFU", Align::Right),
-        ("MBU", Align::Right),
-        ("KV/GPU", Align::Right),
-        ("$/Mtok in", Align::Right),
-        ("$/Mtok out", Align::Right),
-        ("out/in", Align::Right),
-        ("fits", Align::Left),
-    ]);
-    for b in &r.batches {
-        t.row(vec![
-            fmt::int(b.batch as f64),
-            fmt::seconds(b.ttft_s),
-            fmt::seconds(b.tpot_s),
-            fmt::num(b.tokens_per_s_per_user),
-            fmt::num(b.output_tokens_per_s_per_gpu),
-            fmt::seconds(b.e2e_s),
-            b.bound.to_string(),
-            fmt::percent(b.mfu),
-            fmt::percent(b.mbu),
-            fmt::bytes(b.kv_bytes_per_gpu),
-            b.usd_per_mtok
-                .map_or("-".to_string(), |c| money(c.input_usd_per_mtok)),
-            b.usd_per_mtok
-                .map_or("-".to_string(), |c| money(c.output_usd_per_mtok)),
-            b.usd_per_mtok.map_or("-".to_string(), |c| {
-                format!("{}x", fmt::num(c.output_over_input))
-            }),
-            if b.fits { "yes" } else { "no" }.to_string(),
-        ]);
-    }
-    s.push_str(&t.render(0));
-    for b in r.batches.iter().filter(|b| !b.fits) {
-        if let Some(reason) = &b.reason {
-            s.push_str(&format!(
-                "batch {} does not fit: {reason}\n",
-                fmt::int(b.batch as f64)
-            ));
-        }
-    }
-    s.push_str(
-        "bound, MFU and MBU are the decode step's; every figure is defined in docs/metrics.md\n",
-    );
-    s
 }

@@ -4,11 +4,10 @@
 
 use crate::args::{check_utilization, resolve_cost_inputs, CostFlags, Origins};
 use crate::commands::write_json;
-use crate::common::fmt::money;
-use crate::common::fmt::{self, Align, Table};
 use clap::Args;
 use servemath::LifecycleRequest;
-use servemath_report::{LifecycleReport, Versioned};
+use servemath_report::text::lifecycle::render;
+use servemath_report::Versioned;
 use std::io::Write;
 
 /// A model's lifetime cost: pre-training, RL and inference; the training-token multiple over
@@ -145,132 +144,4 @@ pub fn run(args: &LifecycleArgs, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     write!(out, "{}", render(&report))?;
     Ok(())
-}
-
-fn sci(v: f64) -> String {
-    format!("{v:.2e}").replace("e", "e+").replace("e+-", "e-")
-}
-
-fn tokens(v: f64) -> String {
-    if v >= 1e15 {
-        format!("{} tokens", sci(v))
-    } else {
-        format!("{} tokens", fmt::count(v))
-    }
-}
-
-/// The phases, the balance point, how it moves, the optimum and the what-ifs.
-pub fn render(r: &LifecycleReport) -> String {
-    let i = &r.inputs;
-    let l = &r.lifecycle;
-    let mut s = String::new();
-    s.push_str(&format!(
-        "model        {} parameters ({} active), trained on {} = {} per parameter = {}x Chinchilla\n",
-        fmt::count(i.params),
-        fmt::count(i.active_params),
-        tokens(i.train_tokens),
-        fmt::num(l.tokens_per_param),
-        fmt::num(l.chinchilla_multiple)
-    ));
-    s.push_str(&format!(
-        "serving      {} over its life\n",
-        tokens(i.inference_tokens)
-    ));
-    s.push_str(&format!(
-        "cost basis   {} ({}): {} per busy GPU-hour, {} bf16 dense peak\n\n",
-        r.hardware,
-        r.mode,
-        money(i.usd_per_gpu_hour),
-        fmt::flop_per_s(i.peak_flop_per_s)
-    ));
-    let mut t = Table::new(&[
-        ("phase", Align::Left),
-        ("FLOP", Align::Right),
-        ("MFU", Align::Right),
-        ("GPU-hours", Align::Right),
-        ("cost", Align::Right),
-        ("share", Align::Right),
-    ]);
-    for (name, p, mfu) in [
-        ("pre-training 6·N·D", &l.pretrain, i.train_mfu),
-        ("RL", &l.rl, i.rl_mfu),
-        ("inference 2·N·I", &l.inference, i.inference_mfu),
-    ] {
-        t.row(vec![
-            name.into(),
-            sci(p.flop),
-            fmt::percent(mfu),
-            fmt::count(p.gpu_hours),
-            money(p.usd),
-            fmt::percent(p.usd / l.total_usd),
-        ]);
-    }
-    t.row(vec![
-        "total".into(),
-        sci(l.pretrain.flop + l.rl.flop + l.inference.flop),
-        String::new(),
-        fmt::count(l.pretrain.gpu_hours + l.rl.gpu_hours + l.inference.gpu_hours),
-        money(l.total_usd),
-        String::new(),
-    ]);
-    s.push_str(&t.render(0));
-    let rl = if (r.rl_over_pretrain - 1.0).abs() < 1e-9 {
-        "RL costs what pre-training costs (--rl-fraction 1), so there all three phases are equal"
-            .to_string()
-    } else {
-        format!(
-            "RL costs {}x pre-training, so the three are equal only with RL as large as \
-             pre-training (--rl-fraction 1 at equal MFU)",
-            fmt::num(r.rl_over_pretrain)
-        )
-    };
-    s.push_str(&format!(
-        "\nbalance      pre-training costs what inference costs at D = {} = {}x Chinchilla\n\
-         \x20            (6·N·D/mfu_train = 2·N·I/mfu_inference, so D = I·mfu_train/(3·mfu_inference));\n\
-         \x20            {rl}\n",
-        tokens(l.equal_train_tokens),
-        fmt::num(l.equal_multiple),
-    ));
-    s.push_str("how it moves lifetime tokens served -> balancing multiple: ");
-    let moves: Vec<String> = r
-        .sensitivity
-        .iter()
-        .map(|x| {
-            format!(
-                "{} -> {}x",
-                sci(x.inference_tokens),
-                fmt::num(x.equal_multiple)
-            )
-        })
-        .collect();
-    s.push_str(&moves.join(", "));
-    s.push_str(
-        "\n             (it scales with I/N and with mfu_train/mfu_inference; try --inference-mfu 0.1)\n",
-    );
-    match &r.optimum {
-        Some(o) => s.push_str(&format!(
-            "optimum      at the same loss ({:.3} nats/token under Hoffmann et al. 2022's fit), the cheapest\n\
-             \x20            lifetime is N = {}, D = {} ({}x Chinchilla): {} ({} of this model's)\n",
-            o.loss,
-            fmt::count(o.params),
-            tokens(o.train_tokens),
-            fmt::num(o.chinchilla_multiple),
-            money(o.lifecycle.total_usd),
-            fmt::percent(o.lifecycle.total_usd / l.total_usd)
-        )),
-        None => s.push_str("optimum      none: the loss model cannot reach this model's loss\n"),
-    }
-    for w in &r.what_ifs {
-        s.push_str(&format!(
-            "what if      {}: inference {} ({}x cheaper), lifetime {} ({}x cheaper), balance at {}x\n",
-            w.description,
-            money(w.lifecycle.inference.usd),
-            fmt::num(w.inference_saving),
-            money(w.lifecycle.total_usd),
-            fmt::num(w.total_saving),
-            fmt::num(w.lifecycle.equal_multiple)
-        ));
-    }
-    s.push_str("formulas, the loss model and sources: docs/economics.md\n");
-    s
 }

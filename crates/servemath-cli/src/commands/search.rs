@@ -5,7 +5,7 @@
 
 mod csv;
 mod plot;
-mod render;
+use servemath_report::text::search as render;
 
 use crate::args::{
     resolve_cost_inputs, slo_request, workload_request, CostFlags, Origins, SloFlags, WorkloadFlags,

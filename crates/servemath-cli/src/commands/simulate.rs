@@ -11,7 +11,7 @@
 mod output;
 mod plot;
 mod progress;
-pub(crate) mod render;
+use servemath_report::text::simulate as render;
 pub(crate) mod resolve;
 pub(crate) mod scenario;
 pub use scenario::{parse_scenario, ScenarioFile};

@@ -1,8 +1,8 @@
 //! `search --csv`: one row per configuration of the top list and of the fronts, with a `set`
 //! column saying which, in SI units.
 
-use super::render::unit;
 use anyhow::Context;
+use servemath_report::text::search::unit;
 use servemath_report::{SearchReport, SearchRow};
 use std::path::Path;
 

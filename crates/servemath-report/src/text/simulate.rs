@@ -1,12 +1,15 @@
 //! The human table of `simulate`, rendered from the same report `--json` prints.
 
-use crate::common::fmt::{self, Align, Table};
-use crate::common::fmt::{layout, workload};
-use servemath_report::{
+use super::{Align, Table};
+use crate::human as fmt;
+use crate::human::{layout, workload};
+use crate::{
     PercentilesReport as Percentiles, PolicyReport as Policy, PoolReport, PoolRole as Pool,
     RouterReport as Router, SimulateReport,
 };
 
+/// The simulation as the CLI prints it: pools, scheduler, workload, requests, latency
+/// percentiles, throughput, goodput, KV and cost.
 pub fn render(r: &SimulateReport) -> String {
     let mut s = String::new();
     let mut line = |label: &str, value: String| {

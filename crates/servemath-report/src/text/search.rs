@@ -1,9 +1,10 @@
 //! The human view of a search: what was searched, the top configurations with why each sits
 //! where it does, the best per machine, and the Pareto front.
 
-use crate::common::fmt::{self, Align, Table};
-use crate::common::fmt::{layout, money};
-use servemath_report::{SearchReport, SearchRestrict, SearchRow, SearchSlo};
+use super::{Align, Table};
+use crate::human as fmt;
+use crate::human::{layout, money};
+use crate::{SearchReport, SearchRestrict, SearchRow, SearchSlo};
 
 /// `TTFT ≤ 2.00 s and TPOT ≤ 50.0 ms`, or `no latency targets`.
 pub fn targets(slo: &SearchSlo) -> String {
@@ -273,7 +274,7 @@ pub fn render(r: &SearchReport, front_cost: bool) -> String {
 }
 
 /// `weights bf16; kv bf16,fp8; tp 8`: the restrictions as their flags spell them, or `None`.
-pub(crate) fn restrictions(r: &SearchRestrict) -> Option<String> {
+pub fn restrictions(r: &SearchRestrict) -> Option<String> {
     let mut parts = Vec::new();
     for (flag, formats) in [("--weights", &r.weights), ("--kv", &r.kv)] {
         if !formats.is_empty() {
