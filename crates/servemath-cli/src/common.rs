@@ -11,7 +11,7 @@ use crate::usage;
 use anyhow::Context;
 use clap::Args;
 use servemath::{DeploymentRequest, ParamOverride, PrecisionChoice};
-use servemath_cost::{Calibration, CostParams, Deployment, Parallelism, PARAM_DOCS};
+use servemath_cost::{Calibration, CostParams, Parallelism, PARAM_DOCS};
 use servemath_hardware::{Catalog, Hardware};
 use servemath_model::{MathPrecision, ModelSpec, Precision};
 use std::path::{Path, PathBuf};
@@ -308,11 +308,6 @@ pub fn deployment_request(args: &DeployArgs) -> anyhow::Result<DeploymentRequest
         precisions: prec,
         params,
     })
-}
-
-/// The deployment the flags describe, at `--tp` (TP1 when not given).
-pub fn build_deployment(args: &DeployArgs) -> anyhow::Result<Deployment> {
-    deployment_request(args)?.deploy()
 }
 
 /// A TOML syntax or schema error as `FILE: line L, column C: message`, the position found from

@@ -227,6 +227,12 @@ impl Hardware {
         })
     }
 
+    /// Seconds to read the whole HBM once (capacity / bandwidth): seed claim 7's train
+    /// period.
+    pub fn hbm_read_s(&self) -> f64 {
+        self.hbm_bytes / self.hbm_bytes_per_s
+    }
+
     /// Scale-out bandwidth per accelerator, one direction, or an error if unpublished.
     pub fn scale_out(&self) -> Result<f64, HardwareError> {
         self.scale_out_bytes_per_s

@@ -72,6 +72,7 @@ pub struct SchedulerConfig {
 /// Requests one replica holds waiting by default: 10,000, minutes of queueing at a replica's
 /// typical rate (far past any latency target), and at a few hundred bytes each a few MB per
 /// replica, so that memory stays bounded however far the offered load exceeds capacity.
+/// Plausible range 1,000 to 100,000 (`--max-waiting`).
 pub const DEFAULT_MAX_WAITING: u32 = 10_000;
 
 impl SchedulerConfig {

@@ -270,7 +270,7 @@ fn balance(ctx: &Ctx) -> anyhow::Result<Vec<Claim>> {
 /// Items 6–7: the train period from one HBM read, and its worst case.
 fn trains(ctx: &Ctx) -> anyhow::Result<Vec<Claim>> {
     let rubin = ctx.hw("rubin-nvl72")?;
-    let period = rubin.hbm_bytes / rubin.hbm_bytes_per_s;
+    let period = rubin.hbm_read_s();
     let (wait, first) = simulated_train(ctx, 0.020)?;
     Ok(vec![
         Claim {

@@ -11,7 +11,7 @@
 mod fleet;
 mod workload;
 
-pub use fleet::{fitting_deployment, hbm_read_s, kv_link, Link, MAX_BLOCK_TOKENS, MAX_REPLICAS};
+pub use fleet::{fitting_deployment, kv_link, Link, MAX_BLOCK_TOKENS, MAX_REPLICAS};
 pub use workload::{
     resolve_slo, resolve_workload, Expected, Source, WorkloadPlan, DEFAULT_DURATION_S,
     DEFAULT_INPUT, DEFAULT_OUTPUT, DEFAULT_RATE_PER_S, MAX_SIM_REQUESTS, MAX_USERS,

@@ -293,7 +293,7 @@ fn policy(
         SchedulerKind::Chunked | SchedulerKind::Disagg => Policy::Chunked,
         SchedulerKind::Train => Policy::Train {
             period_s: match s.period.as_deref().map(str::trim) {
-                None | Some("hbm") => hbm_read_s(dep),
+                None | Some("hbm") => dep.hardware().hbm_read_s(),
                 Some(p) => parse_positive_duration_s(p).map_err(|e| {
                     invalid(format!(
                         "{}: {e}, or `hbm`",
@@ -303,11 +303,6 @@ fn policy(
             },
         },
     })
-}
-
-/// The time to read the whole HBM once: seed claim 7's train period.
-pub fn hbm_read_s(dep: &Deployment) -> f64 {
-    dep.hardware().hbm_bytes / dep.hardware().hbm_bytes_per_s
 }
 
 fn scheduler(
